@@ -8,6 +8,7 @@ pub mod config;
 pub mod domain;
 pub mod http;
 pub mod index;
+pub mod promote;
 pub mod pyjson;
 pub mod storage;
 pub mod telemetry;

@@ -6,7 +6,8 @@ use serde_json::Value;
 use std::path::Path;
 
 fn manifest() -> Value {
-    let raw = std::fs::read_to_string(Path::new(REPO).join("tests/fixtures/corpus_manifest.json")).unwrap();
+    let raw = std::fs::read_to_string(Path::new(REPO).join("tests/fixtures/corpus_manifest.json"))
+        .unwrap();
     // The manifest itself is Python output and holds bare NaN.
     invarlockd::pyjson::parse(&raw).unwrap().to_serde()
 }
@@ -37,24 +38,37 @@ async fn assert_manifest_answers(app: &TestApp) {
     let m = manifest();
     for run in m["runs"].as_array().unwrap() {
         let id = attempt_id(run["path"].as_str().unwrap());
-        let got = app.attempt(&id).await.unwrap_or_else(|| panic!("{id} not indexed"));
-        assert_eq!(got["status"], expected_status(run), "status of {id}: {got:#}");
+        let got = app
+            .attempt(&id)
+            .await
+            .unwrap_or_else(|| panic!("{id} not indexed"));
+        assert_eq!(
+            got["status"],
+            expected_status(run),
+            "status of {id}: {got:#}"
+        );
         if got["status"] != "pass" {
-            assert!(got["reason"].as_str().is_some_and(|r| !r.is_empty()), "{id} has no reason");
+            assert!(
+                got["reason"].as_str().is_some_and(|r| !r.is_empty()),
+                "{id} has no reason"
+            );
         }
     }
     let (status, mappings) = app.get("/v1/mappings?limit=1000").await;
     assert_eq!(status, StatusCode::OK);
     let items = mappings["items"].as_array().unwrap();
     for run in m["runs"].as_array().unwrap() {
-        let Some(base) = run["paired_with_baseline"].as_object() else { continue };
+        let Some(base) = run["paired_with_baseline"].as_object() else {
+            continue;
+        };
         if run["success"] != true && run["runner_status"] != "rollback" {
             continue; // a failed attempt left no report to pair
         }
         let subject = attempt_id(run["path"].as_str().unwrap());
         let baseline = attempt_id(base["path"].as_str().unwrap());
         assert!(
-            items.iter().any(|i| i["subject"] == subject.as_str() && i["baseline"]["attempt"] == baseline.as_str()),
+            items.iter().any(|i| i["subject"] == subject.as_str()
+                && i["baseline"]["attempt"] == baseline.as_str()),
             "mapping {subject} -> {baseline} missing in {items:#?}"
         );
     }

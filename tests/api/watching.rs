@@ -18,7 +18,9 @@ fn write_attempt(root: &Path, id: &str, report: Option<&[u8]>) {
 }
 
 async fn status_of(app: &TestApp, id: &str) -> Option<String> {
-    app.attempt(id).await.and_then(|a| a["status"].as_str().map(str::to_string))
+    app.attempt(id)
+        .await
+        .and_then(|a| a["status"].as_str().map(str::to_string))
 }
 
 async fn wait_status(app: &TestApp, id: &str, want: &str) {
@@ -26,7 +28,11 @@ async fn wait_status(app: &TestApp, id: &str, want: &str) {
         (status_of(app, id).await.as_deref() == Some(want)).then_some(())
     })
     .await;
-    assert!(got.is_some(), "{id} never became {want}; last: {:?}", app.attempt(id).await);
+    assert!(
+        got.is_some(),
+        "{id} never became {want}; last: {:?}",
+        app.attempt(id).await
+    );
 }
 
 #[tokio::test]
@@ -53,7 +59,10 @@ async fn a_report_written_slowly_in_chunks_appears_and_is_never_invalid_in_betwe
     }
     drop(f);
     wait_status(&app, "slow/20261128_230000", "pass").await;
-    assert!(seen.iter().all(|s| s == "running" || s == "pass"), "statuses seen: {seen:?}");
+    assert!(
+        seen.iter().all(|s| s == "running" || s == "pass"),
+        "statuses seen: {seen:?}"
+    );
     app.stop().await;
 }
 
@@ -66,7 +75,10 @@ async fn a_deleted_attempt_disappears() {
     wait_status(&app, "gone/20261128_230000", "pass").await;
     std::fs::remove_dir_all(ws.path().join("runs/gone/20261128_230000")).unwrap();
     let gone = eventually(DEADLINE, || async {
-        app.attempt("gone/20261128_230000").await.is_none().then_some(())
+        app.attempt("gone/20261128_230000")
+            .await
+            .is_none()
+            .then_some(())
     })
     .await;
     assert!(gone.is_some(), "deleted attempt still listed");
@@ -81,11 +93,21 @@ async fn broken_reports_become_invalid_once_settled_and_nan_reports_pass() {
     let app = TestApp::spawn_with(cfg).await;
     let (report, _) = template_attempt();
     write_attempt(ws.path(), "broken/20261128_230001", Some(b""));
-    write_attempt(ws.path(), "broken/20261128_230002", Some(&report[..report.len() / 2]));
-    write_attempt(ws.path(), "broken/20261128_230003", Some(b"this is not json"));
+    write_attempt(
+        ws.path(),
+        "broken/20261128_230002",
+        Some(&report[..report.len() / 2]),
+    );
+    write_attempt(
+        ws.path(),
+        "broken/20261128_230003",
+        Some(b"this is not json"),
+    );
     write_attempt(ws.path(), "broken/20261128_230004", Some(b"{\"meta\": {}}"));
     // Baseline reports carry a bare NaN ratio; they are valid.
-    let baseline = std::fs::read(sample_workspace().join("runs/baseline/20261128_204128/report.json")).unwrap();
+    let baseline =
+        std::fs::read(sample_workspace().join("runs/baseline/20261128_204128/report.json"))
+            .unwrap();
     assert!(String::from_utf8_lossy(&baseline).contains("NaN"));
     write_attempt(ws.path(), "nan/20261128_230005", Some(&baseline));
     for n in 1..=4 {
@@ -115,7 +137,12 @@ async fn a_50_mb_report_is_indexed() {
     write_attempt(ws.path(), "big/20261128_230000", Some(big.as_bytes()));
     wait_status(&app, "big/20261128_230000", "pass").await;
     let a = app.attempt("big/20261128_230000").await.unwrap();
-    let size = a["files"].as_array().unwrap().iter().find(|f| f["name"] == "report.json").unwrap()["size"]
+    let size = a["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == "report.json")
+        .unwrap()["size"]
         .as_u64()
         .unwrap();
     assert!(size >= 50 << 20);
@@ -160,7 +187,12 @@ async fn ten_thousand_generated_attempts_are_all_indexed() {
     let app = TestApp::spawn(ws.path()).await;
     for n in 0..10_000u32 {
         let k = n / 100;
-        let dir = ws.path().join(format!("runs/gen{}/20261128_23{:02}{:02}", n % 100, k / 60, k % 60));
+        let dir = ws.path().join(format!(
+            "runs/gen{}/20261128_23{:02}{:02}",
+            n % 100,
+            k / 60,
+            k % 60
+        ));
         std::fs::create_dir_all(&dir).unwrap();
         let (report, events) = small_attempt(n);
         std::fs::write(dir.join("events.jsonl"), events).unwrap();
