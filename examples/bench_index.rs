@@ -31,17 +31,25 @@ fn main() {
 }
 
 fn flag(args: &[String], name: &str) -> Option<String> {
-    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1).cloned())
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1).cloned())
 }
 
 fn driver(args: &[String]) {
-    let n: usize = flag(args, "--attempts").map(|v| v.parse().expect("--attempts N")).unwrap_or(10_000);
+    let n: usize = flag(args, "--attempts")
+        .map(|v| v.parse().expect("--attempts N"))
+        .unwrap_or(10_000);
     let keep = flag(args, "--dir").map(PathBuf::from);
     let tmp = tempfile::tempdir().expect("temp dir");
     let root = keep.unwrap_or_else(|| tmp.path().to_path_buf());
     let t = Instant::now();
     let bytes = generate(&root, n);
-    eprintln!("generated {n} attempts ({:.1} GB logical) in {:.1}s", bytes as f64 / 1e9, t.elapsed().as_secs_f64());
+    eprintln!(
+        "generated {n} attempts ({:.1} GB logical) in {:.1}s",
+        bytes as f64 / 1e9,
+        t.elapsed().as_secs_f64()
+    );
 
     // Warm the page cache once so that neither measured phase pays for the disk alone.
     let (_, warm_rss) = child("reference", &root);
@@ -54,9 +62,22 @@ fn driver(args: &[String]) {
     let idx_s = index["secs"].as_f64().unwrap();
     let mb = bytes as f64 / 1e6;
     println!("\n== invarlockd index benchmark: {n} attempts, {mb:.0} MB of report.json ==");
-    println!("reference read+parse : {:>9.0} attempts/s  {:>7.1} MB/s  (peak RSS {:.0} MB)", n as f64 / ref_s, mb / ref_s, ref_rss);
-    println!("cold index           : {:>9.0} attempts/s  {:>7.1} MB/s  (peak RSS {:.0} MB)", n as f64 / idx_s, mb / idx_s, index_rss);
-    println!("cold index / reference throughput ratio: {:.2}  (target >= 0.5)", ref_s / idx_s);
+    println!(
+        "reference read+parse : {:>9.0} attempts/s  {:>7.1} MB/s  (peak RSS {:.0} MB)",
+        n as f64 / ref_s,
+        mb / ref_s,
+        ref_rss
+    );
+    println!(
+        "cold index           : {:>9.0} attempts/s  {:>7.1} MB/s  (peak RSS {:.0} MB)",
+        n as f64 / idx_s,
+        mb / idx_s,
+        index_rss
+    );
+    println!(
+        "cold index / reference throughput ratio: {:.2}  (target >= 0.5)",
+        ref_s / idx_s
+    );
     println!(
         "event->visible latency at 50 attempts/s: p50 {:.0} ms  p99 {:.0} ms  max {:.0} ms  ({} attempts)  (target p99 < 250 ms)",
         serve["p50_ms"].as_f64().unwrap(),
@@ -64,9 +85,15 @@ fn driver(args: &[String]) {
         serve["max_ms"].as_f64().unwrap(),
         serve["written"]
     );
-    println!("GET /v1/status       : {:>9.0} requests/s", serve["status_rps"].as_f64().unwrap());
+    println!(
+        "GET /v1/status       : {:>9.0} requests/s",
+        serve["status_rps"].as_f64().unwrap()
+    );
     println!("daemon peak RSS      : {serve_rss:.0} MB  (target < 200 MB)");
-    println!("index.db size        : {:.1} MB", index["db_mb"].as_f64().unwrap());
+    println!(
+        "index.db size        : {:.1} MB",
+        index["db_mb"].as_f64().unwrap()
+    );
 }
 
 /// Runs a phase in a child process; returns its JSON result and peak RSS in MB.
@@ -87,7 +114,8 @@ fn child(phase: &str, root: &Path) -> (serde_json::Value, f64) {
     let r = wait4(pid, &mut status, &mut usage);
     assert_eq!(r, pid, "wait4");
     assert_eq!(status, 0, "phase {phase} failed");
-    let json = serde_json::from_str(text.trim()).unwrap_or_else(|e| panic!("phase {phase} printed {text:?}: {e}"));
+    let json = serde_json::from_str(text.trim())
+        .unwrap_or_else(|e| panic!("phase {phase} printed {text:?}: {e}"));
     (json, usage.ru_maxrss as f64 / 1024.0)
 }
 
@@ -110,7 +138,10 @@ fn templates() -> Vec<(Vec<u8>, Vec<u8>)> {
         let nick = nick.unwrap().path();
         for ts in std::fs::read_dir(&nick).unwrap() {
             let dir = ts.unwrap().path();
-            if let (Ok(r), Ok(e)) = (std::fs::read(dir.join("report.json")), std::fs::read(dir.join("events.jsonl"))) {
+            if let (Ok(r), Ok(e)) = (
+                std::fs::read(dir.join("report.json")),
+                std::fs::read(dir.join("events.jsonl")),
+            ) {
                 out.push((r, e));
             }
         }
@@ -191,7 +222,9 @@ fn report_paths(root: &Path) -> Vec<PathBuf> {
 
 fn phase_reference(root: &Path) {
     let paths = report_paths(root);
-    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2);
     let t = Instant::now();
     let chunk = paths.len().div_ceil(threads).max(1);
     let bytes: u64 = std::thread::scope(|s| {
@@ -217,11 +250,17 @@ fn phase_reference(root: &Path) {
         handles.into_iter().map(|h| h.join().unwrap()).sum()
     });
     let secs = t.elapsed().as_secs_f64();
-    println!("{}", serde_json::json!({ "files": paths.len(), "bytes": bytes, "secs": secs }));
+    println!(
+        "{}",
+        serde_json::json!({ "files": paths.len(), "bytes": bytes, "secs": secs })
+    );
 }
 
 fn rt() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap()
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap()
 }
 
 fn config(root: &Path) -> invarlockd::config::Config {
@@ -239,7 +278,9 @@ fn phase_index(root: &Path) {
         let ws = cfg.workspace();
         let _ = std::fs::remove_dir_all(&ws.state);
         std::fs::create_dir_all(&ws.state).unwrap();
-        let store = invarlockd::storage::Storage::open(&ws.index_db()).await.unwrap();
+        let store = invarlockd::storage::Storage::open(&ws.index_db())
+            .await
+            .unwrap();
         let indexer = invarlockd::index::Indexer::new(
             store,
             invarlockd::index::IndexSettings {
@@ -250,8 +291,14 @@ fn phase_index(root: &Path) {
         let t = Instant::now();
         let summary = indexer.full_scan().await.unwrap();
         let secs = t.elapsed().as_secs_f64();
-        let db = std::fs::metadata(ws.index_db()).map(|m| m.len()).unwrap_or(0) as f64 / 1e6;
-        println!("{}", serde_json::json!({ "secs": secs, "db_mb": db, "summary": summary }));
+        let db = std::fs::metadata(ws.index_db())
+            .map(|m| m.len())
+            .unwrap_or(0) as f64
+            / 1e6;
+        println!(
+            "{}",
+            serde_json::json!({ "secs": secs, "db_mb": db, "summary": summary })
+        );
     });
 }
 
@@ -264,7 +311,9 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 
 fn phase_serve(root: &Path) {
     rt().block_on(async {
-        let app = invarlockd::app::Application::build(config(root)).await.unwrap();
+        let app = invarlockd::app::Application::build(config(root))
+            .await
+            .unwrap();
         let addr = app.local_addr();
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let server = tokio::spawn(app.run_until(async {
@@ -272,7 +321,13 @@ fn phase_serve(root: &Path) {
         }));
         let client = reqwest::Client::new();
         let ready = format!("http://{addr}/readyz");
-        while client.get(&ready).send().await.map(|r| !r.status().is_success()).unwrap_or(true) {
+        while client
+            .get(&ready)
+            .send()
+            .await
+            .map(|r| !r.status().is_success())
+            .unwrap_or(true)
+        {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         let templates = templates();
@@ -284,12 +339,26 @@ fn phase_serve(root: &Path) {
         let mut tick = tokio::time::interval(Duration::from_millis(20));
         for i in 0..500usize {
             tick.tick().await;
-            let dir = root.join(format!("runs/live{:02}/20270101_{:02}{:02}{:02}", i % 10, i / 3600, i / 60 % 60, i % 60));
+            let dir = root.join(format!(
+                "runs/live{:02}/20270101_{:02}{:02}{:02}",
+                i % 10,
+                i / 3600,
+                i / 60 % 60,
+                i % 60
+            ));
             std::fs::create_dir_all(&dir).unwrap();
             std::fs::write(dir.join("events.jsonl"), &events).unwrap();
-            std::fs::write(dir.join("report.json"), unique_report(&report, 900_000_000 + i)).unwrap();
+            std::fs::write(
+                dir.join("report.json"),
+                unique_report(&report, 900_000_000 + i),
+            )
+            .unwrap();
             let written = Instant::now();
-            let url = format!("http://{addr}/v1/attempts/live{:02}/{}", i % 10, dir.file_name().unwrap().to_str().unwrap());
+            let url = format!(
+                "http://{addr}/v1/attempts/live{:02}/{}",
+                i % 10,
+                dir.file_name().unwrap().to_str().unwrap()
+            );
             let client = client.clone();
             waits.spawn(async move {
                 loop {

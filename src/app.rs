@@ -24,6 +24,8 @@ pub enum AppError {
         path: String,
         source: std::io::Error,
     },
+    #[error(transparent)]
+    Auth(#[from] crate::auth::AuthError),
     #[error("cannot open the index: {0}")]
     Storage(#[from] crate::storage::StorageError),
     #[error("cannot listen on {addr}: {source}")]
@@ -66,6 +68,7 @@ impl Application {
                 source,
             })?;
         }
+        let tokens = crate::auth::Tokens::load(&config.auth, config.server.listen, &ws.state)?;
         let store = Storage::open(&ws.index_db()).await?;
         let indexer = Indexer::new(
             store.clone(),
@@ -91,6 +94,7 @@ impl Application {
             workspace: ws,
             store,
             indexer,
+            tokens,
             watch: Arc::new(WatchStatus::default()),
             rescan,
             started_at: chrono::Utc::now(),

@@ -86,6 +86,20 @@ pub struct WatchConfig {
 #[serde(deny_unknown_fields, default)]
 pub struct AuthConfig {
     pub public_reads: bool,
+    /// Bearer tokens; with none, an admin token is generated into `<state>/admin.token`.
+    pub tokens: Vec<TokenConfig>,
+}
+
+/// One bearer token, given by its SHA-256 (hex) or read from a file; never in clear text here.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct TokenConfig {
+    pub name: String,
+    pub scope: crate::auth::Scope,
+    #[serde(default)]
+    pub sha256: Option<String>,
+    #[serde(default)]
+    pub file: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -131,7 +145,10 @@ impl Default for Config {
 
 impl Default for AuthConfig {
     fn default() -> Self {
-        AuthConfig { public_reads: true }
+        AuthConfig {
+            public_reads: true,
+            tokens: Vec::new(),
+        }
     }
 }
 

@@ -1,5 +1,6 @@
 //! The HTTP API: one cheap-to-clone state, one router per capability merged here.
 
+pub mod auth;
 pub mod error;
 mod health;
 pub use health::metrics as metrics_only;
@@ -30,6 +31,7 @@ pub struct Inner {
     pub workspace: Workspace,
     pub store: Storage,
     pub indexer: Indexer,
+    pub tokens: crate::auth::Tokens,
     pub watch: Arc<WatchStatus>,
     /// Asks the watcher for a full reconcile.
     pub rescan: mpsc::Sender<()>,

@@ -1,5 +1,6 @@
 //! `GET /v1/status` for dashboards and `POST /v1/rescan`.
 
+use super::auth::{Read, Write};
 use super::{ApiError, AppState};
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -13,7 +14,7 @@ pub fn router() -> Router<AppState> {
         .route("/v1/rescan", post(rescan))
 }
 
-async fn status(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+async fn status(_: Read, State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
     let watch = state.watch.snapshot();
     let index = state.store.status_summary().await?;
     let db_size = std::fs::metadata(state.workspace.index_db())
@@ -52,7 +53,7 @@ async fn status(State(state): State<AppState>) -> Result<Json<Value>, ApiError> 
 }
 
 /// Queues a full reconcile; answers before it runs.
-async fn rescan(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
+async fn rescan(_: Write, State(state): State<AppState>) -> (StatusCode, Json<Value>) {
     // A full queue means a rescan is already pending, which serves this request too.
     let _ = state.rescan.try_send(());
     (StatusCode::ACCEPTED, Json(json!({ "status": "queued" })))

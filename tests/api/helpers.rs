@@ -154,3 +154,13 @@ pub fn small_attempt(seed: u32) -> (Vec<u8>, Vec<u8>) {
     );
     (report.into_bytes(), events.as_bytes().to_vec())
 }
+
+impl TestApp {
+    /// The admin token the daemon generated at first start.
+    pub fn admin_token(&self) -> String {
+        std::fs::read_to_string(self.root.join(".invarlockd/admin.token"))
+            .expect("admin token written at start")
+            .trim()
+            .to_string()
+    }
+}
