@@ -1,2 +1,18 @@
+//! invarlockd: watches an InvarLock workspace, indexes every attempt in SQLite, promotes PASS
+//! evidence, verifies certificates and applies retention, over HTTP and as a CLI.
+#![forbid(unsafe_code)]
+
+pub mod app;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod domain;
+pub mod http;
+pub mod index;
+pub mod promote;
 pub mod pyjson;
 pub mod report;
+pub mod storage;
+pub mod telemetry;
+pub mod timezone;
+pub mod watch;

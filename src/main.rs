@@ -1,1 +1,3 @@
-fn main() { invarlockd::hello(); }
+fn main() {
+    std::process::exit(invarlockd::cli::main());
+}

@@ -1,0 +1,29 @@
+# syntax=docker/dockerfile:1
+# Build stage: compile the release binary.
+FROM rust:1-slim-bookworm AS build
+WORKDIR /src
+COPY Cargo.toml Cargo.lock ./
+COPY src ./src
+COPY migrations ./migrations
+COPY config ./config
+COPY benches ./benches
+RUN cargo build --release --locked --bin invarlockd
+
+# Runtime stage: a slim image running as a non-root user on a mounted workspace.
+FROM debian:bookworm-slim
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends ca-certificates curl \
+    && rm -rf /var/lib/apt/lists/* \
+    && useradd --system --uid 10001 --home-dir /nonexistent --shell /usr/sbin/nologin invarlockd \
+    && mkdir -p /workspace && chown invarlockd /workspace
+COPY --from=build /src/target/release/invarlockd /usr/local/bin/invarlockd
+COPY config/invarlockd.toml /etc/invarlockd/invarlockd.toml
+USER invarlockd
+VOLUME ["/workspace"]
+EXPOSE 8765
+# Inside a container the daemon must listen beyond loopback; set tokens before exposing it.
+ENV INVARLOCKD_SERVER__LISTEN=0.0.0.0:8765
+HEALTHCHECK --interval=30s --timeout=3s --start-period=10s --retries=3 \
+    CMD curl -fsS http://127.0.0.1:8765/healthz || exit 1
+ENTRYPOINT ["invarlockd"]
+CMD ["serve", "--config", "/etc/invarlockd/invarlockd.toml", "--workspace", "/workspace"]

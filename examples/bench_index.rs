@@ -1,0 +1,417 @@
+//! Indexing benchmark (issue 2). One command:
+//!
+//!     cargo run --release --example bench_index -- --attempts 10000
+//!
+//! Generates N attempts whose report.json files are the corpus reports (all 15, cycled; a
+//! unique `meta.ts` each), then measures, each phase in a child process so that its peak RSS
+//! is its own:
+//! - `reference`: only read + parse every report.json (same parser, same threads);
+//! - `index`: a cold `full_scan` into a fresh index.db;
+//! - `serve`: the daemon on that workspace: event→visible latency while 50 attempts/s are
+//!   written, then `GET /v1/status` requests/s.
+//!
+//! At most 10,000 distinct report files are written; beyond that, attempts are hard links to
+//! them (same bytes, distinct paths), to keep 100k attempts within disk and page cache.
+//! Figures are ratios against the reference measured in the same invocation.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+const MAX_DISTINCT: usize = 10_000;
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    match args.get(1).map(String::as_str) {
+        Some("reference") => phase_reference(Path::new(&args[2])),
+        Some("index") => phase_index(Path::new(&args[2])),
+        Some("serve") => phase_serve(Path::new(&args[2])),
+        _ => driver(&args[1..]),
+    }
+}
+
+fn flag(args: &[String], name: &str) -> Option<String> {
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1).cloned())
+}
+
+fn driver(args: &[String]) {
+    let n: usize = flag(args, "--attempts")
+        .map(|v| v.parse().expect("--attempts N"))
+        .unwrap_or(10_000);
+    let keep = flag(args, "--dir").map(PathBuf::from);
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let root = keep.unwrap_or_else(|| tmp.path().to_path_buf());
+    let t = Instant::now();
+    let bytes = generate(&root, n);
+    eprintln!(
+        "generated {n} attempts ({:.1} GB logical) in {:.1}s",
+        bytes as f64 / 1e9,
+        t.elapsed().as_secs_f64()
+    );
+
+    // Warm the page cache once so that neither measured phase pays for the disk alone.
+    let (_, warm_rss) = child("reference", &root);
+    let (reference, ref_rss) = child("reference", &root);
+    let (index, index_rss) = child("index", &root);
+    let (serve, serve_rss) = child("serve", &root);
+    let _ = warm_rss;
+
+    let ref_s = reference["secs"].as_f64().unwrap();
+    let idx_s = index["secs"].as_f64().unwrap();
+    let mb = bytes as f64 / 1e6;
+    println!("\n== invarlockd index benchmark: {n} attempts, {mb:.0} MB of report.json ==");
+    println!(
+        "reference read+parse : {:>9.0} attempts/s  {:>7.1} MB/s  (peak RSS {:.0} MB)",
+        n as f64 / ref_s,
+        mb / ref_s,
+        ref_rss
+    );
+    println!(
+        "cold index           : {:>9.0} attempts/s  {:>7.1} MB/s  (peak RSS {:.0} MB)",
+        n as f64 / idx_s,
+        mb / idx_s,
+        index_rss
+    );
+    println!(
+        "cold index / reference throughput ratio: {:.2}  (target >= 0.5)",
+        ref_s / idx_s
+    );
+    println!(
+        "event->visible latency at 50 attempts/s: p50 {:.0} ms  p99 {:.0} ms  max {:.0} ms  ({} attempts)  (target p99 < 250 ms)",
+        serve["p50_ms"].as_f64().unwrap(),
+        serve["p99_ms"].as_f64().unwrap(),
+        serve["max_ms"].as_f64().unwrap(),
+        serve["written"]
+    );
+    println!(
+        "GET /v1/status       : {:>9.0} requests/s",
+        serve["status_rps"].as_f64().unwrap()
+    );
+    println!("daemon peak RSS      : {serve_rss:.0} MB  (target < 200 MB)");
+    println!(
+        "index.db size        : {:.1} MB",
+        index["db_mb"].as_f64().unwrap()
+    );
+}
+
+/// Runs a phase in a child process; returns its JSON result and peak RSS in MB.
+fn child(phase: &str, root: &Path) -> (serde_json::Value, f64) {
+    let exe = std::env::current_exe().unwrap();
+    let child = Command::new(exe)
+        .args([phase, root.to_str().unwrap()])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn phase");
+    let pid = child.id() as libc::pid_t;
+    let mut out = child.stdout.unwrap();
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut out, &mut text).unwrap();
+    let mut status = 0;
+    let mut usage: libc::rusage = unsafe_zeroed();
+    // SAFETY-free alternative does not exist in std: wait4 is the only way to get one child's rusage.
+    let r = wait4(pid, &mut status, &mut usage);
+    assert_eq!(r, pid, "wait4");
+    assert_eq!(status, 0, "phase {phase} failed");
+    let json = serde_json::from_str(text.trim())
+        .unwrap_or_else(|e| panic!("phase {phase} printed {text:?}: {e}"));
+    (json, usage.ru_maxrss as f64 / 1024.0)
+}
+
+#[allow(unsafe_code)]
+fn unsafe_zeroed() -> libc::rusage {
+    // SAFETY: rusage is plain old data; all-zero is a valid value.
+    unsafe { std::mem::zeroed() }
+}
+
+#[allow(unsafe_code)]
+fn wait4(pid: libc::pid_t, status: &mut i32, usage: &mut libc::rusage) -> libc::pid_t {
+    // SAFETY: valid pointers to live locals; pid is our own child.
+    unsafe { libc::wait4(pid, status, 0, usage) }
+}
+
+fn templates() -> Vec<(Vec<u8>, Vec<u8>)> {
+    let runs = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/workspace/runs");
+    let mut out = Vec::new();
+    for nick in std::fs::read_dir(&runs).unwrap() {
+        let nick = nick.unwrap().path();
+        for ts in std::fs::read_dir(&nick).unwrap() {
+            let dir = ts.unwrap().path();
+            if let (Ok(r), Ok(e)) = (
+                std::fs::read(dir.join("report.json")),
+                std::fs::read(dir.join("events.jsonl")),
+            ) {
+                out.push((r, e));
+            }
+        }
+    }
+    out.sort_by_key(|(r, _)| r.len());
+    out
+}
+
+/// Writes N attempts; returns the logical bytes of all report.json files.
+fn generate(root: &Path, n: usize) -> u64 {
+    let templates = templates();
+    let events_dir = root.join(".bench-events");
+    std::fs::create_dir_all(&events_dir).unwrap();
+    let mut total = 0u64;
+    let distinct = n.min(MAX_DISTINCT);
+    for i in 0..n {
+        let dir = attempt_dir(root, i);
+        std::fs::create_dir_all(&dir).unwrap();
+        let t = i % templates.len();
+        let ev = events_dir.join(format!("{t}.jsonl"));
+        if !ev.exists() {
+            std::fs::write(&ev, &templates[t].1).unwrap();
+        }
+        std::fs::hard_link(&ev, dir.join("events.jsonl")).unwrap();
+        if i < distinct {
+            let report = unique_report(&templates[t].0, i);
+            total += report.len() as u64;
+            std::fs::write(dir.join("report.json"), report).unwrap();
+        } else {
+            let src = attempt_dir(root, i % distinct).join("report.json");
+            total += std::fs::metadata(&src).unwrap().len();
+            std::fs::hard_link(src, dir.join("report.json")).unwrap();
+        }
+    }
+    total
+}
+
+fn attempt_dir(root: &Path, i: usize) -> PathBuf {
+    let (day, rest) = (i / 86_400, i % 86_400);
+    root.join(format!(
+        "runs/bench{:03}/2026{:02}{:02}_{:02}{:02}{:02}",
+        i % 500,
+        1 + day / 28,
+        1 + day % 28,
+        rest / 3600,
+        rest / 60 % 60,
+        rest % 60
+    ))
+}
+
+/// The template with a unique `meta.ts` of the same length (distinct run_id and sha256).
+fn unique_report(template: &[u8], i: usize) -> Vec<u8> {
+    let text = std::str::from_utf8(template).unwrap();
+    let key = "\"ts\": \"";
+    let at = text.find(key).expect("meta.ts") + key.len();
+    let mut out = text.as_bytes().to_vec();
+    let stamp = format!("{i:08}");
+    out[at + 11..at + 19].copy_from_slice(stamp.as_bytes());
+    out
+}
+
+fn report_paths(root: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for nick in std::fs::read_dir(root.join("runs")).unwrap() {
+        let nick = nick.unwrap().path();
+        if !nick.is_dir() {
+            continue;
+        }
+        for ts in std::fs::read_dir(&nick).unwrap() {
+            let p = ts.unwrap().path().join("report.json");
+            if p.is_file() {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
+
+fn phase_reference(root: &Path) {
+    let paths = report_paths(root);
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2);
+    let t = Instant::now();
+    let chunk = paths.len().div_ceil(threads).max(1);
+    let bytes: u64 = std::thread::scope(|s| {
+        let handles: Vec<_> = paths
+            .chunks(chunk)
+            .map(|part| {
+                s.spawn(move || {
+                    let mut b = 0u64;
+                    for p in part {
+                        let raw = std::fs::read(p).unwrap();
+                        b += raw.len() as u64;
+                        let text = invarlockd::pyjson::decode_utf8(&raw).unwrap();
+                        let opts = invarlockd::pyjson::ParseOptions {
+                            skip: invarlockd::report::SKIPPED_PATHS,
+                            ..Default::default()
+                        };
+                        std::hint::black_box(invarlockd::pyjson::parse_with(text, opts).unwrap());
+                    }
+                    b
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).sum()
+    });
+    let secs = t.elapsed().as_secs_f64();
+    println!(
+        "{}",
+        serde_json::json!({ "files": paths.len(), "bytes": bytes, "secs": secs })
+    );
+}
+
+fn rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+fn config(root: &Path) -> invarlockd::config::Config {
+    let mut cfg = invarlockd::config::Config::default();
+    cfg.workspace.root = root.to_path_buf();
+    cfg.server.listen = "127.0.0.1:0".parse().unwrap();
+    cfg.watch.debounce = Duration::from_millis(20);
+    cfg.log.level = "warn".into();
+    cfg
+}
+
+fn phase_index(root: &Path) {
+    rt().block_on(async {
+        let cfg = config(root);
+        let ws = cfg.workspace();
+        let _ = std::fs::remove_dir_all(&ws.state);
+        std::fs::create_dir_all(&ws.state).unwrap();
+        let store = invarlockd::storage::Storage::open(&ws.index_db())
+            .await
+            .unwrap();
+        let indexer = invarlockd::index::Indexer::new(
+            store,
+            invarlockd::index::IndexSettings {
+                workspace: ws.clone(),
+                index: cfg.index.clone(),
+            },
+        );
+        let t = Instant::now();
+        let summary = indexer.full_scan().await.unwrap();
+        let secs = t.elapsed().as_secs_f64();
+        let db = std::fs::metadata(ws.index_db())
+            .map(|m| m.len())
+            .unwrap_or(0) as f64
+            / 1e6;
+        println!(
+            "{}",
+            serde_json::json!({ "secs": secs, "db_mb": db, "summary": summary })
+        );
+    });
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
+}
+
+fn phase_serve(root: &Path) {
+    rt().block_on(async {
+        let app = invarlockd::app::Application::build(config(root))
+            .await
+            .unwrap();
+        let addr = app.local_addr();
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(app.run_until(async {
+            let _ = stop_rx.await;
+        }));
+        let client = reqwest::Client::new();
+        let ready = format!("http://{addr}/readyz");
+        while client
+            .get(&ready)
+            .send()
+            .await
+            .map(|r| !r.status().is_success())
+            .unwrap_or(true)
+        {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let templates = templates();
+        let (report, events) = templates[0].clone();
+        // 50 attempts/s for 10 s; each is timed from its report.json being closed until the
+        // API shows it as indexed.
+        let mut latencies = Vec::new();
+        let mut waits = tokio::task::JoinSet::new();
+        let mut tick = tokio::time::interval(Duration::from_millis(20));
+        for i in 0..500usize {
+            tick.tick().await;
+            let dir = root.join(format!(
+                "runs/live{:02}/20270101_{:02}{:02}{:02}",
+                i % 10,
+                i / 3600,
+                i / 60 % 60,
+                i % 60
+            ));
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(dir.join("events.jsonl"), &events).unwrap();
+            std::fs::write(
+                dir.join("report.json"),
+                unique_report(&report, 900_000_000 + i),
+            )
+            .unwrap();
+            let written = Instant::now();
+            let url = format!(
+                "http://{addr}/v1/attempts/live{:02}/{}",
+                i % 10,
+                dir.file_name().unwrap().to_str().unwrap()
+            );
+            let client = client.clone();
+            waits.spawn(async move {
+                loop {
+                    if let Ok(r) = client.get(&url).send().await {
+                        if r.status().is_success() {
+                            return written.elapsed().as_secs_f64() * 1000.0;
+                        }
+                    }
+                    if written.elapsed() > Duration::from_secs(30) {
+                        return f64::INFINITY;
+                    }
+                    tokio::time::sleep(Duration::from_millis(2)).await;
+                }
+            });
+        }
+        while let Some(l) = waits.join_next().await {
+            latencies.push(l.unwrap());
+        }
+        latencies.sort_by(|a, b| a.partial_cmp(b).unwrap());
+
+        // /v1/status throughput: 4 concurrent clients for 5 s.
+        let status = format!("http://{addr}/v1/status");
+        let end = Instant::now() + Duration::from_secs(5);
+        let mut clients = tokio::task::JoinSet::new();
+        for _ in 0..4 {
+            let client = client.clone();
+            let url = status.clone();
+            clients.spawn(async move {
+                let mut n = 0u64;
+                while Instant::now() < end {
+                    let r = client.get(&url).send().await.unwrap();
+                    assert!(r.status().is_success());
+                    let _ = r.bytes().await.unwrap();
+                    n += 1;
+                }
+                n
+            });
+        }
+        let mut total = 0;
+        while let Some(n) = clients.join_next().await {
+            total += n.unwrap();
+        }
+        let _ = stop_tx.send(());
+        server.await.unwrap().unwrap();
+        println!(
+            "{}",
+            serde_json::json!({
+                "written": latencies.len(),
+                "p50_ms": percentile(&latencies, 0.5),
+                "p99_ms": percentile(&latencies, 0.99),
+                "max_ms": latencies.last().copied().unwrap_or(f64::NAN),
+                "status_rps": total as f64 / 5.0,
+            })
+        );
+    });
+}

@@ -1,0 +1,169 @@
+//! Building and running the daemon: bind first (so tests can use port 0 without sleeps), then
+//! run the API server and the watcher until shutdown.
+
+use crate::config::Config;
+use crate::http::{self, AppState, Inner};
+use crate::index::{IndexSettings, Indexer};
+use crate::storage::Storage;
+use crate::watch::status::WatchStatus;
+use crate::watch::Watcher;
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::{Arc, OnceLock};
+use tokio::net::TcpListener;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    #[error("cannot prepare {path}: {source}")]
+    Dir {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Auth(#[from] crate::auth::AuthError),
+    #[error("cannot open the index: {0}")]
+    Storage(#[from] crate::storage::StorageError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("server error: {0}")]
+    Serve(std::io::Error),
+}
+
+pub struct Application {
+    listener: TcpListener,
+    metrics_listener: Option<TcpListener>,
+    state: AppState,
+    rescan_rx: mpsc::Receiver<()>,
+}
+
+/// The process-wide Prometheus recorder (the `metrics` facade has one global recorder).
+fn metrics_handle() -> PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            let recorder = PrometheusBuilder::new().build_recorder();
+            let handle = recorder.handle();
+            // Fails only if another recorder is installed (never in this binary).
+            let _ = metrics::set_global_recorder(recorder);
+            handle
+        })
+        .clone()
+}
+
+impl Application {
+    pub async fn build(config: Config) -> Result<Application, AppError> {
+        config.validate()?;
+        let ws = config.workspace();
+        for dir in [&ws.runs, &ws.reports, &ws.state] {
+            std::fs::create_dir_all(dir).map_err(|source| AppError::Dir {
+                path: dir.display().to_string(),
+                source,
+            })?;
+        }
+        let tokens = crate::auth::Tokens::load(&config.auth, config.server.listen, &ws.state)?;
+        let store = Storage::open(&ws.index_db()).await?;
+        let indexer = Indexer::new(
+            store.clone(),
+            IndexSettings {
+                workspace: ws.clone(),
+                index: config.index.clone(),
+            },
+        );
+        let addr = config.server.listen;
+        let listener = TcpListener::bind(addr)
+            .await
+            .map_err(|source| AppError::Bind { addr, source })?;
+        let metrics_listener = match config.server.metrics_listen {
+            Some(addr) => Some(
+                TcpListener::bind(addr)
+                    .await
+                    .map_err(|source| AppError::Bind { addr, source })?,
+            ),
+            None => None,
+        };
+        let (rescan, rescan_rx) = mpsc::channel(1);
+        let state = AppState::new(Inner {
+            workspace: ws,
+            store,
+            indexer,
+            tokens,
+            watch: Arc::new(WatchStatus::default()),
+            rescan,
+            started_at: chrono::Utc::now(),
+            metrics: metrics_handle(),
+            config,
+        });
+        Ok(Application {
+            listener,
+            metrics_listener,
+            state,
+            rescan_rx,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("bound listener has an address")
+    }
+
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_listener
+            .as_ref()
+            .and_then(|l| l.local_addr().ok())
+    }
+
+    pub fn state(&self) -> AppState {
+        self.state.clone()
+    }
+
+    /// Serves until `shutdown` resolves, then stops accepting, lets in-flight requests finish
+    /// and stops the watcher.
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), AppError> {
+        let token = CancellationToken::new();
+        let ws = &self.state.workspace;
+        let watcher = Watcher {
+            indexer: self.state.indexer.clone(),
+            cfg: self.state.config.watch.clone(),
+            roots: vec![ws.runs.clone(), ws.reports.clone()],
+            status: self.state.watch.clone(),
+        };
+        let watcher_task = tokio::spawn(watcher.run(self.rescan_rx, token.clone()));
+
+        if let Some(l) = self.metrics_listener {
+            let app = axum::Router::new()
+                .route("/metrics", axum::routing::get(crate::http::metrics_only))
+                .with_state(self.state.clone());
+            let t = token.clone();
+            tokio::spawn(async move {
+                let _ = axum::serve(l, app)
+                    .with_graceful_shutdown(t.cancelled_owned())
+                    .await;
+            });
+        }
+
+        let app = http::router(self.state.clone());
+        tracing::info!(addr = %self.listener.local_addr().map_err(AppError::Serve)?, "listening");
+        let t = token.clone();
+        let result = axum::serve(self.listener, app)
+            .with_graceful_shutdown(async move {
+                shutdown.await;
+                t.cancel();
+            })
+            .await;
+        token.cancel();
+        let _ = watcher_task.await;
+        result.map_err(AppError::Serve)
+    }
+}

@@ -1,0 +1,165 @@
+//! Command-line interface: `serve`, `scan`, `verify`, and clients of a running daemon.
+
+use crate::app::Application;
+use crate::config::Config;
+use clap::{Parser, Subcommand};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "invarlockd",
+    version,
+    about = "InvarLock evidence daemon: index runs, promote, verify, retain"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct DaemonArgs {
+    /// Configuration file (TOML); see config/invarlockd.toml.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Workspace directory holding runs/ and reports/.
+    #[arg(long)]
+    pub workspace: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the daemon: watch the workspace, keep the index, serve the HTTP API.
+    Serve {
+        #[command(flatten)]
+        daemon: DaemonArgs,
+        /// Listen address, e.g. 127.0.0.1:8765.
+        #[arg(long)]
+        listen: Option<SocketAddr>,
+    },
+    /// Index the workspace once and print a summary.
+    Scan {
+        #[command(flatten)]
+        daemon: DaemonArgs,
+        /// Print the summary as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Exit code of a failed start (bad config, unusable workspace).
+const EXIT_START_FAILED: i32 = 2;
+
+fn load_config(daemon: &DaemonArgs) -> Result<Config, String> {
+    let mut cfg = Config::load(daemon.config.as_deref()).map_err(|e| e.to_string())?;
+    if let Some(ws) = &daemon.workspace {
+        cfg.workspace.root = ws.clone();
+    }
+    Ok(cfg)
+}
+
+pub fn main() -> i32 {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve { daemon, listen } => {
+            let mut cfg = match load_config(&daemon) {
+                Ok(c) => c,
+                Err(e) => return fail(&e),
+            };
+            if let Some(addr) = listen {
+                cfg.server.listen = addr;
+            }
+            crate::telemetry::init(&cfg.log);
+            runtime().block_on(serve(cfg))
+        }
+        Command::Scan { daemon, json } => {
+            let cfg = match load_config(&daemon) {
+                Ok(c) => c,
+                Err(e) => return fail(&e),
+            };
+            crate::telemetry::init(&cfg.log);
+            runtime().block_on(scan(cfg, json))
+        }
+    }
+}
+
+fn fail(msg: &str) -> i32 {
+    eprintln!("invarlockd: {msg}");
+    EXIT_START_FAILED
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime")
+}
+
+async fn serve(cfg: Config) -> i32 {
+    let app = match Application::build(cfg).await {
+        Ok(a) => a,
+        Err(e) => return fail(&e.to_string()),
+    };
+    match app.run_until(shutdown_signal()).await {
+        Ok(()) => 0,
+        Err(e) => {
+            tracing::error!(error = %e, "server stopped");
+            1
+        }
+    }
+}
+
+async fn scan(cfg: Config, json: bool) -> i32 {
+    let ws = cfg.workspace();
+    if let Err(e) = std::fs::create_dir_all(&ws.state) {
+        return fail(&format!("cannot create {}: {e}", ws.state.display()));
+    }
+    let store = match crate::storage::Storage::open(&ws.index_db()).await {
+        Ok(s) => s,
+        Err(e) => return fail(&e.to_string()),
+    };
+    let indexer = crate::index::Indexer::new(
+        store,
+        crate::index::IndexSettings {
+            workspace: ws,
+            index: cfg.index.clone(),
+        },
+    );
+    match indexer.full_scan().await {
+        Ok(summary) => {
+            if json {
+                println!("{}", serde_json::to_string(&summary).unwrap_or_default());
+            } else {
+                println!("{summary:#?}");
+            }
+            0
+        }
+        Err(e) => {
+            eprintln!("invarlockd: scan failed: {e}");
+            1
+        }
+    }
+}
+
+/// SIGTERM or Ctrl-C.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutdown requested");
+}

@@ -1,0 +1,344 @@
+//! Layered configuration: built-in defaults → TOML file → `INVARLOCKD_<SECTION>__<KEY>` env →
+//! command-line flags. Every key is documented in `config/invarlockd.toml`.
+
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// figment's message names the offending key (`index.settle`) and its source.
+    #[error("invalid configuration: {0}")]
+    Invalid(String),
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub workspace: WorkspaceConfig,
+    pub server: ServerConfig,
+    pub index: IndexConfig,
+    pub watch: WatchConfig,
+    pub auth: AuthConfig,
+    pub retention: RetentionConfig,
+    pub log: LogConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct WorkspaceConfig {
+    pub root: PathBuf,
+    /// Empty means `<root>/runs`.
+    pub runs: PathBuf,
+    /// Empty means `<root>/reports`.
+    pub reports: PathBuf,
+    /// Empty means `<root>/.invarlockd`.
+    pub state: PathBuf,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    pub listen: SocketAddr,
+    /// Optional second listener for `/metrics` only.
+    pub metrics_listen: Option<SocketAddr>,
+    pub body_limit_bytes: usize,
+    #[serde(with = "duration")]
+    pub request_timeout: Duration,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct IndexConfig {
+    #[serde(with = "duration")]
+    pub settle: Duration,
+    #[serde(with = "duration")]
+    pub stale_after: Duration,
+    pub convenience_copy: bool,
+    /// `local` or a fixed offset like `+02:00`, used to turn attempt directory names into UTC.
+    pub timezone: String,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum WatchMode {
+    /// inotify, falling back to polling when it cannot be used.
+    Auto,
+    Poll,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct WatchConfig {
+    pub mode: WatchMode,
+    #[serde(with = "duration")]
+    pub debounce: Duration,
+    #[serde(with = "duration")]
+    pub poll_interval: Duration,
+    #[serde(with = "duration")]
+    pub reconcile_interval: Duration,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuthConfig {
+    pub public_reads: bool,
+    /// Bearer tokens; with none, an admin token is generated into `<state>/admin.token`.
+    pub tokens: Vec<TokenConfig>,
+}
+
+/// One bearer token, given by its SHA-256 (hex) or read from a file; never in clear text here.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct TokenConfig {
+    pub name: String,
+    pub scope: crate::auth::Scope,
+    #[serde(default)]
+    pub sha256: Option<String>,
+    #[serde(default)]
+    pub file: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct RetentionConfig {
+    pub keep_last: u32,
+    #[serde(with = "duration")]
+    pub keep_within: Duration,
+    #[serde(with = "duration")]
+    pub failed_keep_within: Duration,
+    #[serde(with = "duration")]
+    pub trash_grace: Duration,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    pub format: LogFormat,
+    /// A tracing `EnvFilter` directive; `RUST_LOG` wins when set.
+    pub level: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            workspace: WorkspaceConfig::default(),
+            server: ServerConfig::default(),
+            index: IndexConfig::default(),
+            watch: WatchConfig::default(),
+            auth: AuthConfig::default(),
+            retention: RetentionConfig::default(),
+            log: LogConfig::default(),
+        }
+    }
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        AuthConfig {
+            public_reads: true,
+            tokens: Vec::new(),
+        }
+    }
+}
+
+impl Default for WorkspaceConfig {
+    fn default() -> Self {
+        WorkspaceConfig {
+            root: PathBuf::from("."),
+            runs: PathBuf::new(),
+            reports: PathBuf::new(),
+            state: PathBuf::new(),
+        }
+    }
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8765)),
+            metrics_listen: None,
+            body_limit_bytes: 64 * 1024 * 1024,
+            request_timeout: Duration::from_secs(60),
+        }
+    }
+}
+
+impl Default for IndexConfig {
+    fn default() -> Self {
+        IndexConfig {
+            settle: Duration::from_secs(2),
+            stale_after: Duration::from_secs(6 * 3600),
+            convenience_copy: true,
+            timezone: "local".into(),
+        }
+    }
+}
+
+impl Default for WatchConfig {
+    fn default() -> Self {
+        WatchConfig {
+            mode: WatchMode::Auto,
+            debounce: Duration::from_millis(200),
+            poll_interval: Duration::from_secs(2),
+            reconcile_interval: Duration::from_secs(300),
+        }
+    }
+}
+
+impl Default for RetentionConfig {
+    fn default() -> Self {
+        RetentionConfig {
+            keep_last: 3,
+            keep_within: Duration::from_secs(14 * 86400),
+            failed_keep_within: Duration::from_secs(3 * 86400),
+            trash_grace: Duration::from_secs(86400),
+        }
+    }
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig {
+            format: LogFormat::Text,
+            level: "info".into(),
+        }
+    }
+}
+
+/// Resolved workspace paths.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Workspace {
+    pub root: PathBuf,
+    pub runs: PathBuf,
+    pub reports: PathBuf,
+    pub state: PathBuf,
+}
+
+impl Workspace {
+    pub fn index_db(&self) -> PathBuf {
+        self.state.join("index.db")
+    }
+}
+
+impl Config {
+    /// Loads defaults, then `file` (if given), then the environment.
+    pub fn load(file: Option<&Path>) -> Result<Config, ConfigError> {
+        let mut fig = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(f) = file {
+            if !f.is_file() {
+                return Err(ConfigError::Invalid(format!(
+                    "config file {} not found",
+                    f.display()
+                )));
+            }
+            fig = fig.merge(Toml::file_exact(f));
+        }
+        fig = fig.merge(Env::prefixed("INVARLOCKD_").split("__").lowercase(true));
+        let cfg: Config = fig
+            .extract()
+            .map_err(|e| ConfigError::Invalid(e.to_string()))?;
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let bad = |key: &str, why: &str| Err(ConfigError::Invalid(format!("{key}: {why}")));
+        if self.index.settle.is_zero() {
+            return bad("index.settle", "must be greater than zero");
+        }
+        if self.watch.reconcile_interval < Duration::from_secs(1) {
+            return bad("watch.reconcile_interval", "must be at least 1s");
+        }
+        if self.watch.poll_interval.is_zero() {
+            return bad("watch.poll_interval", "must be greater than zero");
+        }
+        if self.server.body_limit_bytes == 0 {
+            return bad("server.body_limit_bytes", "must be greater than zero");
+        }
+        if crate::timezone::TimeZone::parse(&self.index.timezone).is_none() {
+            return bad(
+                "index.timezone",
+                "expected `local`, `UTC` or an offset like `+02:00`",
+            );
+        }
+        Ok(())
+    }
+
+    /// Absolute workspace paths (relative settings are taken from the root).
+    pub fn workspace(&self) -> Workspace {
+        let root = std::path::absolute(&self.workspace.root)
+            .unwrap_or_else(|_| self.workspace.root.clone());
+        let pick = |p: &PathBuf, default: &str| {
+            if p.as_os_str().is_empty() {
+                root.join(default)
+            } else if p.is_absolute() {
+                p.clone()
+            } else {
+                root.join(p)
+            }
+        };
+        Workspace {
+            runs: pick(&self.workspace.runs, "runs"),
+            reports: pick(&self.workspace.reports, "reports"),
+            state: pick(&self.workspace.state, ".invarlockd"),
+            root,
+        }
+    }
+}
+
+/// Durations written the humane way: `250ms`, `2s`, `5m`, `6h`, `14d`.
+mod duration {
+    use serde::{Deserialize, Deserializer, Serializer};
+    use std::time::Duration;
+
+    pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(&humantime::format_duration(*d))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        let s = String::deserialize(d)?;
+        humantime::parse_duration(s.trim())
+            .map_err(|e| serde::de::Error::custom(format!("{s:?}: {e}")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_shipped_config_file_equals_the_built_in_defaults() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/invarlockd.toml");
+        let cfg = Config::load(Some(&path)).unwrap();
+        assert_eq!(cfg, Config::default());
+    }
+
+    #[test]
+    fn an_unknown_key_is_named_in_the_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("c.toml");
+        std::fs::write(&f, "[index]\nsettel = \"2s\"\n").unwrap();
+        let err = Config::load(Some(&f)).unwrap_err().to_string();
+        assert!(err.contains("settel"), "{err}");
+    }
+
+    #[test]
+    fn a_bad_duration_is_named_in_the_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("c.toml");
+        std::fs::write(&f, "[index]\nsettle = \"soon\"\n").unwrap();
+        let err = Config::load(Some(&f)).unwrap_err().to_string();
+        assert!(err.contains("settle"), "{err}");
+    }
+}

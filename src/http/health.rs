@@ -1,0 +1,41 @@
+//! Liveness, readiness and Prometheus metrics.
+
+use super::{ApiError, AppState};
+use axum::extract::State;
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::json;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+}
+
+async fn healthz() -> Json<serde_json::Value> {
+    Json(json!({ "status": "ok" }))
+}
+
+/// Ready once the initial scan is done and the index accepts writes.
+async fn readyz(State(state): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
+    let watch = state.watch.snapshot();
+    if !watch.initial_scan_done {
+        return Err(ApiError::NotReady("initial scan in progress".into()));
+    }
+    state
+        .store
+        .check_writable()
+        .await
+        .map_err(|e| ApiError::NotReady(format!("index not writable: {e}")))?;
+    Ok(Json(json!({ "status": "ready" })))
+}
+
+pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        state.metrics.render(),
+    )
+}

@@ -1,0 +1,99 @@
+//! The HTTP API: one cheap-to-clone state, one router per capability merged here.
+
+pub mod auth;
+pub mod error;
+mod health;
+pub use health::metrics as metrics_only;
+mod status;
+
+use crate::config::{Config, Workspace};
+use crate::index::Indexer;
+use crate::storage::Storage;
+use crate::watch::status::WatchStatus;
+use axum::Router;
+use chrono::{DateTime, Utc};
+use metrics_exporter_prometheus::PrometheusHandle;
+use std::ops::Deref;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::mpsc;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+pub use error::{ApiError, ApiResult};
+
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+pub struct Inner {
+    pub config: Config,
+    pub workspace: Workspace,
+    pub store: Storage,
+    pub indexer: Indexer,
+    pub tokens: crate::auth::Tokens,
+    pub watch: Arc<WatchStatus>,
+    /// Asks the watcher for a full reconcile.
+    pub rescan: mpsc::Sender<()>,
+    pub started_at: DateTime<Utc>,
+    pub metrics: PrometheusHandle,
+}
+
+impl AppState {
+    pub fn new(inner: Inner) -> Self {
+        AppState(Arc::new(inner))
+    }
+}
+
+impl Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+/// The complete API router.
+pub fn router(state: AppState) -> Router {
+    let timeout = state.config.server.request_timeout;
+    let body_limit = state.config.server.body_limit_bytes;
+    Router::new()
+        .merge(health::router())
+        .merge(status::router())
+        .fallback(not_found)
+        .layer(axum::middleware::from_fn(track_metrics))
+        .layer(TraceLayer::new_for_http())
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            timeout.max(Duration::from_millis(1)),
+        ))
+        .layer(RequestBodyLimitLayer::new(body_limit))
+        .with_state(state)
+}
+
+async fn not_found(uri: axum::http::Uri) -> ApiError {
+    ApiError::NotFound(format!("no route for {}", uri.path()))
+}
+
+/// Request count and latency by matched route and status.
+async fn track_metrics(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let route = req
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| "unmatched".into());
+    let method = req.method().to_string();
+    let started = std::time::Instant::now();
+    let resp = next.run(req).await;
+    let labels = [
+        ("method", method),
+        ("route", route),
+        ("status", resp.status().as_u16().to_string()),
+    ];
+    metrics::counter!("invarlockd_http_requests_total", &labels).increment(1);
+    metrics::histogram!("invarlockd_http_request_duration_seconds", &labels)
+        .record(started.elapsed().as_secs_f64());
+    resp
+}

@@ -1,0 +1,60 @@
+//! `GET /v1/status` for dashboards and `POST /v1/rescan`.
+
+use super::auth::{Read, Write};
+use super::{ApiError, AppState};
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde_json::{json, Value};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/v1/status", get(status))
+        .route("/v1/rescan", post(rescan))
+}
+
+async fn status(_: Read, State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+    let watch = state.watch.snapshot();
+    let index = state.store.status_summary().await?;
+    let db_size = std::fs::metadata(state.workspace.index_db())
+        .map(|m| m.len())
+        .ok();
+    Ok(Json(json!({
+        "version": env!("CARGO_PKG_VERSION"),
+        "started_at": state.started_at,
+        "workspace": {
+            "root": state.workspace.root,
+            "runs": state.workspace.runs,
+            "reports": state.workspace.reports,
+            "state": state.workspace.state,
+        },
+        "index": index,
+        "watcher": {
+            "mode": watch.mode,
+            "mode_reason": watch.mode_reason,
+            "healthy": watch.healthy,
+            "last_error": watch.last_error,
+            "last_event_at": watch.last_event_at,
+            "events_seen": watch.events_seen,
+            "last_reconcile_at": watch.last_reconcile_at,
+            "last_reconcile_ms": watch.last_reconcile_ms,
+            "reconciles": watch.reconciles,
+            "pending_rechecks": watch.pending_rechecks,
+        },
+        "initial_scan": {
+            "done": watch.initial_scan_done,
+            "started_at": watch.initial_scan_started_at,
+            "finished_at": watch.initial_scan_finished_at,
+        },
+        "db_size_bytes": db_size,
+        "last_retention": Value::Null,
+    })))
+}
+
+/// Queues a full reconcile; answers before it runs.
+async fn rescan(_: Write, State(state): State<AppState>) -> (StatusCode, Json<Value>) {
+    // A full queue means a rescan is already pending, which serves this request too.
+    let _ = state.rescan.try_send(());
+    (StatusCode::ACCEPTED, Json(json!({ "status": "queued" })))
+}

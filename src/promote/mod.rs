@@ -1,0 +1,5 @@
+//! Promotion: archiving a PASS attempt's evidence into `reports/` atomically and immutably,
+//! fail-closed on pairing.
+
+pub mod archive;
+pub mod name;

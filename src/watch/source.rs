@@ -1,0 +1,117 @@
+//! The filesystem event source: inotify through a debouncer, or polling when inotify cannot be
+//! used (watch limits, ENOSPC) or polling is configured (network filesystems).
+
+use super::status::Mode;
+use crate::config::{WatchConfig, WatchMode};
+use notify_debouncer_full::notify::{self, PollWatcher, RecommendedWatcher, RecursiveMode};
+use notify_debouncer_full::{new_debouncer_opt, DebounceEventResult, Debouncer, RecommendedCache};
+use std::path::{Path, PathBuf};
+use tokio::sync::mpsc::UnboundedSender;
+
+/// What the watcher loop receives from the debouncer thread.
+pub enum FsSignal {
+    Paths(Vec<PathBuf>),
+    /// The kernel queue overflowed or the backend asked for a rescan.
+    Rescan(String),
+    Error(String),
+}
+
+/// Keeps the debouncer (and its thread) alive; dropping it stops watching.
+#[allow(dead_code)] // held only for its Drop, which stops the watcher thread
+pub enum EventSource {
+    Inotify(Debouncer<RecommendedWatcher, RecommendedCache>),
+    Poll(Debouncer<PollWatcher, RecommendedCache>),
+}
+
+fn handler(tx: UnboundedSender<FsSignal>) -> impl FnMut(DebounceEventResult) + Send + 'static {
+    move |res: DebounceEventResult| {
+        let signal = match res {
+            Ok(events) => {
+                if let Some(e) = events.iter().find(|e| e.need_rescan()) {
+                    FsSignal::Rescan(format!("backend requested a rescan: {:?}", e.kind))
+                } else {
+                    let mut paths: Vec<PathBuf> =
+                        events.into_iter().flat_map(|e| e.event.paths).collect();
+                    paths.sort();
+                    paths.dedup();
+                    FsSignal::Paths(paths)
+                }
+            }
+            Err(errors) => FsSignal::Error(
+                errors
+                    .iter()
+                    .map(|e| e.to_string())
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            ),
+        };
+        // The receiver is gone only at shutdown.
+        let _ = tx.send(signal);
+    }
+}
+
+/// Starts watching `roots` recursively. Returns the source, its mode, and why polling was
+/// chosen when it was.
+pub fn start(
+    cfg: &WatchConfig,
+    roots: &[&Path],
+    tx: UnboundedSender<FsSignal>,
+) -> Result<(EventSource, Mode, Option<String>), notify::Error> {
+    // Symlinks are never followed: an attempt dir that links out of the workspace is ignored.
+    let base = notify::Config::default().with_follow_symlinks(false);
+    if cfg.mode == WatchMode::Auto {
+        match start_inotify(cfg, roots, tx.clone(), base) {
+            Ok(src) => return Ok((src, Mode::Inotify, None)),
+            Err(e) => {
+                tracing::warn!(error = %e, "inotify unavailable, falling back to polling");
+                let reason = format!("inotify unavailable: {e}");
+                let src = start_poll(cfg, roots, tx, base)?;
+                return Ok((src, Mode::Poll, Some(reason)));
+            }
+        }
+    }
+    let src = start_poll(cfg, roots, tx, base)?;
+    Ok((
+        src,
+        Mode::Poll,
+        Some("watch.mode = \"poll\" in configuration".into()),
+    ))
+}
+
+fn start_inotify(
+    cfg: &WatchConfig,
+    roots: &[&Path],
+    tx: UnboundedSender<FsSignal>,
+    base: notify::Config,
+) -> Result<EventSource, notify::Error> {
+    let mut d = new_debouncer_opt::<_, RecommendedWatcher, _>(
+        cfg.debounce,
+        None,
+        handler(tx),
+        RecommendedCache::default(),
+        base,
+    )?;
+    for root in roots {
+        d.watch(root, RecursiveMode::Recursive)?;
+    }
+    Ok(EventSource::Inotify(d))
+}
+
+fn start_poll(
+    cfg: &WatchConfig,
+    roots: &[&Path],
+    tx: UnboundedSender<FsSignal>,
+    base: notify::Config,
+) -> Result<EventSource, notify::Error> {
+    let mut d = new_debouncer_opt::<_, PollWatcher, _>(
+        cfg.debounce,
+        None,
+        handler(tx),
+        RecommendedCache::default(),
+        base.with_poll_interval(cfg.poll_interval),
+    )?;
+    for root in roots {
+        d.watch(root, RecursiveMode::Recursive)?;
+    }
+    Ok(EventSource::Poll(d))
+}

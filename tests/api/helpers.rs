@@ -1,0 +1,166 @@
+use invarlockd::app::Application;
+use invarlockd::config::Config;
+use reqwest::StatusCode;
+use serde_json::Value;
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub const REPO: &str = env!("CARGO_MANIFEST_DIR");
+
+/// The sample workspace shipped in the repo (real InvarLock 0.3.6 artifacts).
+pub fn sample_workspace() -> PathBuf {
+    Path::new(REPO).join("examples/workspace")
+}
+
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+pub struct TestApp {
+    pub addr: std::net::SocketAddr,
+    pub root: PathBuf,
+    pub client: reqwest::Client,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<()>>,
+}
+
+pub fn test_config(root: &Path) -> Config {
+    let mut cfg = Config::default();
+    cfg.workspace.root = root.to_path_buf();
+    cfg.server.listen = "127.0.0.1:0".parse().unwrap();
+    cfg.watch.debounce = Duration::from_millis(50);
+    cfg
+}
+
+impl TestApp {
+    pub async fn spawn(root: &Path) -> TestApp {
+        TestApp::spawn_with(test_config(root)).await
+    }
+
+    pub async fn spawn_with(cfg: Config) -> TestApp {
+        let root = cfg.workspace.root.clone();
+        let app = Application::build(cfg).await.expect("daemon builds");
+        let addr = app.local_addr();
+        let (tx, rx) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            app.run_until(async {
+                let _ = rx.await;
+            })
+            .await
+            .expect("daemon runs");
+        });
+        let t = TestApp {
+            addr,
+            root,
+            client: reqwest::Client::new(),
+            stop: Some(tx),
+            task: Some(task),
+        };
+        t.wait_ready().await;
+        t
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    pub async fn get(&self, path: &str) -> (StatusCode, Value) {
+        let resp = self.client.get(self.url(path)).send().await.unwrap();
+        let status = resp.status();
+        let body = resp.bytes().await.unwrap();
+        (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
+    }
+
+    pub async fn wait_ready(&self) {
+        eventually(Duration::from_secs(60), || async {
+            let r = self.client.get(self.url("/readyz")).send().await.ok()?;
+            (r.status() == StatusCode::OK).then_some(())
+        })
+        .await
+        .expect("daemon became ready");
+    }
+
+    /// The indexed attempt, or None when it is not (yet) in the index.
+    pub async fn attempt(&self, id: &str) -> Option<Value> {
+        let (status, body) = self.get(&format!("/v1/attempts/{id}")).await;
+        (status == StatusCode::OK).then_some(body)
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.await.unwrap();
+        }
+    }
+}
+
+/// Polls `f` until it returns Some or the deadline passes. The only way tests wait.
+pub async fn eventually<T, F, Fut>(deadline: Duration, mut f: F) -> Option<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let end = Instant::now() + deadline;
+    loop {
+        if let Some(v) = f().await {
+            return Some(v);
+        }
+        if Instant::now() > end {
+            return None;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// A passing report and its events from the sample workspace, to build new attempts from.
+pub fn template_attempt() -> (Vec<u8>, Vec<u8>) {
+    let dir = sample_workspace().join("runs/quant8/20261128_204141");
+    (
+        std::fs::read(dir.join("report.json")).unwrap(),
+        std::fs::read(dir.join("events.jsonl")).unwrap(),
+    )
+}
+
+/// A minimal valid report (§2.1) and events ending in runner success: cheap to write 10k times.
+pub fn small_attempt(seed: u32) -> (Vec<u8>, Vec<u8>) {
+    let report = format!(
+        r#"{{"meta": {{"model_id": "tiny", "adapter": "hf_llama", "commit": "", "ts": "2026-11-28T23:00:00", "seed": {seed}, "seeds": {{"python": {seed}, "numpy": {seed}, "torch": null}}}},
+ "data": {{"dataset": "local_jsonl", "dataset_hash": "0123456789abcdef0123456789abcdef"}},
+ "edit": {{"name": "noop"}}, "guards": [{{"name": "invariants", "passed": true}}],
+ "metrics": {{"primary_metric": {{"kind": "ppl_causal", "final": 20.5, "ratio_vs_baseline": NaN}}}},
+ "artifacts": {{}}, "flags": {{"guard_recovered": false}}}}"#
+    );
+    let events = concat!(
+        r#"{"timestamp": "2026-11-28T23:00:00", "session_id": "session_1", "component": "logger", "operation": "session_start", "level": "INFO"}"#,
+        "\n",
+        r#"{"timestamp": "2026-11-28T23:00:01", "session_id": "session_1", "component": "runner", "operation": "complete", "level": "INFO", "data": {"status": "success"}}"#,
+        "\n",
+        r#"{"timestamp": "2026-11-28T23:00:02", "session_id": "session_1", "component": "logger", "operation": "session_end", "level": "INFO"}"#,
+        "\n"
+    );
+    (report.into_bytes(), events.as_bytes().to_vec())
+}
+
+impl TestApp {
+    /// The admin token the daemon generated at first start.
+    pub fn admin_token(&self) -> String {
+        std::fs::read_to_string(self.root.join(".invarlockd/admin.token"))
+            .expect("admin token written at start")
+            .trim()
+            .to_string()
+    }
+}

@@ -1,0 +1,5 @@
+//! Black-box tests: a real daemon on 127.0.0.1:0 over a real temp workspace and SQLite file.
+mod helpers;
+
+mod corpus;
+mod watching;
