@@ -2,4 +2,6 @@
 //! fail-closed on pairing.
 
 pub mod archive;
+pub mod certificate;
+pub mod metadata;
 pub mod name;
