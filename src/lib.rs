@@ -12,6 +12,7 @@ pub mod index;
 pub mod promote;
 pub mod pyjson;
 pub mod report;
+pub mod retention;
 pub mod storage;
 pub mod telemetry;
 pub mod timezone;
