@@ -95,6 +95,7 @@ impl Application {
             store,
             indexer,
             tokens,
+            events: crate::events::EventBus::default(),
             watch: Arc::new(WatchStatus::default()),
             rescan,
             started_at: chrono::Utc::now(),

@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod error;
+mod events;
 mod health;
 pub use health::metrics as metrics_only;
 mod status;
@@ -32,6 +33,7 @@ pub struct Inner {
     pub store: Storage,
     pub indexer: Indexer,
     pub tokens: crate::auth::Tokens,
+    pub events: crate::events::EventBus,
     pub watch: Arc<WatchStatus>,
     /// Asks the watcher for a full reconcile.
     pub rescan: mpsc::Sender<()>,
@@ -59,6 +61,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(health::router())
         .merge(status::router())
+        .merge(events::router())
         .fallback(not_found)
         .layer(axum::middleware::from_fn(track_metrics))
         .layer(TraceLayer::new_for_http())
