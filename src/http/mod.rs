@@ -4,6 +4,7 @@ pub mod auth;
 pub mod error;
 mod events;
 mod health;
+mod problem;
 pub use health::metrics as metrics_only;
 mod status;
 
@@ -64,12 +65,14 @@ pub fn router(state: AppState) -> Router {
         .merge(events::router())
         .fallback(not_found)
         .layer(axum::middleware::from_fn(track_metrics))
-        .layer(TraceLayer::new_for_http())
+        .layer(axum::extract::DefaultBodyLimit::max(body_limit))
+        .layer(RequestBodyLimitLayer::new(body_limit))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::SERVICE_UNAVAILABLE,
             timeout.max(Duration::from_millis(1)),
         ))
-        .layer(RequestBodyLimitLayer::new(body_limit))
+        .layer(axum::middleware::map_response(problem::ensure_problem_json))
+        .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
 
