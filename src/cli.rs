@@ -37,6 +37,41 @@ pub enum Command {
         #[arg(long)]
         listen: Option<SocketAddr>,
     },
+    /// Archive a PASS attempt's evidence into reports/ (client of a running daemon).
+    Promote {
+        /// The attempt, `<nickname>/<YYYYMMDD_HHMMSS>` (default: latest pass of --nickname).
+        #[arg(long)]
+        attempt: Option<String>,
+        #[arg(long)]
+        nickname: Option<String>,
+        /// Name under reports/ (default: the nickname).
+        #[arg(long)]
+        name: Option<String>,
+        /// Certificate path under the workspace (required for a subject run).
+        #[arg(long)]
+        certificate: Option<String>,
+        /// Verify profile the certificate must pass.
+        #[arg(long, default_value = "dev")]
+        profile: String,
+        /// Free annotations (a JSON object) stored in metadata.json.
+        #[arg(long)]
+        metadata: Option<String>,
+        #[command(flatten)]
+        conn: crate::client::Connection,
+    },
+    /// Re-check archived evidence: verdict, pairing and sha256 of every file.
+    Check {
+        name: String,
+        #[arg(long)]
+        profile: Option<String>,
+        #[command(flatten)]
+        conn: crate::client::Connection,
+    },
+    /// Walk the audit log's hash chain and name the first broken entry.
+    AuditVerify {
+        #[command(flatten)]
+        conn: crate::client::Connection,
+    },
     /// Index the workspace once and print a summary.
     Scan {
         #[command(flatten)]
@@ -72,6 +107,31 @@ pub fn main() -> i32 {
             crate::telemetry::init(&cfg.log);
             runtime().block_on(serve(cfg))
         }
+        Command::Promote {
+            attempt,
+            nickname,
+            name,
+            certificate,
+            profile,
+            metadata,
+            conn,
+        } => {
+            let metadata = match metadata.as_deref().map(serde_json::from_str::<serde_json::Value>) {
+                None => None,
+                Some(Ok(v)) => Some(v),
+                Some(Err(e)) => return fail(&format!("--metadata is not JSON: {e}")),
+            };
+            let body = serde_json::json!({
+                "attempt": attempt, "nickname": nickname, "name": name,
+                "certificate": certificate, "profile": profile, "metadata": metadata,
+            });
+            conn.call(reqwest::Method::POST, "/v1/promotions", Some(body))
+        }
+        Command::Check { name, profile, conn } => {
+            let q = profile.map(|p| format!("?profile={p}")).unwrap_or_default();
+            conn.call(reqwest::Method::POST, &format!("/v1/promotions/{name}/verify{q}"), None)
+        }
+        Command::AuditVerify { conn } => conn.call(reqwest::Method::GET, "/v1/audit/verify", None),
         Command::Scan { daemon, json } => {
             let cfg = match load_config(&daemon) {
                 Ok(c) => c,
