@@ -72,6 +72,9 @@ pub enum Command {
         #[command(flatten)]
         conn: crate::client::Connection,
     },
+    /// Retention: plan, apply or restore the deletion of stale attempts (client of a daemon).
+    #[command(subcommand)]
+    Retention(RetentionCommand),
     /// Index the workspace once and print a summary.
     Scan {
         #[command(flatten)]
@@ -79,6 +82,40 @@ pub enum Command {
         /// Print the summary as JSON.
         #[arg(long)]
         json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RetentionCommand {
+    /// Make a plan: what would be deleted and kept, and why. Nothing changes.
+    Plan {
+        #[arg(long)]
+        keep_last: Option<u64>,
+        /// e.g. 14d
+        #[arg(long)]
+        keep_within: Option<String>,
+        #[arg(long)]
+        failed_keep_within: Option<String>,
+        #[command(flatten)]
+        conn: crate::client::Connection,
+    },
+    /// Execute exactly that plan (admin token).
+    Apply {
+        plan_id: String,
+        #[command(flatten)]
+        conn: crate::client::Connection,
+    },
+    /// Put a not-yet-purged plan's directories back (admin token).
+    Restore {
+        plan_id: String,
+        #[command(flatten)]
+        conn: crate::client::Connection,
+    },
+    /// Show a plan and its moves.
+    Show {
+        plan_id: String,
+        #[command(flatten)]
+        conn: crate::client::Connection,
     },
 }
 
@@ -132,6 +169,39 @@ pub fn main() -> i32 {
             conn.call(reqwest::Method::POST, &format!("/v1/promotions/{name}/verify{q}"), None)
         }
         Command::AuditVerify { conn } => conn.call(reqwest::Method::GET, "/v1/audit/verify", None),
+        Command::Retention(cmd) => match cmd {
+            RetentionCommand::Plan {
+                keep_last,
+                keep_within,
+                failed_keep_within,
+                conn,
+            } => {
+                let mut body = serde_json::Map::new();
+                if let Some(k) = keep_last {
+                    body.insert("keep_last".into(), k.into());
+                }
+                if let Some(k) = keep_within {
+                    body.insert("keep_within".into(), k.into());
+                }
+                if let Some(k) = failed_keep_within {
+                    body.insert("failed_keep_within".into(), k.into());
+                }
+                conn.call(reqwest::Method::POST, "/v1/retention/plan", Some(body.into()))
+            }
+            RetentionCommand::Apply { plan_id, conn } => conn.call(
+                reqwest::Method::POST,
+                "/v1/retention/apply",
+                Some(serde_json::json!({ "plan_id": plan_id })),
+            ),
+            RetentionCommand::Restore { plan_id, conn } => conn.call(
+                reqwest::Method::POST,
+                "/v1/retention/restore",
+                Some(serde_json::json!({ "plan_id": plan_id })),
+            ),
+            RetentionCommand::Show { plan_id, conn } => {
+                conn.call(reqwest::Method::GET, &format!("/v1/retention/plans/{plan_id}"), None)
+            }
+        },
         Command::Scan { daemon, json } => {
             let cfg = match load_config(&daemon) {
                 Ok(c) => c,

@@ -18,8 +18,16 @@ pub fn router() -> Router<AppState> {
         .route("/v1/retention/restore", post(restore_plan))
 }
 
-async fn create_plan(_: Write, State(state): State<AppState>, body: Option<Body<Overrides>>) -> ApiResult<Json<PlanView>> {
-    let overrides = body.map(|Body(o)| o).unwrap_or_default();
+/// The body is optional: no body (or `{}`) plans with the configured policy.
+async fn create_plan(_: Write, State(state): State<AppState>, body: axum::body::Bytes) -> ApiResult<Json<PlanView>> {
+    let overrides: Overrides = if body.iter().all(u8::is_ascii_whitespace) {
+        Overrides::default()
+    } else {
+        serde_json::from_slice(&body).map_err(|e| super::ApiError::BadRequest {
+            field: None,
+            detail: format!("retention policy overrides: {e}"),
+        })?
+    };
     let policy = overrides.apply(state.retention.policy)?;
     Ok(Json(state.retention.plan(policy).await?))
 }
