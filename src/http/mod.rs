@@ -1,10 +1,14 @@
 //! The HTTP API: one cheap-to-clone state, one router per capability merged here.
 
+mod audit;
 pub mod auth;
 pub mod error;
 mod events;
+mod extract;
 mod health;
 mod problem;
+mod promotions;
+mod retention;
 pub use health::metrics as metrics_only;
 mod status;
 
@@ -35,6 +39,8 @@ pub struct Inner {
     pub indexer: Indexer,
     pub tokens: crate::auth::Tokens,
     pub events: crate::events::EventBus,
+    pub promoter: crate::promote::Promoter,
+    pub retention: crate::retention::Retention,
     pub watch: Arc<WatchStatus>,
     /// Asks the watcher for a full reconcile.
     pub rescan: mpsc::Sender<()>,
@@ -63,6 +69,9 @@ pub fn router(state: AppState) -> Router {
         .merge(health::router())
         .merge(status::router())
         .merge(events::router())
+        .merge(promotions::router())
+        .merge(retention::router())
+        .merge(audit::router())
         .fallback(not_found)
         .layer(axum::middleware::from_fn(track_metrics))
         .layer(axum::extract::DefaultBodyLimit::max(body_limit))
@@ -74,6 +83,15 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::map_response(problem::ensure_problem_json))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// `?limit=`: default 100, 1..=1000, anything else is a 400 naming the field.
+pub(crate) fn page_limit(limit: Option<u32>) -> Result<u32, ApiError> {
+    match limit {
+        None => Ok(100),
+        Some(n @ 1..=1000) => Ok(n),
+        Some(n) => Err(ApiError::bad_field("limit", format!("limit must be between 1 and 1000 (got {n})"))),
+    }
 }
 
 async fn not_found(uri: axum::http::Uri) -> ApiError {
