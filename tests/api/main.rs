@@ -2,4 +2,5 @@
 mod helpers;
 
 mod corpus;
+mod promote;
 mod watching;
