@@ -3,4 +3,5 @@ mod helpers;
 
 mod corpus;
 mod promote;
+mod retention;
 mod watching;
