@@ -127,9 +127,22 @@ impl super::Retention {
         }))
     }
 
-    /// Lists what changed since the plan; empty means the plan still holds.
+    /// Lists what changed since the plan; empty means the plan still holds. The covered
+    /// directories are re-read first, so a watcher lagging behind cannot hide a change.
     async fn staleness(&self, row: &PlanRow) -> Result<Vec<String>, RetentionError> {
         let then: Value = serde_json::from_str(&row.snapshot).unwrap_or_default();
+        let mut dirs = BTreeSet::new();
+        for id in then["attempts"].as_object().into_iter().flat_map(|m| m.keys()) {
+            if let Ok(a) = AttemptId::parse(id) {
+                dirs.insert(self.workspace.runs.join(id));
+                dirs.insert(self.workspace.runs.join(a.nickname.as_str()));
+            }
+        }
+        let dirs: Vec<_> = dirs.into_iter().collect();
+        self.indexer
+            .refresh_paths(&dirs)
+            .await
+            .map_err(|e| RetentionError::Internal(format!("re-reading covered attempts: {e}")))?;
         let rows = store_ret::candidates(self.store.reader()).await?;
         let current = snapshot(&rows);
         let mut changes = Vec::new();
