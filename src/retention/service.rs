@@ -223,6 +223,7 @@ impl super::Retention {
                 continue;
             }
             let (from, to) = (root.join(&m.from_path), root.join(&m.trash_path));
+            test_delay();
             if from.symlink_metadata().is_ok() {
                 if let Some(parent) = to.parent() {
                     std::fs::create_dir_all(parent).map_err(|e| RetentionError::Internal(format!("{}: {e}", parent.display())))?;
@@ -324,5 +325,13 @@ impl super::Retention {
             .unwrap_or(trash)
             .to_string_lossy()
             .into_owned()
+    }
+}
+
+/// A pause before each move, to widen the crash window in the SIGKILL test. Read from
+/// `INVARLOCKD_TEST_RETENTION_DELAY_MS`; absent in production.
+fn test_delay() {
+    if let Some(ms) = std::env::var("INVARLOCKD_TEST_RETENTION_DELAY_MS").ok().and_then(|v| v.parse::<u64>().ok()) {
+        std::thread::sleep(std::time::Duration::from_millis(ms));
     }
 }
