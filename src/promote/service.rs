@@ -207,13 +207,13 @@ impl super::Promoter {
         let mut touched = Vec::new();
         if let Some((bname, bytes, bid)) = &baseline_plan {
             let bmeta = self.baseline_metadata(bname, bid, bytes, &profile, token)?;
-            let bfiles = [EvidenceFile { name: "report.json", bytes: bytes.clone() }];
-            if write_archive(&self.workspace.reports, bname, &bfiles, &bmeta.to_bytes())? == Written::Created {
+            let bfiles = vec![EvidenceFile { name: "report.json", bytes: bytes.clone() }];
+            if self.write(bname.clone(), bfiles, bmeta.to_bytes()).await? == Written::Created {
                 baseline_archived = Some(bname.to_string());
                 touched.push((bname.clone(), bmeta.kind.clone(), bid.clone()));
             }
         }
-        let written = write_archive(&self.workspace.reports, &name, &files, &metadata.to_bytes())?;
+        let written = self.write(name.clone(), files, metadata.to_bytes()).await?;
         let created = written == Written::Created;
         if created {
             touched.push((name.clone(), kind.to_string(), id.to_string()));
@@ -242,6 +242,15 @@ impl super::Promoter {
             metadata: stored,
             baseline_archived,
         })
+    }
+
+    /// Archive writes fsync and rename: blocking work, kept off the async workers.
+    async fn write(&self, name: PromotionName, files: Vec<EvidenceFile>, metadata: Vec<u8>) -> Result<Written, PromoteError> {
+        let reports = self.workspace.reports.clone();
+        tokio::task::spawn_blocking(move || write_archive(&reports, &name, &files, &metadata))
+            .await
+            .map_err(|e| PromoteError::Internal(e.to_string()))?
+            .map_err(PromoteError::from)
     }
 
     async fn resolve_attempt(&self, req: &PromoteRequest) -> Result<AttemptId, PromoteError> {
