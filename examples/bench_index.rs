@@ -238,7 +238,7 @@ fn phase_reference(root: &Path) {
                         b += raw.len() as u64;
                         let text = invarlockd::pyjson::decode_utf8(&raw).unwrap();
                         let opts = invarlockd::pyjson::ParseOptions {
-                            skip: invarlockd::report::REPORT_SKIP,
+                            skip: invarlockd::report::SKIPPED_PATHS,
                             ..Default::default()
                         };
                         std::hint::black_box(invarlockd::pyjson::parse_with(text, opts).unwrap());

@@ -67,7 +67,7 @@ impl super::Promoter {
 
         let report = std::fs::read(dir.join("report.json")).ok().and_then(|b| {
             let t = crate::pyjson::decode_utf8(&b).ok()?.to_string();
-            crate::pyjson::parse_with(&t, crate::pyjson::ParseOptions { skip: crate::report::REPORT_SKIP, ..Default::default() }).ok()
+            crate::pyjson::parse_with(&t, crate::pyjson::ParseOptions { skip: crate::report::SKIPPED_PATHS, ..Default::default() }).ok()
         });
         if report.is_none() {
             checks.push(fail("report", Some(rel("report.json")), "missing or not parseable"));

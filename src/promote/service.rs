@@ -41,7 +41,7 @@ fn report_value(bytes: &[u8]) -> Result<Value, String> {
     crate::pyjson::parse_with(
         text,
         crate::pyjson::ParseOptions {
-            skip: crate::report::REPORT_SKIP,
+            skip: crate::report::SKIPPED_PATHS,
             ..Default::default()
         },
     )
