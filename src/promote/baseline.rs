@@ -5,15 +5,15 @@
 use super::certificate::{links_baseline, CertLink};
 use super::PromoteError;
 use crate::storage::{promotions, Storage};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// Where the proven baseline lives.
 #[derive(Debug, Clone)]
 pub enum BaselineSource {
     /// Already under `reports/<name>/report.json`.
-    Archived { name: String, path: PathBuf },
+    Archived { name: String },
     /// An attempt under `runs/`, to be archived with the promotion.
-    Attempt { id: String, nickname: String, path: PathBuf, bytes: Vec<u8> },
+    Attempt { id: String, nickname: String, bytes: Vec<u8> },
 }
 
 /// Reads and checks one candidate file; `Err` says why it does not qualify.
@@ -38,7 +38,7 @@ pub async fn resolve(store: &Storage, root: &Path, link: &CertLink) -> Result<Ba
             Ok(_) => {
                 let name = f.dir.strip_prefix("reports/").unwrap_or(&f.dir).to_string();
                 if f.path.ends_with("/report.json") && !name.contains('/') {
-                    return Ok(BaselineSource::Archived { name, path });
+                    return Ok(BaselineSource::Archived { name });
                 }
                 why.push(format!("{}: not a reports/<name>/report.json copy", f.path));
             }
@@ -52,7 +52,6 @@ pub async fn resolve(store: &Storage, root: &Path, link: &CertLink) -> Result<Ba
                 return Ok(BaselineSource::Attempt {
                     id: a.id,
                     nickname: a.nickname,
-                    path,
                     bytes,
                 })
             }
