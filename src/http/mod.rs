@@ -81,7 +81,9 @@ pub fn router(state: AppState) -> Router {
             timeout.max(Duration::from_millis(1)),
         ))
         .layer(axum::middleware::map_response(problem::ensure_problem_json))
-        .layer(TraceLayer::new_for_http())
+        // Failures worth an ERROR are logged where they happen (ApiError::Internal); a 503 from
+        // /readyz during start-up is not one.
+        .layer(TraceLayer::new_for_http().on_failure(tower_http::trace::DefaultOnFailure::new().level(tracing::Level::DEBUG)))
         .with_state(state)
 }
 
