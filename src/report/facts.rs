@@ -1,7 +1,7 @@
 //! report.json → the facts the index keeps (§2.1 validity, §2.2 fields).
 
 use super::digest::{logloss_fingerprint, report_hash, run_id, subject_digests};
-use super::REPORT_SKIP;
+use super::SKIPPED_PATHS;
 use crate::pyjson::{decode_utf8, parse_with, ParseOptions, Value};
 use serde_json::{json, Map, Value as J};
 use sha2::{Digest, Sha256};
@@ -55,7 +55,7 @@ pub fn parse_report_value(bytes: &[u8]) -> Result<Value, String> {
     parse_with(
         text,
         ParseOptions {
-            skip: REPORT_SKIP,
+            skip: SKIPPED_PATHS,
             ..ParseOptions::default()
         },
     )

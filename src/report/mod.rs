@@ -17,7 +17,7 @@ pub use status::{derive_status, AttemptStatus, ReportState, StatusInputs, Status
 pub use windows::validate_baseline_windows;
 
 /// Object paths holding token arrays: the bulk of a report's bytes, never needed for indexing.
-pub const REPORT_SKIP: &[&[&str]] = &[
+pub const SKIPPED_PATHS: &[&[&str]] = &[
     &["evaluation_windows", "preview", "input_ids"],
     &["evaluation_windows", "preview", "attention_masks"],
     &["evaluation_windows", "preview", "labels"],
