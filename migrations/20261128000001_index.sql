@@ -57,10 +57,11 @@ create index attempts_nickname_ts on attempts (nickname, ts, id);
 create index attempts_ts on attempts (ts, id);
 create index attempts_status on attempts (status, ts, id);
 create index attempts_model_id on attempts (model_id);
-create index attempts_dataset_hash on attempts (dataset_hash, ids_sha256);
+create index attempts_dataset_hash on attempts (dataset_hash, ids_sha256, ts);
 create index attempts_tokenizer_hash on attempts (tokenizer_hash);
 create index attempts_ids_sha256 on attempts (ids_sha256);
-create index attempts_final_logloss_fp on attempts (final_logloss_fp);
+create index attempts_final_logloss_fp on attempts (final_logloss_fp, ts);
+create index attempts_report_sha256 on attempts (report_sha256);
 create index attempts_digests on attempts (run_id, report_hash);
 create index attempts_subject_digests on attempts (subject_run_id, subject_report_hash);
 
@@ -118,6 +119,7 @@ create table evidence_files (
 create index evidence_files_dir on evidence_files (dir);
 create index evidence_files_digests on evidence_files (run_id, report_hash);
 create index evidence_files_sha256 on evidence_files (sha256);
+create index evidence_files_final_logloss_fp on evidence_files (final_logloss_fp);
 
 create table certificates (
     path text primary key not null,            -- relative to the workspace root

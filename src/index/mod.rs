@@ -1,47 +1,453 @@
-//! PLACEHOLDER: replaced by the `foundation` branch.
+//! The indexer: turns the workspace into index rows. Called by the watcher (`refresh_paths` for
+//! debounced events, `full_scan` at start and on reconcile) and by `invarlockd scan`.
+//!
+//! Cost model: one `stat` per file to detect change by (name, size, mtime); a changed attempt is
+//! read once (report.json into memory, parsed once without token arrays, sha256 over the same
+//! bytes; events.jsonl streamed) on a blocking thread, a bounded number at a time; rows are
+//! written through the single writer in transactions of `BATCH` attempts.
 
-use crate::storage::Storage;
-use std::path::PathBuf;
-use std::time::Duration;
+mod attempt;
+mod copy;
+mod evidence;
+pub mod walk;
+
+use crate::config::{IndexConfig, Workspace};
+use crate::storage::{self, attempts, Storage, StorageError};
+use crate::timezone::TimeZone;
+use attempt::{read_attempt, ReadAttempt, ReadCtx, ReadResult};
+use futures::StreamExt;
+use serde::Serialize;
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+use walk::{AttemptDir, Fence};
+
+const BATCH: usize = 500;
 
 #[derive(Clone, Debug)]
 pub struct IndexSettings {
-    pub workspace: crate::config::Workspace,
-    pub index: crate::config::IndexConfig,
+    pub workspace: Workspace,
+    pub index: IndexConfig,
 }
 
-#[derive(Clone, Debug)]
+type Clock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
+
+#[derive(Clone)]
 pub struct Indexer {
-    pub store: Storage,
-    pub cfg: IndexSettings,
+    store: Storage,
+    cfg: Arc<IndexSettings>,
+    tz: TimeZone,
+    clock: Clock,
+    /// One indexing operation at a time (the watcher and `POST /v1/rescan` may overlap).
+    lock: Arc<tokio::sync::Mutex<()>>,
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum IndexError {
     #[error("io: {0}")]
     Io(#[from] std::io::Error),
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    #[error("indexing task failed: {0}")]
+    Join(#[from] tokio::task::JoinError),
 }
 
-#[derive(Debug, Default, serde::Serialize)]
+impl From<sqlx::Error> for IndexError {
+    fn from(e: sqlx::Error) -> Self {
+        IndexError::Storage(StorageError::Db(e))
+    }
+}
+
+#[derive(Debug, Default, Clone, Serialize)]
 pub struct ScanSummary {
     pub attempts_seen: u64,
+    /// Attempts read (new or changed).
+    pub parsed: u64,
+    pub unchanged: u64,
+    pub removed: u64,
+    pub unrecognized: u64,
+    pub evidence_dirs: u64,
+    pub evidence_files_read: u64,
+    pub certificates: u64,
+    pub mappings: u64,
+    #[serde(serialize_with = "ser_ms")]
+    pub duration: Duration,
 }
 
-#[derive(Debug, Default)]
+fn ser_ms<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_u64(d.as_millis() as u64)
+}
+
+#[derive(Debug, Default, Clone)]
 pub struct RefreshOutcome {
+    /// Call again with the same paths after this long (a report still settling, an attempt that
+    /// will turn stale).
     pub recheck_after: Option<Duration>,
+}
+
+fn min_opt(a: Option<Duration>, b: Option<Duration>) -> Option<Duration> {
+    match (a, b) {
+        (Some(x), Some(y)) => Some(x.min(y)),
+        (x, None) => x,
+        (None, y) => y,
+    }
 }
 
 impl Indexer {
     pub fn new(store: Storage, cfg: IndexSettings) -> Self {
-        Indexer { store, cfg }
+        let tz = TimeZone::parse(&cfg.index.timezone).unwrap_or(TimeZone::Local);
+        Indexer {
+            store,
+            cfg: Arc::new(cfg),
+            tz,
+            clock: Arc::new(SystemTime::now),
+            lock: Arc::new(tokio::sync::Mutex::new(())),
+        }
     }
 
+    /// Replaces the wall clock (tests of age-dependent statuses).
+    pub fn with_clock(mut self, clock: impl Fn() -> SystemTime + Send + Sync + 'static) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    pub fn store(&self) -> &Storage {
+        &self.store
+    }
+
+    pub fn settings(&self) -> &IndexSettings {
+        &self.cfg
+    }
+
+    pub fn timezone(&self) -> TimeZone {
+        self.tz
+    }
+
+    fn fence(&self) -> Fence {
+        let ws = &self.cfg.workspace;
+        Fence::new(&[&ws.root, &ws.runs, &ws.reports])
+    }
+
+    fn concurrency() -> usize {
+        std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(1, 8)
+    }
+
+    /// Reads `dirs` (skipping unchanged ones per `known`) and writes them in batches.
+    /// Returns (parsed, unchanged, gone ids, min recheck).
+    async fn index_dirs(
+        &self,
+        dirs: Vec<AttemptDir>,
+        known: Arc<HashMap<String, attempts::Fingerprint>>,
+    ) -> Result<(u64, u64, Vec<String>, Option<Duration>), IndexError> {
+        let now = (self.clock)();
+        let fence = Arc::new(self.fence());
+        let (tz, settle, stale) = (self.tz, self.cfg.index.settle, self.cfg.index.stale_after);
+        let mut results = futures::stream::iter(dirs)
+            .map(|d| {
+                let known = known.clone();
+                let fence = fence.clone();
+                tokio::task::spawn_blocking(move || {
+                    let k = known.get(&d.id).map(|f| (f.listing_digest.as_str(), f.status.as_str()));
+                    let ctx = ReadCtx {
+                        tz,
+                        now,
+                        settle,
+                        stale_after: stale,
+                        fence: &fence,
+                    };
+                    let r = read_attempt(&d, k, ctx);
+                    (d.id, r)
+                })
+            })
+            .buffer_unordered(Self::concurrency() * 2);
+        let (mut parsed, mut unchanged, mut gone, mut recheck) = (0u64, 0u64, Vec::new(), None);
+        let mut batch: Vec<Box<ReadAttempt>> = Vec::with_capacity(BATCH);
+        while let Some(r) = results.next().await {
+            let (id, r) = r?;
+            match r {
+                ReadResult::Unchanged => unchanged += 1,
+                ReadResult::Gone => gone.push(id),
+                ReadResult::Read(a) => {
+                    parsed += 1;
+                    recheck = min_opt(recheck, a.recheck_after);
+                    batch.push(a);
+                    if batch.len() >= BATCH {
+                        self.write_batch(&mut batch, &known).await?;
+                    }
+                }
+            }
+        }
+        self.write_batch(&mut batch, &known).await?;
+        Ok((parsed, unchanged, gone, recheck))
+    }
+
+    async fn write_batch(
+        &self,
+        batch: &mut Vec<Box<ReadAttempt>>,
+        known: &HashMap<String, attempts::Fingerprint>,
+    ) -> Result<(), IndexError> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.store.begin().await?;
+        for a in batch.drain(..) {
+            let event = match known.get(&a.row.id) {
+                None => Some("indexed"),
+                Some(f) if f.status != a.row.status || f.listing_digest != a.row.listing_digest => Some("updated"),
+                Some(_) => None,
+            };
+            attempts::upsert(&mut tx, &a.row, &a.files, event).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn remove_ids(&self, ids: &[String]) -> Result<u64, IndexError> {
+        let mut n = 0;
+        for chunk in ids.chunks(BATCH) {
+            let mut tx = self.store.begin().await?;
+            for id in chunk {
+                n += attempts::remove(&mut tx, id).await? as u64;
+            }
+            tx.commit().await?;
+        }
+        Ok(n)
+    }
+
+    /// Full reconcile of runs/, reports/ and reports_*/.
     pub async fn full_scan(&self) -> Result<ScanSummary, IndexError> {
-        Ok(ScanSummary::default())
+        let _guard = self.lock.lock().await;
+        let started = Instant::now();
+        let mut sum = ScanSummary::default();
+        let runs = self.cfg.workspace.runs.clone();
+        let fence = self.fence();
+        let walk = tokio::task::spawn_blocking(move || walk::walk_runs(&runs, &fence)).await?;
+        sum.attempts_seen = walk.attempts.len() as u64;
+        sum.unrecognized = walk.unrecognized.len() as u64;
+        let known = Arc::new(attempts::fingerprints(self.store.writer()).await?);
+        let seen: HashSet<String> = walk.attempts.iter().map(|a| a.id.clone()).collect();
+        let (parsed, unchanged, gone, _) = self.index_dirs(walk.attempts, known.clone()).await?;
+        sum.parsed = parsed;
+        sum.unchanged = unchanged;
+        let mut vanished: Vec<String> = known.keys().filter(|id| !seen.contains(*id)).cloned().collect();
+        vanished.extend(gone);
+        sum.removed = self.remove_ids(&vanished).await?;
+        {
+            let mut tx = self.store.begin().await?;
+            attempts::replace_unrecognized(&mut tx, &walk.unrecognized).await?;
+            tx.commit().await?;
+        }
+        let (dirs, files_read, certs) = self.scan_evidence(None).await?;
+        sum.evidence_dirs = dirs;
+        sum.evidence_files_read = files_read;
+        sum.certificates = certs;
+        self.settle_running(None).await?;
+        sum.mappings = self.rebuild_mappings().await?;
+        self.maintain_copies(None).await?;
+        sum.duration = started.elapsed();
+        tracing::info!(?sum, "full scan done");
+        Ok(sum)
     }
 
-    pub async fn refresh_paths(&self, _paths: &[PathBuf]) -> Result<RefreshOutcome, IndexError> {
-        Ok(RefreshOutcome::default())
+    /// (Re)indexes what the changed `paths` belong to; removes what is gone.
+    pub async fn refresh_paths(&self, paths: &[PathBuf]) -> Result<RefreshOutcome, IndexError> {
+        let _guard = self.lock.lock().await;
+        let ws = &self.cfg.workspace;
+        let mut attempt_dirs: BTreeSet<PathBuf> = BTreeSet::new();
+        let mut subtrees: BTreeSet<PathBuf> = BTreeSet::new();
+        let mut evidence = false;
+        for p in paths {
+            if let Ok(r) = p.strip_prefix(&ws.runs) {
+                let parts: Vec<String> = r.iter().map(|c| c.to_string_lossy().into_owned()).collect();
+                let ts_at = parts
+                    .iter()
+                    .enumerate()
+                    .skip(1)
+                    .find(|(_, s)| crate::domain::AttemptTs::is_timestamp(s))
+                    .map(|(i, _)| i);
+                match ts_at {
+                    Some(i) => {
+                        attempt_dirs.insert(parts[..=i].iter().fold(ws.runs.clone(), |acc, s| acc.join(s)));
+                    }
+                    None => {
+                        let name = parts.last().map(String::as_str).unwrap_or("");
+                        if name == "report.json" || name.starts_with(walk::TMP_PREFIX) {
+                            continue; // a convenience copy (or its temp file)
+                        }
+                        if !parts.is_empty() {
+                            subtrees.insert(p.clone());
+                        }
+                    }
+                }
+            } else if p.starts_with(&ws.reports)
+                || p.strip_prefix(&ws.root)
+                    .ok()
+                    .and_then(|r| r.iter().next())
+                    .is_some_and(|c| c.to_string_lossy().starts_with("reports_"))
+            {
+                evidence = true;
+            }
+        }
+        let fence = self.fence();
+        let mut dirs: Vec<AttemptDir> = Vec::new();
+        let mut removed: Vec<String> = Vec::new();
+        for sub in &subtrees {
+            if sub.is_dir() {
+                let (runs, s, f) = (ws.runs.clone(), sub.clone(), fence.clone());
+                let w = tokio::task::spawn_blocking(move || walk::walk_subtree(&runs, &s, &f)).await?;
+                dirs.extend(w.attempts);
+            } else if let Ok(r) = sub.strip_prefix(&ws.runs) {
+                // A whole nickname directory vanished (or was renamed).
+                let prefix = r.to_string_lossy().into_owned();
+                for id in attempts::all_ids(self.store.writer()).await? {
+                    if id.starts_with(&format!("{prefix}/")) {
+                        removed.push(id);
+                    }
+                }
+            }
+        }
+        for d in attempt_dirs {
+            let Ok(r) = d.strip_prefix(&ws.runs) else { continue };
+            let rel = r.to_string_lossy().into_owned();
+            let Ok(id) = crate::domain::AttemptId::parse(&rel) else { continue };
+            dirs.push(AttemptDir {
+                id: rel,
+                nickname: id.nickname.to_string(),
+                ts: id.ts,
+                path: d,
+            });
+        }
+        let mut known = HashMap::new();
+        for d in &dirs {
+            if let Some(f) = attempts::fingerprint(self.store.writer(), &d.id).await? {
+                known.insert(d.id.clone(), f);
+            }
+        }
+        let nicknames: BTreeSet<String> = dirs.iter().map(|d| d.nickname.clone()).collect();
+        let (parsed, _, gone, recheck) = self.index_dirs(dirs, Arc::new(known)).await?;
+        removed.extend(gone);
+        let n_removed = self.remove_ids(&removed).await?;
+        if evidence {
+            self.scan_evidence(None).await?;
+        }
+        let settle_recheck = self.settle_running(Some(&nicknames)).await?;
+        if parsed > 0 || n_removed > 0 || evidence {
+            self.rebuild_mappings().await?;
+            self.maintain_copies(Some(&nicknames)).await?;
+        }
+        Ok(RefreshOutcome {
+            recheck_after: min_opt(recheck, settle_recheck),
+        })
+    }
+
+    /// Re-derives `running` attempts whose verdict may change without their files changing:
+    /// an empty directory superseded by a newer attempt, or anything whose stale_after passed.
+    async fn settle_running(&self, nicknames: Option<&BTreeSet<String>>) -> Result<Option<Duration>, IndexError> {
+        let rows = attempts::running(self.store.writer(), None).await?;
+        let mut reread = Vec::new();
+        let mut recheck = None;
+        let mut superseded = Vec::new();
+        for r in rows {
+            if nicknames.is_some_and(|n| !n.contains(&r.nickname)) {
+                continue;
+            }
+            if r.newest_mtime_ns.is_none() {
+                if let Some(newer) = attempts::newer_sibling_with_files(self.store.writer(), &r.nickname, &r.ts).await? {
+                    superseded.push((r.id.clone(), newer));
+                    continue;
+                }
+            }
+            reread.push(r);
+        }
+        if !superseded.is_empty() {
+            let mut tx = self.store.begin().await?;
+            for (id, newer) in &superseded {
+                let reason = format!(
+                    "empty attempt directory (the run failed before the runner started); a newer attempt {newer} exists"
+                );
+                attempts::set_status(&mut tx, id, "error", Some(&reason)).await?;
+            }
+            tx.commit().await?;
+        }
+        // Others: re-read only if their time-based verdict may have changed (cheap: few rows).
+        let now = (self.clock)();
+        let mut dirs = Vec::new();
+        for r in reread {
+            let Ok(id) = crate::domain::AttemptId::parse(&r.id) else { continue };
+            let activity = r.newest_mtime_ns.map(|ns| std::time::UNIX_EPOCH + Duration::from_nanos(ns.max(0) as u64));
+            let ts: SystemTime = self.tz.to_utc(id.ts.naive()).into();
+            let newest = activity.map_or(ts, |a| a.max(ts));
+            let idle = now.duration_since(newest).unwrap_or(Duration::ZERO);
+            if idle >= self.cfg.index.stale_after {
+                dirs.push(AttemptDir {
+                    id: r.id.clone(),
+                    nickname: r.nickname.clone(),
+                    ts: id.ts,
+                    path: PathBuf::from(&r.dir),
+                });
+            } else {
+                recheck = min_opt(recheck, Some(self.cfg.index.stale_after - idle));
+            }
+        }
+        if !dirs.is_empty() {
+            let (_, _, gone, _) = self.index_dirs(dirs, Arc::new(HashMap::new())).await?;
+            self.remove_ids(&gone).await?;
+        }
+        Ok(recheck)
+    }
+
+    async fn rebuild_mappings(&self) -> Result<u64, IndexError> {
+        let mut tx = self.store.begin().await?;
+        storage::mappings::rebuild(&mut tx).await?;
+        let (n,): (i64,) = sqlx::query_as("select count(*) from mappings")
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(StorageError::from)?;
+        tx.commit().await?;
+        Ok(n as u64)
+    }
+
+    /// Returns (dirs, files read, certificates read).
+    async fn scan_evidence(&self, _only: Option<&Path>) -> Result<(u64, u64, u64), IndexError> {
+        use storage::evidence as ev;
+        let ws = self.cfg.workspace.clone();
+        let stamps = Arc::new(ev::file_stamps(self.store.writer()).await?);
+        let fence = self.fence();
+        let scanned = tokio::task::spawn_blocking(move || {
+            evidence::evidence_dirs(&ws.root, &ws.reports, &fence)
+                .iter()
+                .map(|d| evidence::scan_dir(&ws.root, d, &stamps))
+                .collect::<Vec<_>>()
+        })
+        .await?;
+        let existing: Vec<String> = ev::dirs(self.store.writer()).await?.into_iter().map(|d| d.path).collect();
+        let seen: HashSet<&str> = scanned.iter().map(|s| s.dir.path.as_str()).collect();
+        let (mut files, mut certs) = (0u64, 0u64);
+        let mut tx = self.store.begin().await?;
+        for d in existing.iter().filter(|d| !seen.contains(d.as_str())) {
+            ev::remove_dir(&mut tx, d).await?;
+        }
+        for s in &scanned {
+            ev::upsert_dir(&mut tx, &s.dir).await?;
+            ev::prune_files(&mut tx, &s.dir.path, &s.all_files).await?;
+            for f in &s.changed {
+                ev::upsert_file(&mut tx, f).await?;
+                files += 1;
+            }
+            for c in &s.certificates {
+                ev::upsert_certificate(&mut tx, c).await?;
+                certs += 1;
+            }
+        }
+        tx.commit().await?;
+        Ok((scanned.len() as u64, files, certs))
+    }
+
+    async fn maintain_copies(&self, nicknames: Option<&BTreeSet<String>>) -> Result<(), IndexError> {
+        if !self.cfg.index.convenience_copy {
+            return Ok(());
+        }
+        copy::maintain(&self.store, &self.cfg.workspace.runs, nicknames).await
     }
 }

@@ -189,7 +189,7 @@ impl EventsScanner {
 }
 
 fn contains(hay: &[u8], needle: &[u8]) -> bool {
-    hay.windows(needle.len()).any(|w| w == needle)
+    memchr::memmem::find(hay, needle).is_some()
 }
 
 /// One parsed line of events.jsonl for the API.

@@ -1,0 +1,212 @@
+//! Walking runs/: attempt directories, convenience copies, everything else `unrecognized`.
+//! Symlinks are followed only when their target stays inside the workspace.
+
+use crate::domain::{AttemptTs, Nickname};
+use crate::storage::attempts::UnrecognizedRow;
+use std::path::{Path, PathBuf};
+
+/// Prefix of the temporary files invarlockd writes next to convenience copies.
+pub const TMP_PREFIX: &str = ".invarlockd-tmp";
+const MAX_DEPTH: usize = 32;
+
+#[derive(Debug, Clone)]
+pub struct AttemptDir {
+    pub id: String,
+    pub nickname: String,
+    pub ts: AttemptTs,
+    pub path: PathBuf,
+}
+
+#[derive(Debug, Default)]
+pub struct RunsWalk {
+    pub attempts: Vec<AttemptDir>,
+    pub unrecognized: Vec<UnrecognizedRow>,
+}
+
+/// Canonical directories a symlink may point into.
+#[derive(Debug, Clone)]
+pub struct Fence {
+    roots: Vec<PathBuf>,
+}
+
+impl Fence {
+    pub fn new(roots: &[&Path]) -> Fence {
+        Fence {
+            roots: roots.iter().filter_map(|r| std::fs::canonicalize(r).ok()).collect(),
+        }
+    }
+
+    /// For a symlink: its canonical target if that stays inside; `None` otherwise (or dangling).
+    pub fn resolve(&self, link: &Path) -> Option<PathBuf> {
+        let target = std::fs::canonicalize(link).ok()?;
+        self.roots.iter().any(|r| target.starts_with(r)).then_some(target)
+    }
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Kind {
+    Dir,
+    File,
+    Other,
+    Outside,
+}
+
+fn kind(path: &Path, fence: &Fence) -> (Kind, bool) {
+    let Ok(md) = std::fs::symlink_metadata(path) else {
+        return (Kind::Other, false);
+    };
+    if md.file_type().is_symlink() {
+        return match fence.resolve(path).and_then(|t| std::fs::metadata(t).ok()) {
+            Some(m) if m.is_dir() => (Kind::Dir, true),
+            Some(m) if m.is_file() => (Kind::File, true),
+            Some(_) => (Kind::Other, true),
+            None => (Kind::Outside, true),
+        };
+    }
+    if md.is_dir() {
+        (Kind::Dir, false)
+    } else if md.is_file() {
+        (Kind::File, false)
+    } else {
+        (Kind::Other, false)
+    }
+}
+
+fn rel(root: &Path, p: &Path) -> String {
+    p.strip_prefix(root).unwrap_or(p).to_string_lossy().into_owned()
+}
+
+/// Walks `runs` (absolute). `label` is how runs/ is named in unrecognized paths.
+pub fn walk_runs(runs: &Path, fence: &Fence) -> RunsWalk {
+    let mut out = RunsWalk::default();
+    if runs.is_dir() {
+        visit(runs, runs, &mut Vec::new(), fence, &mut out, 0);
+    }
+    out.attempts.sort_by(|a, b| a.id.cmp(&b.id));
+    out
+}
+
+/// Walks one directory below runs/ (for a changed path); same rules as the full walk.
+pub fn walk_subtree(runs: &Path, dir: &Path, fence: &Fence) -> RunsWalk {
+    let mut out = RunsWalk::default();
+    let Ok(r) = dir.strip_prefix(runs) else {
+        return out;
+    };
+    let mut parts: Vec<String> = r.iter().map(|c| c.to_string_lossy().into_owned()).collect();
+    if dir.is_dir() {
+        visit(runs, dir, &mut parts, fence, &mut out, 0);
+    }
+    out
+}
+
+/// Returns the number of attempts found below `dir`.
+fn visit(runs: &Path, dir: &Path, parts: &mut Vec<String>, fence: &Fence, out: &mut RunsWalk, depth: usize) -> usize {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    let mut entries: Vec<_> = rd.filter_map(Result::ok).collect();
+    entries.sort_by_key(|e| e.file_name());
+    let has_attempt_child = entries.iter().any(|e| {
+        e.file_name().to_str().is_some_and(AttemptTs::is_timestamp) && !parts.is_empty()
+    });
+    let mut found = 0;
+    for e in entries {
+        let path = e.path();
+        let Some(name) = e.file_name().to_str().map(str::to_string) else {
+            out.unrecognized.push(UnrecognizedRow {
+                path: rel(runs, &path),
+                kind: "other".into(),
+                reason: "name is not UTF-8".into(),
+            });
+            continue;
+        };
+        if name.starts_with(TMP_PREFIX) {
+            continue;
+        }
+        let (k, via_link) = kind(&path, fence);
+        match k {
+            Kind::Outside => {
+                tracing::debug!(path = %path.display(), "ignoring a symlink that leaves the workspace");
+            }
+            Kind::Dir if AttemptTs::is_timestamp(&name) => {
+                let nick = parts.join("/");
+                match (Nickname::parse(&nick), AttemptTs::parse(&name)) {
+                    (Ok(_), Ok(ts)) => {
+                        found += 1;
+                        out.attempts.push(AttemptDir {
+                            id: format!("{nick}/{name}"),
+                            nickname: nick,
+                            ts,
+                            path,
+                        });
+                    }
+                    _ => out.unrecognized.push(UnrecognizedRow {
+                        path: rel(runs, &path),
+                        kind: "dir".into(),
+                        reason: "timestamp directory without a valid nickname above it".into(),
+                    }),
+                }
+            }
+            Kind::Dir => {
+                if depth >= MAX_DEPTH || (via_link && depth > 0) {
+                    out.unrecognized.push(UnrecognizedRow {
+                        path: rel(runs, &path),
+                        kind: "dir".into(),
+                        reason: "not descended into (symlink or too deep)".into(),
+                    });
+                    continue;
+                }
+                let mut sub = RunsWalk::default();
+                parts.push(name);
+                let n = visit(runs, &path, parts, fence, &mut sub, depth + 1);
+                parts.pop();
+                found += n;
+                out.attempts.extend(sub.attempts);
+                if n == 0 {
+                    out.unrecognized.push(UnrecognizedRow {
+                        path: rel(runs, &path),
+                        kind: "dir".into(),
+                        reason: "no attempt directory (YYYYMMDD_HHMMSS) below it".into(),
+                    });
+                } else {
+                    out.unrecognized.extend(sub.unrecognized);
+                }
+            }
+            Kind::File if name == "report.json" && has_attempt_child => {
+                // The convenience copy runs/<nickname>/report.json: recognized, never an attempt.
+            }
+            Kind::File | Kind::Other => out.unrecognized.push(UnrecognizedRow {
+                path: rel(runs, &path),
+                kind: if k == Kind::File { "file" } else { "other" }.into(),
+                reason: "not part of an attempt directory".into(),
+            }),
+        }
+    }
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nested_nicknames_copies_strays_and_outside_symlinks_are_classified() {
+        let ws = tempfile::tempdir().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        let runs = ws.path().join("runs");
+        for d in ["team/quant8/20261128_204141", "base/20261128_204115", "empty/notes"] {
+            std::fs::create_dir_all(runs.join(d)).unwrap();
+        }
+        std::fs::write(runs.join("base/report.json"), "{}").unwrap();
+        std::fs::write(runs.join("stray.txt"), "x").unwrap();
+        std::fs::create_dir_all(outside.path().join("20261128_000000")).unwrap();
+        #[cfg(unix)]
+        std::os::unix::fs::symlink(outside.path().join("20261128_000000"), runs.join("base/20261128_000000")).unwrap();
+        let fence = Fence::new(&[ws.path()]);
+        let w = walk_runs(&runs, &fence);
+        let ids: Vec<_> = w.attempts.iter().map(|a| a.id.as_str()).collect();
+        assert_eq!(ids, ["base/20261128_204115", "team/quant8/20261128_204141"]);
+        let un: Vec<_> = w.unrecognized.iter().map(|u| u.path.as_str()).collect();
+        assert_eq!(un, ["empty", "stray.txt"]);
+    }
+}

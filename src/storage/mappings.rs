@@ -1,0 +1,119 @@
+//! Run → baseline mappings, derived from certificates (exact §5.4 digests) and, where no
+//! certificate exists, from pairing evidence (§1.5). Recomputed in one transaction; every lookup
+//! is an index seek so the cost grows with the number of subjects, not its square.
+
+use super::{StorageError, Tx};
+use serde::Serialize;
+use sqlx::SqlitePool;
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct MappingRow {
+    pub subject: String,
+    pub baseline_attempt: Option<String>,
+    pub baseline_archived: Option<String>,
+    pub how: String,
+    pub confidence: String,
+    pub certificate: Option<String>,
+    pub candidates: i64,
+    pub note: Option<String>,
+}
+
+const CERTIFICATE_MAPPINGS: &str = "
+insert or ignore into mappings (subject, baseline_attempt, baseline_archived, how, confidence, certificate, candidates, note)
+select subject, battempt, barchived, 'certificate', 'high', path, 1,
+       'certificate provenance.edited and baseline digests (run_id, report_hash) match exactly'
+from (
+    select s.id as subject, c.path as path,
+        (select b.id from attempts b where b.run_id = c.baseline_run_id and b.report_hash = c.baseline_report_hash
+            order by b.ts desc limit 1) as battempt,
+        (select f.path from evidence_files f where f.run_id = c.baseline_run_id and f.report_hash = c.baseline_report_hash
+            order by f.path limit 1) as barchived
+    from certificates c
+    join attempts s on s.subject_run_id = c.edited_run_id and s.subject_report_hash = c.edited_report_hash
+    where c.parse_error is null and c.edited_run_id is not null
+    order by c.path
+)
+where battempt is not null or barchived is not null";
+
+/// Subjects whose events quote the baseline's final logloss: the newest matching report at or
+/// before the subject's timestamp (else the oldest after it).
+const FINGERPRINT_MAPPINGS: &str = "
+insert or ignore into mappings (subject, baseline_attempt, baseline_archived, how, confidence, certificate, candidates, note)
+select id, battempt, case when battempt is null then barchived end, 'pairing_evidence',
+       case when n = 1 then 'high' else 'medium' end, null, n,
+       case when n = 1
+            then 'runner/start baseline_eval_windows.final.logloss equals this baseline''s evaluation_windows.final.logloss'
+            else 'several reports have the quoted baseline logloss; the newest one not after the subject was chosen'
+       end
+from (
+    select s.id,
+        coalesce(
+            (select b.id from attempts b where b.final_logloss_fp = s.baseline_fp and b.id <> s.id and b.ts <= s.ts
+                and (s.dh is null or b.dataset_hash is null or b.dataset_hash = s.dh)
+                order by b.ts desc, b.id desc limit 1),
+            (select b.id from attempts b where b.final_logloss_fp = s.baseline_fp and b.id <> s.id and b.ts > s.ts
+                and (s.dh is null or b.dataset_hash is null or b.dataset_hash = s.dh)
+                order by b.ts asc, b.id asc limit 1)) as battempt,
+        (select f.path from evidence_files f where f.final_logloss_fp = s.baseline_fp order by f.path limit 1) as barchived,
+        (select count(*) from (select 1 from attempts b where b.final_logloss_fp = s.baseline_fp and b.id <> s.id limit 2))
+          + (select count(*) from (select 1 from evidence_files f where f.final_logloss_fp = s.baseline_fp
+                and not exists (select 1 from attempts b where b.report_sha256 = f.sha256) limit 2)) as n
+    from (select id, ts, baseline_fp, coalesce(dataset_hash, events_dataset_hash) as dh from attempts
+          where baseline_fp is not null) s
+)
+where battempt is not null or barchived is not null";
+
+/// Paired reports (window_pairing_reason null) without a logloss fingerprint: an unpaired
+/// report with the same dataset hash, window-id digest and tokenizer hash.
+const HASH_MAPPINGS: &str = "
+insert or ignore into mappings (subject, baseline_attempt, baseline_archived, how, confidence, certificate, candidates, note)
+select id, battempt, null, 'pairing_evidence', case when n = 1 then 'medium' else 'low' end, null, n,
+       'same dataset_hash, ids_sha256 and tokenizer hash as an unpaired report (no logloss fingerprint)'
+from (
+    select s.id,
+        (select b.id from attempts b where b.dataset_hash = s.dataset_hash and b.ids_sha256 is s.ids_sha256
+            and b.tokenizer_hash is s.tokenizer_hash and b.paired = 0 and b.report_valid = 1 and b.id <> s.id
+            order by (b.ts <= s.ts) desc, b.ts desc limit 1) as battempt,
+        (select count(*) from (select 1 from attempts b where b.dataset_hash = s.dataset_hash and b.ids_sha256 is s.ids_sha256
+            and b.tokenizer_hash is s.tokenizer_hash and b.paired = 0 and b.report_valid = 1 and b.id <> s.id limit 2)) as n
+    from attempts s
+    where s.paired = 1 and s.report_valid = 1 and s.dataset_hash is not null and s.baseline_fp is null
+)
+where battempt is not null";
+
+/// Recomputes every mapping. Certificates win over pairing evidence for the same subject.
+pub async fn rebuild(tx: &mut Tx<'_>) -> Result<(), StorageError> {
+    sqlx::query("delete from mappings").execute(&mut **tx).await?;
+    for sql in [CERTIFICATE_MAPPINGS, FINGERPRINT_MAPPINGS, HASH_MAPPINGS] {
+        sqlx::query(sql).execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+pub async fn list(pool: &SqlitePool, after: Option<&str>, limit: u32) -> Result<(Vec<MappingRow>, Option<String>), StorageError> {
+    let mut rows: Vec<MappingRow> = sqlx::query_as(
+        "select subject, baseline_attempt, baseline_archived, how, confidence, certificate, candidates, note
+         from mappings where subject > ? order by subject limit ?",
+    )
+    .bind(after.unwrap_or(""))
+    .bind(limit as i64 + 1)
+    .fetch_all(pool)
+    .await?;
+    let next = if rows.len() > limit as usize {
+        rows.truncate(limit as usize);
+        rows.last().map(|r| r.subject.clone())
+    } else {
+        None
+    };
+    Ok((rows, next))
+}
+
+pub async fn for_subject(pool: &SqlitePool, subject: &str) -> Result<Option<MappingRow>, StorageError> {
+    Ok(sqlx::query_as(
+        "select subject, baseline_attempt, baseline_archived, how, confidence, certificate, candidates, note
+         from mappings where subject = ?",
+    )
+    .bind(subject)
+    .fetch_optional(pool)
+    .await?)
+}
