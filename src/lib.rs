@@ -1,1 +1,2 @@
 pub mod pyjson;
+pub mod verify;

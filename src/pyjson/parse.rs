@@ -174,7 +174,11 @@ fn is_ws(c: u8) -> bool {
 impl<'a> Parser<'a> {
     fn document(&mut self) -> Result<Value, ParseError> {
         if self.s.starts_with('\u{feff}') {
-            return Err(self.error(ErrorKind::Decode, "Unexpected UTF-8 BOM (decode using utf-8-sig)", 0));
+            return Err(self.error(
+                ErrorKind::Decode,
+                "Unexpected UTF-8 BOM (decode using utf-8-sig)",
+                0,
+            ));
         }
         let start = self.ws(0);
         let (v, end) = match self.value(start) {
@@ -246,7 +250,11 @@ impl<'a> Parser<'a> {
                 match c {
                     b'{' | b'[' => {
                         if stack.len() + 1 > self.opts.max_depth {
-                            return Err(Failure::Recursion(if c == b'{' { "object" } else { "array" }));
+                            return Err(Failure::Recursion(if c == b'{' {
+                                "object"
+                            } else {
+                                "array"
+                            }));
                         }
                         let j = self.ws(i + 1);
                         if c == b'{' {
@@ -278,7 +286,9 @@ impl<'a> Parser<'a> {
                         let j = self.ws(end);
                         match self.b.get(j) {
                             Some(b']') => {
-                                let Some(Frame::Array(items)) = stack.pop() else { unreachable!() };
+                                let Some(Frame::Array(items)) = stack.pop() else {
+                                    unreachable!()
+                                };
                                 v = Value::Array(items);
                                 end = j + 1;
                             }
@@ -294,7 +304,9 @@ impl<'a> Parser<'a> {
                         let j = self.ws(end);
                         match self.b.get(j) {
                             Some(b'}') => {
-                                let Some(Frame::Object(map, _)) = stack.pop() else { unreachable!() };
+                                let Some(Frame::Object(map, _)) = stack.pop() else {
+                                    unreachable!()
+                                };
                                 v = Value::Object(map);
                                 end = j + 1;
                             }
@@ -315,7 +327,10 @@ impl<'a> Parser<'a> {
     /// Reads `"key"  :  ` at i; returns the key and the position of the value.
     fn key(&self, i: usize) -> PResult<(String, usize)> {
         if self.b.get(i) != Some(&b'"') {
-            return Err(Failure::Err("Expecting property name enclosed in double quotes", i));
+            return Err(Failure::Err(
+                "Expecting property name enclosed in double quotes",
+                i,
+            ));
         }
         let (k, j) = self.string(i + 1)?;
         let j = self.ws(j);

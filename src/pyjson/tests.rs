@@ -27,19 +27,43 @@ fn errors_read_like_python_json_decode_errors() {
     assert_eq!(err(""), "Expecting value: line 1 column 1 (char 0)");
     assert_eq!(err("  "), "Expecting value: line 1 column 3 (char 2)");
     assert_eq!(err("[1,]"), "Expecting value: line 1 column 4 (char 3)");
-    assert_eq!(err(r#"{"a":1,}"#), "Expecting property name enclosed in double quotes: line 1 column 8 (char 7)");
-    assert_eq!(err(r#""abc"#), "Unterminated string starting at: line 1 column 1 (char 0)");
-    assert_eq!(err("\u{feff}{}"), "Unexpected UTF-8 BOM (decode using utf-8-sig): line 1 column 1 (char 0)");
-    assert_eq!(err("[1 2]"), "Expecting ',' delimiter: line 1 column 4 (char 3)");
-    assert_eq!(err(r#"{"a" 1}"#), "Expecting ':' delimiter: line 1 column 6 (char 5)");
+    assert_eq!(
+        err(r#"{"a":1,}"#),
+        "Expecting property name enclosed in double quotes: line 1 column 8 (char 7)"
+    );
+    assert_eq!(
+        err(r#""abc"#),
+        "Unterminated string starting at: line 1 column 1 (char 0)"
+    );
+    assert_eq!(
+        err("\u{feff}{}"),
+        "Unexpected UTF-8 BOM (decode using utf-8-sig): line 1 column 1 (char 0)"
+    );
+    assert_eq!(
+        err("[1 2]"),
+        "Expecting ',' delimiter: line 1 column 4 (char 3)"
+    );
+    assert_eq!(
+        err(r#"{"a" 1}"#),
+        "Expecting ':' delimiter: line 1 column 6 (char 5)"
+    );
     assert_eq!(err("1."), "Extra data: line 1 column 2 (char 1)");
     assert_eq!(err("01"), "Extra data: line 1 column 2 (char 1)");
     assert_eq!(err("1e+"), "Extra data: line 1 column 2 (char 1)");
     assert_eq!(err("-"), "Expecting value: line 1 column 1 (char 0)");
-    assert_eq!(err("[1,\n 2,\n x]"), "Expecting value: line 3 column 2 (char 9)");
-    assert_eq!(err(r#""\u12""#), "Invalid \\uXXXX escape: line 1 column 3 (char 2)");
+    assert_eq!(
+        err("[1,\n 2,\n x]"),
+        "Expecting value: line 3 column 2 (char 9)"
+    );
+    assert_eq!(
+        err(r#""\u12""#),
+        "Invalid \\uXXXX escape: line 1 column 3 (char 2)"
+    );
     assert_eq!(err(r#""\x""#), "Invalid \\escape: line 1 column 2 (char 1)");
-    assert_eq!(err("\"a\tb\""), "Invalid control character at: line 1 column 3 (char 2)");
+    assert_eq!(
+        err("\"a\tb\""),
+        "Invalid control character at: line 1 column 3 (char 2)"
+    );
     assert_eq!(err("\"é\" x"), "Extra data: line 1 column 5 (char 4)");
 }
 
@@ -54,7 +78,9 @@ fn deep_nesting_is_a_recursion_error_not_a_stack_overflow() {
     let deep = "[".repeat(200_000);
     let e = parse(&deep).unwrap_err();
     assert_eq!(e.kind, ErrorKind::Recursion);
-    assert!(e.to_string().starts_with("maximum recursion depth exceeded"));
+    assert!(e
+        .to_string()
+        .starts_with("maximum recursion depth exceeded"));
 }
 
 #[test]

@@ -139,7 +139,9 @@ impl Value {
             Value::Float(f) => float_to_serde(*f),
             Value::Str(s) => J::String(s.clone()),
             Value::Array(a) => J::Array(a.iter().map(Value::to_serde).collect()),
-            Value::Object(m) => J::Object(m.iter().map(|(k, v)| (k.clone(), v.to_serde())).collect()),
+            Value::Object(m) => {
+                J::Object(m.iter().map(|(k, v)| (k.clone(), v.to_serde())).collect())
+            }
         }
     }
 }

@@ -4,8 +4,8 @@
 use super::digests::measurement_contract_digest;
 use super::pyops::{
     coerce_int, format_f, get, get_if_dict, is_dict, is_num, isclose, num_to_f64, or, py_eq,
-    py_float, py_int, py_lower, py_repr, py_str, py_strip, PyResult, Raised, EMPTY_DICT,
-    EMPTY_STR, NONE,
+    py_float, py_int, py_lower, py_repr, py_str, py_strip, PyResult, Raised, EMPTY_DICT, EMPTY_STR,
+    NONE,
 };
 use super::schema::validate_certificate;
 use crate::pyjson::{py_fixed, py_repr as float_repr, Value};
@@ -83,7 +83,9 @@ pub fn primary_metric(cert: &Value) -> PyResult<Vec<String>> {
             }
         }
     } else if !is_num(ratio) {
-        errors.push("Certificate missing primary_metric.ratio_vs_baseline for non-ppl metric.".into());
+        errors.push(
+            "Certificate missing primary_metric.ratio_vs_baseline for non-ppl metric.".into(),
+        );
     }
     Ok(errors)
 }
@@ -194,7 +196,9 @@ pub fn counts(cert: &Value) -> PyResult<Vec<String>> {
             continue;
         }
         if observed.is_null() {
-            errors.push(format!("Certificate missing coverage.{arm}.used for {arm} windows."));
+            errors.push(format!(
+                "Certificate missing coverage.{arm}.used for {arm} windows."
+            ));
         } else if py_int(observed)? != py_int(expected)? {
             errors.push(format!(
                 "{label} window count mismatch: expected {}, observed {}.",
@@ -280,7 +284,11 @@ fn float_pair(a: &Value, b: &Value) -> PyResult<Option<(f64, f64)>> {
 pub fn profile_lints(cert: &Value) -> PyResult<Vec<String>> {
     let mut errors = Vec::new();
     let meta = get(cert, "meta", &EMPTY_DICT)?;
-    let profile = if is_dict(meta) { get_if_dict(meta, "model_profile") } else { &NONE };
+    let profile = if is_dict(meta) {
+        get_if_dict(meta, "model_profile")
+    } else {
+        &NONE
+    };
     if !is_dict(profile) {
         return Ok(errors);
     }
@@ -327,7 +335,11 @@ pub fn profile_lints(cert: &Value) -> PyResult<Vec<String>> {
                     py_repr(actual)?
                 )),
                 Some((a, e)) => {
-                    let (fails, sym) = if lint_type == "gte" { (a < e, "≥") } else { (a > e, "≤") };
+                    let (fails, sym) = if lint_type == "gte" {
+                        (a < e, "≥")
+                    } else {
+                        (a > e, "≤")
+                    };
                     if fails {
                         errors.push(format!(
                             "{} Expected {} {sym} {}, observed {}.",
@@ -366,7 +378,9 @@ pub fn tokenizer_hash(cert: &Value) -> PyResult<Vec<String>> {
     let baseline = get(baseline_ref, "tokenizer_hash", &NONE)?;
     if let (Some(Value::Str(e)), Value::Str(b)) = (edited, baseline) {
         if !e.is_empty() && !b.is_empty() && e != b {
-            return Ok(vec!["Tokenizer hash mismatch between baseline and edited runs.".into()]);
+            return Ok(vec![
+                "Tokenizer hash mismatch between baseline and edited runs.".into(),
+            ]);
         }
     }
     Ok(Vec::new())
@@ -392,7 +406,9 @@ pub fn measurement_contracts(cert: &Value, prof: &str) -> PyResult<Vec<String>> 
             errors.push(format!("Certificate missing {guard}.measurement_contract."));
         } else if let Value::Str(eh) = expected_hash.clone() {
             if eh.is_empty() {
-                errors.push(format!("Certificate missing {guard}.measurement_contract_hash."));
+                errors.push(format!(
+                    "Certificate missing {guard}.measurement_contract_hash."
+                ));
             } else if let Some(h) = &mc_hash {
                 if *h != eh {
                     errors.push(format!(
@@ -401,17 +417,25 @@ pub fn measurement_contracts(cert: &Value, prof: &str) -> PyResult<Vec<String>> 
                 }
             }
         } else {
-            errors.push(format!("Certificate missing {guard}.measurement_contract_hash."));
+            errors.push(format!(
+                "Certificate missing {guard}.measurement_contract_hash."
+            ));
         }
         let rp_guard = if is_dict(resolved_policy) {
             get_if_dict(resolved_policy, guard)
         } else {
             &NONE
         };
-        let rp_mc = if is_dict(rp_guard) { get_if_dict(rp_guard, "measurement_contract") } else { &NONE };
+        let rp_mc = if is_dict(rp_guard) {
+            get_if_dict(rp_guard, "measurement_contract")
+        } else {
+            &NONE
+        };
         let rp_hash = measurement_contract_digest(rp_mc);
         if !is_dict(rp_mc) || !rp_mc.truthy() {
-            errors.push(format!("Certificate missing resolved_policy.{guard}.measurement_contract."));
+            errors.push(format!(
+                "Certificate missing resolved_policy.{guard}.measurement_contract."
+            ));
         } else if let (Some(a), Some(b)) = (&mc_hash, &rp_hash) {
             if a != b {
                 errors.push(format!(
@@ -419,8 +443,13 @@ pub fn measurement_contracts(cert: &Value, prof: &str) -> PyResult<Vec<String>> 
                 ));
             }
         }
-        if !matches!(block.get("measurement_contract_match"), Some(Value::Bool(true))) {
-            errors.push(format!("{guard} measurement contract must match baseline for {prof} profile."));
+        if !matches!(
+            block.get("measurement_contract_match"),
+            Some(Value::Bool(true))
+        ) {
+            errors.push(format!(
+                "{guard} measurement contract must match baseline for {prof} profile."
+            ));
         }
     }
     Ok(errors)
@@ -441,7 +470,9 @@ pub fn guard_overhead(cert: &Value) -> PyResult<Vec<String>> {
             errors.push("Release verification requires evaluated guard_overhead (not evaluated). Set INVARLOCK_SKIP_OVERHEAD_CHECK=1 to explicitly skip during certification.".into());
         }
         if get_if_dict(go, "overhead_ratio").is_null() {
-            errors.push("Release verification requires guard_overhead.overhead_ratio (missing).".into());
+            errors.push(
+                "Release verification requires guard_overhead.overhead_ratio (missing).".into(),
+            );
         }
     }
     Ok(errors)

@@ -110,7 +110,10 @@ pub fn num_to_f64(v: &Value) -> PyResult<f64> {
             if f.is_finite() {
                 Ok(f)
             } else {
-                Err(Raised::python("OverflowError", "int too large to convert to float"))
+                Err(Raised::python(
+                    "OverflowError",
+                    "int too large to convert to float",
+                ))
             }
         }
         other => Err(Raised::python(
@@ -210,12 +213,21 @@ pub fn py_int(v: &Value) -> PyResult<PyInt> {
     match v {
         Value::Bool(b) => Ok(PyInt(if *b { "1" } else { "0" }.into())),
         Value::Int(i) => Ok(PyInt(i.to_string())),
-        Value::BigInt(s) => Ok(PyInt::from_digits(s.starts_with('-'), s.trim_start_matches('-'))),
+        Value::BigInt(s) => Ok(PyInt::from_digits(
+            s.starts_with('-'),
+            s.trim_start_matches('-'),
+        )),
         Value::Float(f) => {
             if f.is_nan() {
-                Err(Raised::python("ValueError", "cannot convert float NaN to integer"))
+                Err(Raised::python(
+                    "ValueError",
+                    "cannot convert float NaN to integer",
+                ))
             } else if f.is_infinite() {
-                Err(Raised::python("OverflowError", "cannot convert float infinity to integer"))
+                Err(Raised::python(
+                    "OverflowError",
+                    "cannot convert float infinity to integer",
+                ))
             } else {
                 let t = f.trunc();
                 Ok(PyInt::from_digits(t < 0.0, &format!("{:.0}", t.abs())))
@@ -317,15 +329,23 @@ pub fn format_f(v: &Value, prec: usize) -> PyResult<String> {
         )),
         Value::Null | Value::Array(_) | Value::Object(_) | Value::Skipped => Err(Raised::python(
             "TypeError",
-            format!("unsupported format string passed to {}.__format__", v.py_type_name()),
+            format!(
+                "unsupported format string passed to {}.__format__",
+                v.py_type_name()
+            ),
         )),
         other => Ok(crate::pyjson::py_fixed(num_to_f64(other)?, prec)),
     }
 }
 
-/// Nesting depth at which CPython's `repr()` of nested containers raises RecursionError in the
-/// verify command (measured with the real tool).
-pub const REPR_DEPTH_LIMIT: usize = 990;
+/// CPython's `repr()` raises RecursionError only past the nesting the parser already refuses
+/// (measured: a lint value nested to the parser's limit is still rendered), so this bound is
+/// a stack guard, never a verdict.
+pub const REPR_DEPTH_LIMIT: usize = PARSE_DEPTH_LIMIT + 1;
+
+/// Deepest nesting CPython's `json.load` accepts inside `invarlock verify` (measured with the
+/// real tool: 1487 nested arrays or objects parse, 1488 raise RecursionError).
+pub const PARSE_DEPTH_LIMIT: usize = 1487;
 
 /// `str(x)`.
 pub fn py_str(v: &Value) -> PyResult<String> {
@@ -411,7 +431,11 @@ fn enter(depth: usize) -> PyResult<()> {
 
 /// `repr(s)` for a str.
 pub fn repr_str(s: &str) -> String {
-    let quote = if s.contains('\'') && !s.contains('"') { '"' } else { '\'' };
+    let quote = if s.contains('\'') && !s.contains('"') {
+        '"'
+    } else {
+        '\''
+    };
     let mut out = String::with_capacity(s.len() + 2);
     out.push(quote);
     for c in s.chars() {
@@ -423,7 +447,9 @@ pub fn repr_str(s: &str) -> String {
             '\t' => out.push_str("\\t"),
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
+                out.push_str(&format!("\\x{:02x}", c as u32))
+            }
             c if (c as u32) < 0x7f => out.push(c),
             c if is_printable(c) => out.push(c),
             c if (c as u32) <= 0xff => out.push_str(&format!("\\x{:02x}", c as u32)),
@@ -491,9 +517,11 @@ fn num_eq(a: &Value, b: &Value) -> bool {
             Value::Bool(b) => Some(if *b { "1".into() } else { "0".into() }),
             Value::Int(i) => Some(i.to_string()),
             Value::BigInt(s) => Some(s.clone()),
-            Value::Float(f) if f.is_finite() && f.fract() == 0.0 => {
-                Some(if *f == 0.0 { "0".into() } else { format!("{f:.0}") })
-            }
+            Value::Float(f) if f.is_finite() && f.fract() == 0.0 => Some(if *f == 0.0 {
+                "0".into()
+            } else {
+                format!("{f:.0}")
+            }),
             _ => None,
         }
     };
@@ -514,7 +542,10 @@ pub fn path_id(arg: &str) -> String {
     } else {
         ""
     };
-    let parts: Vec<&str> = arg.split('/').filter(|p| !p.is_empty() && *p != ".").collect();
+    let parts: Vec<&str> = arg
+        .split('/')
+        .filter(|p| !p.is_empty() && *p != ".")
+        .collect();
     let s = format!("{root}{}", parts.join("/"));
     if s.is_empty() {
         ".".into()

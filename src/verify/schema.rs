@@ -66,11 +66,17 @@ pub fn validate_certificate(cert: &Value) -> PyResult<bool> {
 }
 
 fn fallback_ok(cert: &Value) -> bool {
-    let run_id_ok = cert.get("run_id").and_then(Value::as_str).is_some_and(|s| !s.is_empty());
+    let run_id_ok = cert
+        .get("run_id")
+        .and_then(Value::as_str)
+        .is_some_and(|s| !s.is_empty());
     let pm_ok = match cert.get("primary_metric") {
         Some(Value::Object(pm)) => {
             pm.get("final").is_some_and(Value::is_number_or_bool)
-                || pm.get("kind").and_then(Value::as_str).is_some_and(|s| !s.is_empty())
+                || pm
+                    .get("kind")
+                    .and_then(Value::as_str)
+                    .is_some_and(|s| !s.is_empty())
         }
         _ => false,
     };
@@ -171,7 +177,10 @@ fn schema_ok(cert: &Value) -> bool {
     }
     match c.get("plugins") {
         Some(Value::Object(p)) => {
-            if !(opt(p, "adapters", is_array) && opt(p, "edits", is_array) && opt(p, "guards", is_array)) {
+            if !(opt(p, "adapters", is_array)
+                && opt(p, "edits", is_array)
+                && opt(p, "guards", is_array))
+            {
                 return false;
             }
         }
@@ -180,11 +189,14 @@ fn schema_ok(cert: &Value) -> bool {
     match c.get("dataset") {
         Some(Value::Object(d)) => {
             let ok = matches!(d.get("provider"), Some(Value::Str(_)))
-                && d.get("seq_len").is_some_and(|v| is_integer(v) && at_least(v, 1.0))
+                && d.get("seq_len")
+                    .is_some_and(|v| is_integer(v) && at_least(v, 1.0))
                 && match d.get("windows") {
                     Some(Value::Object(w)) => {
-                        w.get("preview").is_some_and(|v| is_integer(v) && at_least(v, 0.0))
-                            && w.get("final").is_some_and(|v| is_integer(v) && at_least(v, 0.0))
+                        w.get("preview")
+                            .is_some_and(|v| is_integer(v) && at_least(v, 0.0))
+                            && w.get("final")
+                                .is_some_and(|v| is_integer(v) && at_least(v, 0.0))
                             && w.get("stats").is_some_and(is_object)
                             && opt(w, "seed", is_integer)
                     }
@@ -198,7 +210,8 @@ fn schema_ok(cert: &Value) -> bool {
     }
     match c.get("primary_metric") {
         Some(Value::Object(pm)) => {
-            let pair = |v: &Value| matches!(v, Value::Array(a) if a.len() == 2 && a.iter().all(is_number));
+            let pair =
+                |v: &Value| matches!(v, Value::Array(a) if a.len() == 2 && a.iter().all(is_number));
             let ok = matches!(pm.get("kind"), Some(Value::Str(_)))
                 && ["unit", "direction", "aggregation_scope", "gating_basis"]
                     .iter()
@@ -207,9 +220,11 @@ fn schema_ok(cert: &Value) -> bool {
                 && ["preview", "final", "ratio_vs_baseline", "reps", "ci_level"]
                     .iter()
                     .all(|k| opt(pm, k, is_number))
-                && opt(pm, "counts_source", |v| {
-                    matches!(v, Value::Str(s) if s == "measured" || s == "pseudo_config")
-                })
+                && opt(
+                    pm,
+                    "counts_source",
+                    |v| matches!(v, Value::Str(s) if s == "measured" || s == "pseudo_config"),
+                )
                 && opt(pm, "ci", pair)
                 && opt(pm, "display_ci", pair);
             if !ok {
@@ -220,7 +235,10 @@ fn schema_ok(cert: &Value) -> bool {
     }
     if let Some(so) = c.get("system_overhead") {
         let Value::Object(s) = so else { return false };
-        if !s.iter().all(|(k, v)| !overhead_key_is_numeric(k) || is_number(v)) {
+        if !s
+            .iter()
+            .all(|(k, v)| !overhead_key_is_numeric(k) || is_number(v))
+        {
             return false;
         }
     }
