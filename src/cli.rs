@@ -75,6 +75,8 @@ pub enum Command {
     /// Retention: plan, apply or restore the deletion of stale attempts (client of a daemon).
     #[command(subcommand)]
     Retention(RetentionCommand),
+    /// Verify certificates exactly like `invarlock verify` 0.3.6 (same exit codes and output).
+    Verify(crate::verify::cli::VerifyArgs),
     /// Index the workspace once and print a summary.
     Scan {
         #[command(flatten)]
@@ -169,6 +171,7 @@ pub fn main() -> i32 {
             conn.call(reqwest::Method::POST, &format!("/v1/promotions/{name}/verify{q}"), None)
         }
         Command::AuditVerify { conn } => conn.call(reqwest::Method::GET, "/v1/audit/verify", None),
+        Command::Verify(args) => crate::verify::cli::run(&args, &mut std::io::stdout().lock()),
         Command::Retention(cmd) => match cmd {
             RetentionCommand::Plan {
                 keep_last,

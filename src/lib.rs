@@ -18,4 +18,5 @@ pub mod retention;
 pub mod storage;
 pub mod telemetry;
 pub mod timezone;
+pub mod verify;
 pub mod watch;
