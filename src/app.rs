@@ -79,16 +79,34 @@ impl Application {
         );
         let events = crate::events::EventBus::default();
         // Leftovers of a promotion interrupted by a crash are never visible as evidence.
-        let cleaned = crate::promote::archive::clean_leftovers(&ws.reports).map_err(|source| AppError::Dir {
-            path: ws.reports.display().to_string(),
-            source,
+        let cleaned = crate::promote::archive::clean_leftovers(&ws.reports).map_err(|source| {
+            AppError::Dir {
+                path: ws.reports.display().to_string(),
+                source,
+            }
         })?;
         if cleaned > 0 {
-            tracing::warn!(cleaned, "removed temporary directories of interrupted promotions");
+            tracing::warn!(
+                cleaned,
+                "removed temporary directories of interrupted promotions"
+            );
         }
-        let tz = crate::timezone::TimeZone::parse(&config.index.timezone).unwrap_or(crate::timezone::TimeZone::Local);
-        let promoter = crate::promote::Promoter::new(store.clone(), indexer.clone(), ws.clone(), events.clone(), tz);
-        let retention = crate::retention::Retention::new(store.clone(), indexer.clone(), ws.clone(), events.clone(), &config.retention);
+        let tz = crate::timezone::TimeZone::parse(&config.index.timezone)
+            .unwrap_or(crate::timezone::TimeZone::Local);
+        let promoter = crate::promote::Promoter::new(
+            store.clone(),
+            indexer.clone(),
+            ws.clone(),
+            events.clone(),
+            tz,
+        );
+        let retention = crate::retention::Retention::new(
+            store.clone(),
+            indexer.clone(),
+            ws.clone(),
+            events.clone(),
+            &config.retention,
+        );
         let addr = config.server.listen;
         let listener = TcpListener::bind(addr)
             .await

@@ -4,4 +4,5 @@ mod helpers;
 mod corpus;
 mod promote;
 mod retention;
+mod verify;
 mod watching;
