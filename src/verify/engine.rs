@@ -39,6 +39,7 @@ fn load(bytes: &[u8]) -> Result<Value, Raised> {
         let class = match e.kind {
             ErrorKind::Decode => "JSONDecodeError",
             ErrorKind::Recursion => "RecursionError",
+            ErrorKind::IntTooLong => "ValueError",
         };
         Raised::python(class, e.to_string())
     })
