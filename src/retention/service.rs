@@ -208,7 +208,7 @@ impl super::Retention {
                 let expires = chrono::DateTime::parse_from_rfc3339(&row.expires_at)
                     .map(|t| t.to_utc())
                     .unwrap_or_else(|_| now());
-                if now() > expires {
+                if now() >= expires {
                     return Err(RetentionError::Conflict(
                         "plan_expired",
                         format!("plan {id} expired at {}", row.expires_at),

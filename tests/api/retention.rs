@@ -251,6 +251,11 @@ async fn bad_plans_and_unauthorised_applies_are_refused() {
     }
     let (_, p) = plan(&app, json!({})).await;
     let id = p["id"].as_str().unwrap().to_string();
+    let expires = chrono::DateTime::parse_from_rfc3339(p["expires_at"].as_str().unwrap()).unwrap();
+    eventually(std::time::Duration::from_secs(5), || async {
+        (chrono::Utc::now() > expires).then_some(())
+    })
+    .await;
     let (s, b) = apply(&app, &id).await;
     assert_eq!(
         (s, b["code"].as_str()),
