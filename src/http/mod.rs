@@ -6,6 +6,7 @@ pub mod error;
 mod events;
 mod extract;
 mod health;
+mod page;
 mod problem;
 mod promotions;
 mod retention;
@@ -74,6 +75,7 @@ pub fn router(state: AppState) -> Router {
         .merge(retention::router())
         .merge(audit::router())
         .merge(verify::router())
+        .merge(page::router())
         .fallback(not_found)
         .layer(axum::middleware::from_fn(track_metrics))
         .layer(axum::extract::DefaultBodyLimit::max(body_limit))
