@@ -131,6 +131,7 @@ impl Application {
             watch: Arc::new(WatchStatus::default()),
             rescan,
             started_at: chrono::Utc::now(),
+            shutdown: CancellationToken::new(),
             metrics: metrics_handle(),
             config,
         });
@@ -164,10 +165,11 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), AppError> {
-        let token = CancellationToken::new();
+        let token = self.state.shutdown.clone();
         let ws = &self.state.workspace;
         let watcher = Watcher {
             indexer: self.state.indexer.clone(),
+            events: self.state.events.clone(),
             cfg: self.state.config.watch.clone(),
             roots: vec![ws.runs.clone(), ws.reports.clone()],
             status: self.state.watch.clone(),

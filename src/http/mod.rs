@@ -47,6 +47,8 @@ pub struct Inner {
     /// Asks the watcher for a full reconcile.
     pub rescan: mpsc::Sender<()>,
     pub started_at: DateTime<Utc>,
+    /// Cancelled when the daemon stops; long-lived responses (SSE) end with it.
+    pub shutdown: tokio_util::sync::CancellationToken,
     pub metrics: PrometheusHandle,
 }
 

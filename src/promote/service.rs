@@ -284,6 +284,7 @@ impl super::Promoter {
             .refresh_paths(&dirs)
             .await
             .map_err(|e| PromoteError::Internal(e.to_string()))?;
+        self.events.drain_history(&self.store).await;
         for (n, k, source) in &touched {
             let mut tx = self.store.begin().await?;
             audit::append(

@@ -309,6 +309,7 @@ impl super::Retention {
             .await
             .map_err(crate::storage::StorageError::from)?;
         let _ = self.indexer.refresh_paths(&touched).await;
+        self.events.drain_history(&self.store).await;
         self.events.publish(
             "retention.applied",
             json!({ "plan_id": id, "moved": touched.len(), "bytes": reclaimed }),
@@ -378,6 +379,7 @@ impl super::Retention {
             .await
             .map_err(crate::storage::StorageError::from)?;
         let _ = self.indexer.refresh_paths(&touched).await;
+        self.events.drain_history(&self.store).await;
         self.show(id).await
     }
 

@@ -2,6 +2,7 @@
 mod helpers;
 
 mod corpus;
+mod events;
 mod promote;
 mod retention;
 mod verify;
