@@ -71,13 +71,17 @@ select id, battempt, null, 'pairing_evidence', case when n = 1 then 'medium' els
        'same dataset_hash, ids_sha256 and tokenizer hash as an unpaired report (no logloss fingerprint)'
 from (
     select s.id,
-        (select b.id from attempts b where b.dataset_hash = s.dataset_hash and b.ids_sha256 is s.ids_sha256
-            and b.tokenizer_hash is s.tokenizer_hash and b.paired = 0 and b.report_valid = 1 and b.id <> s.id
-            order by (b.ts <= s.ts) desc, b.ts desc limit 1) as battempt,
+        coalesce(
+            (select b.id from attempts b where b.dataset_hash = s.dataset_hash and b.ids_sha256 is s.ids_sha256
+                and b.tokenizer_hash is s.tokenizer_hash and b.paired = 0 and b.report_valid = 1 and b.id <> s.id
+                and b.ts <= s.ts order by b.ts desc, b.id desc limit 1),
+            (select b.id from attempts b where b.dataset_hash = s.dataset_hash and b.ids_sha256 is s.ids_sha256
+                and b.tokenizer_hash is s.tokenizer_hash and b.paired = 0 and b.report_valid = 1 and b.id <> s.id
+                and b.ts > s.ts order by b.ts asc, b.id asc limit 1)) as battempt,
         (select count(*) from (select 1 from attempts b where b.dataset_hash = s.dataset_hash and b.ids_sha256 is s.ids_sha256
             and b.tokenizer_hash is s.tokenizer_hash and b.paired = 0 and b.report_valid = 1 and b.id <> s.id limit 2)) as n
-    from attempts s
-    where s.paired = 1 and s.report_valid = 1 and s.dataset_hash is not null and s.baseline_fp is null
+    from (select id, ts, dataset_hash, ids_sha256, tokenizer_hash from attempts
+          where paired = 1 and report_valid = 1 and dataset_hash is not null and baseline_fp is null) s
 )
 where battempt is not null";
 
