@@ -5,6 +5,9 @@ pub mod error;
 mod health;
 pub use health::metrics as metrics_only;
 mod status;
+mod attempts;
+mod mappings;
+mod runs;
 
 use crate::config::{Config, Workspace};
 use crate::index::Indexer;
@@ -59,6 +62,9 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(health::router())
         .merge(status::router())
+        .merge(attempts::router())
+        .merge(runs::router())
+        .merge(mappings::router())
         .fallback(not_found)
         .layer(axum::middleware::from_fn(track_metrics))
         .layer(TraceLayer::new_for_http())
