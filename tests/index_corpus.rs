@@ -11,7 +11,8 @@ use std::time::{Duration, SystemTime};
 const REPO: &str = env!("CARGO_MANIFEST_DIR");
 
 fn manifest() -> Value {
-    let raw = std::fs::read_to_string(Path::new(REPO).join("tests/fixtures/corpus_manifest.json")).unwrap();
+    let raw = std::fs::read_to_string(Path::new(REPO).join("tests/fixtures/corpus_manifest.json"))
+        .unwrap();
     invarlockd::pyjson::parse(&raw).unwrap().to_serde()
 }
 
@@ -48,7 +49,13 @@ async fn indexer(root: &Path) -> Indexer {
     let store = Storage::open(&ws.index_db()).await.unwrap();
     let mut index = Config::default().index;
     index.timezone = "UTC".into();
-    Indexer::new(store, IndexSettings { workspace: ws, index })
+    Indexer::new(
+        store,
+        IndexSettings {
+            workspace: ws,
+            index,
+        },
+    )
 }
 
 fn attempt_id(path: &str) -> String {
@@ -68,14 +75,22 @@ async fn assert_manifest_answers(ix: &Indexer) {
     let pool = ix.store().reader();
     for run in m["runs"].as_array().unwrap() {
         let id = attempt_id(run["path"].as_str().unwrap());
-        let a = attempts::get(pool, &id).await.unwrap().unwrap_or_else(|| panic!("{id} not indexed"));
+        let a = attempts::get(pool, &id)
+            .await
+            .unwrap()
+            .unwrap_or_else(|| panic!("{id} not indexed"));
         assert_eq!(a.status, expected_status(run), "{id}: {:?}", a.reason);
         if a.status != "pass" {
-            assert!(a.reason.as_deref().is_some_and(|r| !r.is_empty()), "{id} has no reason");
+            assert!(
+                a.reason.as_deref().is_some_and(|r| !r.is_empty()),
+                "{id} has no reason"
+            );
         }
     }
     for run in m["runs"].as_array().unwrap() {
-        let Some(base) = run["paired_with_baseline"].as_object() else { continue };
+        let Some(base) = run["paired_with_baseline"].as_object() else {
+            continue;
+        };
         let subject = attempt_id(run["path"].as_str().unwrap());
         let baseline = attempt_id(base["path"].as_str().unwrap());
         let got = mappings::for_subject(pool, &subject).await.unwrap();
@@ -88,10 +103,16 @@ async fn assert_manifest_answers(ix: &Indexer) {
     for cert in m["certificates"].as_array().unwrap() {
         let subject = attempt_id(cert["subject_run"].as_str().unwrap());
         let baseline = attempt_id(cert["baseline_run"].as_str().unwrap());
-        let got = mappings::for_subject(pool, &subject).await.unwrap().unwrap();
+        let got = mappings::for_subject(pool, &subject)
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(got.how, "certificate", "{subject}");
         assert_eq!(got.baseline_attempt.as_deref(), Some(baseline.as_str()));
-        let cert_path = cert["certificate"].as_str().unwrap().trim_start_matches("workspace/");
+        let cert_path = cert["certificate"]
+            .as_str()
+            .unwrap()
+            .trim_start_matches("workspace/");
         assert_eq!(got.certificate.as_deref(), Some(cert_path));
     }
 }
@@ -110,10 +131,14 @@ async fn every_manifest_attempt_gets_its_status_and_every_pairing_its_mapping() 
         std::fs::read(&copy).unwrap(),
         std::fs::read(ws.path().join("runs/baseline/20261128_204128/report.json")).unwrap()
     );
-    let un = attempts::list_unrecognized(ix.store().reader(), 100).await.unwrap();
+    let un = attempts::list_unrecognized(ix.store().reader(), 100)
+        .await
+        .unwrap();
     assert!(un.is_empty(), "{un:?}");
     // Hand-archived evidence is external.
-    let dirs = invarlockd::storage::evidence::dirs(ix.store().reader()).await.unwrap();
+    let dirs = invarlockd::storage::evidence::dirs(ix.store().reader())
+        .await
+        .unwrap();
     assert!(dirs.iter().all(|d| d.origin == "external"));
     assert_eq!(dirs.len(), 12);
 }
@@ -125,15 +150,31 @@ async fn certificate_digests_equal_the_digests_computed_from_their_run_reports()
     let parse = |p: &Path| invarlockd::pyjson::parse(&std::fs::read_to_string(p).unwrap()).unwrap();
     for cert in m["certificates"].as_array().unwrap() {
         let c = parse(&corpus.join(cert["certificate"].as_str().unwrap()));
-        let subject = parse(&corpus.join(cert["subject_run"].as_str().unwrap()).join("report.json"));
-        let baseline = parse(&corpus.join(cert["baseline_run"].as_str().unwrap()).join("report.json"));
-        let s = |v: &invarlockd::pyjson::Value, p: &[&str]| v.pointer(p).and_then(|x| x.as_str()).unwrap().to_string();
+        let subject = parse(
+            &corpus
+                .join(cert["subject_run"].as_str().unwrap())
+                .join("report.json"),
+        );
+        let baseline = parse(
+            &corpus
+                .join(cert["baseline_run"].as_str().unwrap())
+                .join("report.json"),
+        );
+        let s = |v: &invarlockd::pyjson::Value, p: &[&str]| {
+            v.pointer(p).and_then(|x| x.as_str()).unwrap().to_string()
+        };
         let (sid, shash) = invarlockd::report::subject_digests(&subject).unwrap();
         assert_eq!(sid, s(&c, &["provenance", "edited", "run_id"]));
         assert_eq!(sid, s(&c, &["run_id"]));
         assert_eq!(shash, s(&c, &["provenance", "edited", "report_hash"]));
-        assert_eq!(invarlockd::report::run_id(&baseline).unwrap(), s(&c, &["baseline_ref", "run_id"]));
-        assert_eq!(invarlockd::report::report_hash(&baseline), s(&c, &["provenance", "baseline", "report_hash"]));
+        assert_eq!(
+            invarlockd::report::run_id(&baseline).unwrap(),
+            s(&c, &["baseline_ref", "run_id"])
+        );
+        assert_eq!(
+            invarlockd::report::report_hash(&baseline),
+            s(&c, &["provenance", "baseline", "report_hash"])
+        );
     }
 }
 
@@ -144,10 +185,20 @@ async fn a_restart_reads_nothing_and_a_deleted_index_is_rebuilt_to_the_same_answ
     ix.full_scan().await.unwrap();
     let snapshot = |ix: Indexer| async move {
         let f = attempts::AttemptFilter::default();
-        let (rows, _) = attempts::list(ix.store().reader(), &f, None, 1000).await.unwrap();
-        let (maps, _) = mappings::list(ix.store().reader(), None, 1000).await.unwrap();
-        let rows: Vec<_> = rows.into_iter().map(|r| (r.id, r.status, r.reason, r.run_id, r.report_hash, r.detail)).collect();
-        let maps: Vec<_> = maps.into_iter().map(|m| (m.subject, m.baseline_attempt, m.how)).collect();
+        let (rows, _) = attempts::list(ix.store().reader(), &f, None, 1000)
+            .await
+            .unwrap();
+        let (maps, _) = mappings::list(ix.store().reader(), None, 1000)
+            .await
+            .unwrap();
+        let rows: Vec<_> = rows
+            .into_iter()
+            .map(|r| (r.id, r.status, r.reason, r.run_id, r.report_hash, r.detail))
+            .collect();
+        let maps: Vec<_> = maps
+            .into_iter()
+            .map(|m| (m.subject, m.baseline_attempt, m.how))
+            .collect();
         (rows, maps)
     };
     let before = snapshot(ix.clone()).await;
@@ -177,15 +228,33 @@ async fn an_empty_attempt_is_running_when_fresh_and_error_once_stale() {
     let ix = indexer(ws.path()).await;
     ix.full_scan().await.unwrap();
     let id = format!("solo/{now}");
-    assert_eq!(attempts::get(ix.store().reader(), &id).await.unwrap().unwrap().status, "running");
-    let later = ix.clone().with_clock(|| SystemTime::now() + Duration::from_secs(7 * 3600));
+    assert_eq!(
+        attempts::get(ix.store().reader(), &id)
+            .await
+            .unwrap()
+            .unwrap()
+            .status,
+        "running"
+    );
+    let later = ix
+        .clone()
+        .with_clock(|| SystemTime::now() + Duration::from_secs(7 * 3600));
     later.full_scan().await.unwrap();
-    let a = attempts::get(later.store().reader(), &id).await.unwrap().unwrap();
+    let a = attempts::get(later.store().reader(), &id)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(a.status, "error", "{:?}", a.reason);
 }
 
 fn write_small_attempt(root: &Path, i: usize) -> PathBuf {
-    let dir = root.join(format!("runs/gen{:02}/20260101_{:02}{:02}{:02}", i % 50, i / 3600, i / 60 % 60, i % 60));
+    let dir = root.join(format!(
+        "runs/gen{:02}/20260101_{:02}{:02}{:02}",
+        i % 50,
+        i / 3600,
+        i / 60 % 60,
+        i % 60
+    ));
     std::fs::create_dir_all(&dir).unwrap();
     let report = format!(
         r#"{{"meta": {{"model_id": "tiny", "adapter": "hf_llama", "commit": "", "ts": "2026-01-01T00:00:{i:05}", "seed": {i}}},
@@ -212,7 +281,9 @@ async fn ten_thousand_generated_attempts_are_all_indexed() {
     let ix = indexer(ws.path()).await;
     let sum = ix.full_scan().await.unwrap();
     assert_eq!((sum.attempts_seen, sum.parsed), (10_000, 10_000), "{sum:?}");
-    let counts = attempts::count_by_status(ix.store().reader()).await.unwrap();
+    let counts = attempts::count_by_status(ix.store().reader())
+        .await
+        .unwrap();
     assert_eq!(counts, vec![("pass".to_string(), 10_000)]);
     let again = ix.full_scan().await.unwrap();
     assert_eq!((again.parsed, again.unchanged), (0, 10_000));

@@ -32,18 +32,23 @@ pub(crate) fn parse_limit(q: &HashMap<String, String>) -> Result<u32, ApiError> 
         None => Ok(DEFAULT_LIMIT),
         Some(s) => match s.parse::<u32>() {
             Ok(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
-            _ => Err(ApiError::bad_field("limit", format!("limit must be an integer from 1 to {MAX_LIMIT}, got {s:?}"))),
+            _ => Err(ApiError::bad_field(
+                "limit",
+                format!("limit must be an integer from 1 to {MAX_LIMIT}, got {s:?}"),
+            )),
         },
     }
 }
 
-pub(crate) fn parse_token<T: serde::de::DeserializeOwned>(q: &HashMap<String, String>) -> Result<Option<T>, ApiError> {
+pub(crate) fn parse_token<T: serde::de::DeserializeOwned>(
+    q: &HashMap<String, String>,
+) -> Result<Option<T>, ApiError> {
     match q.get("page_token") {
         None => Ok(None),
         Some(t) if t.is_empty() => Ok(None),
-        Some(t) => decode_token(t)
-            .map(Some)
-            .ok_or_else(|| ApiError::bad_field("page_token", "page_token is not a token this API issued")),
+        Some(t) => decode_token(t).map(Some).ok_or_else(|| {
+            ApiError::bad_field("page_token", "page_token is not a token this API issued")
+        }),
     }
 }
 
@@ -56,8 +61,13 @@ pub(crate) struct Page<T: Serialize> {
 fn hex_field(q: &HashMap<String, String>, field: &str) -> Result<Option<String>, ApiError> {
     match q.get(field) {
         None => Ok(None),
-        Some(v) if !v.is_empty() && v.bytes().all(|b| b.is_ascii_hexdigit()) => Ok(Some(v.to_ascii_lowercase())),
-        Some(v) => Err(ApiError::bad_field(field, format!("{field} must be a hex digest, got {v:?}"))),
+        Some(v) if !v.is_empty() && v.bytes().all(|b| b.is_ascii_hexdigit()) => {
+            Ok(Some(v.to_ascii_lowercase()))
+        }
+        Some(v) => Err(ApiError::bad_field(
+            field,
+            format!("{field} must be a hex digest, got {v:?}"),
+        )),
     }
 }
 
@@ -70,8 +80,14 @@ fn utc_to_local_ts(tz: TimeZone, t: DateTime<Utc>) -> String {
 }
 
 /// `since`/`until`: RFC 3339 (converted to the directory-name clock) or `YYYYMMDD_HHMMSS`.
-fn time_field(q: &HashMap<String, String>, field: &str, tz: TimeZone) -> Result<Option<String>, ApiError> {
-    let Some(v) = q.get(field) else { return Ok(None) };
+fn time_field(
+    q: &HashMap<String, String>,
+    field: &str,
+    tz: TimeZone,
+) -> Result<Option<String>, ApiError> {
+    let Some(v) = q.get(field) else {
+        return Ok(None);
+    };
     if let Ok(ts) = AttemptTs::parse(v) {
         return Ok(Some(ts.to_string()));
     }
@@ -79,12 +95,17 @@ fn time_field(q: &HashMap<String, String>, field: &str, tz: TimeZone) -> Result<
         Ok(t) => Ok(Some(utc_to_local_ts(tz, t.with_timezone(&Utc)))),
         Err(_) => Err(ApiError::bad_field(
             field,
-            format!("{field} must be RFC 3339 (2026-11-28T20:41:41Z) or YYYYMMDD_HHMMSS, got {v:?}"),
+            format!(
+                "{field} must be RFC 3339 (2026-11-28T20:41:41Z) or YYYYMMDD_HHMMSS, got {v:?}"
+            ),
         )),
     }
 }
 
-pub(crate) fn parse_filter(q: &HashMap<String, String>, tz: TimeZone) -> Result<AttemptFilter, ApiError> {
+pub(crate) fn parse_filter(
+    q: &HashMap<String, String>,
+    tz: TimeZone,
+) -> Result<AttemptFilter, ApiError> {
     let nickname = match q.get("nickname") {
         None => None,
         Some(n) => Some(
@@ -97,7 +118,14 @@ pub(crate) fn parse_filter(q: &HashMap<String, String>, tz: TimeZone) -> Result<
         None => None,
         Some(s) => Some(
             AttemptStatus::parse(s)
-                .ok_or_else(|| ApiError::bad_field("status", format!("status must be one of pass, fail, error, invalid, running; got {s:?}")))?
+                .ok_or_else(|| {
+                    ApiError::bad_field(
+                        "status",
+                        format!(
+                            "status must be one of pass, fail, error, invalid, running; got {s:?}"
+                        ),
+                    )
+                })?
                 .as_str()
                 .to_string(),
         ),
@@ -175,7 +203,11 @@ enum Resource {
 
 fn parse_rest(rest: &str) -> Result<(AttemptId, Resource), ApiError> {
     let rest = rest.trim_end_matches('/');
-    let not_found = || ApiError::NotFound(format!("no attempt {rest:?}; ids are <nickname>/<YYYYMMDD_HHMMSS>"));
+    let not_found = || {
+        ApiError::NotFound(format!(
+            "no attempt {rest:?}; ids are <nickname>/<YYYYMMDD_HHMMSS>"
+        ))
+    };
     if let Ok(id) = AttemptId::parse(rest) {
         return Ok((id, Resource::Detail));
     }
@@ -309,28 +341,40 @@ async fn raw_report(a: &AttemptRow, headers: &HeaderMap) -> Result<Response, Api
     let path = std::path::Path::new(&a.dir).join("report.json");
     let (stored, stamp) = (a.report_sha256.clone(), (a.report_size, a.report_mtime_ns));
     let p = path.clone();
-    let read = tokio::task::spawn_blocking(move || -> std::io::Result<(Option<Vec<u8>>, String)> {
-        let md = std::fs::metadata(&p)?;
-        let mtime = md
-            .modified()
-            .ok()
-            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-            .map(|d| d.as_nanos() as i64);
-        let bytes = std::fs::read(&p)?;
-        let sha = match (&stored, stamp) {
-            (Some(s), (Some(size), Some(m))) if size == md.len() as i64 && Some(m) == mtime && bytes.len() as i64 == size => s.clone(),
-            _ => {
-                use sha2::Digest;
-                hex::encode(sha2::Sha256::digest(&bytes))
-            }
-        };
-        Ok((Some(bytes), sha))
-    })
-    .await
-    .map_err(ApiError::internal)?;
+    let read =
+        tokio::task::spawn_blocking(move || -> std::io::Result<(Option<Vec<u8>>, String)> {
+            let md = std::fs::metadata(&p)?;
+            let mtime = md
+                .modified()
+                .ok()
+                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                .map(|d| d.as_nanos() as i64);
+            let bytes = std::fs::read(&p)?;
+            let sha = match (&stored, stamp) {
+                (Some(s), (Some(size), Some(m)))
+                    if size == md.len() as i64
+                        && Some(m) == mtime
+                        && bytes.len() as i64 == size =>
+                {
+                    s.clone()
+                }
+                _ => {
+                    use sha2::Digest;
+                    hex::encode(sha2::Sha256::digest(&bytes))
+                }
+            };
+            Ok((Some(bytes), sha))
+        })
+        .await
+        .map_err(ApiError::internal)?;
     let (bytes, sha) = match read {
         Ok((Some(b), sha)) => (b, sha),
-        Ok((None, _)) | Err(_) => return Err(ApiError::NotFound(format!("attempt {} has no report.json", a.id))),
+        Ok((None, _)) | Err(_) => {
+            return Err(ApiError::NotFound(format!(
+                "attempt {} has no report.json",
+                a.id
+            )))
+        }
     };
     let tag = etag(&sha);
     let tag_header = HeaderValue::from_str(&tag).map_err(ApiError::internal)?;
@@ -340,7 +384,10 @@ async fn raw_report(a: &AttemptRow, headers: &HeaderMap) -> Result<Response, Api
     Ok((
         StatusCode::OK,
         [
-            (header::CONTENT_TYPE, HeaderValue::from_static("application/json")),
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            ),
             (header::ETAG, tag_header),
         ],
         bytes,
@@ -353,9 +400,9 @@ async fn events(a: &AttemptRow, q: &HashMap<String, String>) -> Result<Value, Ap
     let token_after: Option<u64> = parse_token(q)?;
     let after = match q.get("after") {
         None => token_after.unwrap_or(0),
-        Some(s) => s
-            .parse::<u64>()
-            .map_err(|_| ApiError::bad_field("after", format!("after must be a line number, got {s:?}")))?,
+        Some(s) => s.parse::<u64>().map_err(|_| {
+            ApiError::bad_field("after", format!("after must be a line number, got {s:?}"))
+        })?,
     };
     let path = std::path::Path::new(&a.dir).join("events.jsonl");
     let page = tokio::task::spawn_blocking(move || match std::fs::File::open(&path) {
@@ -367,7 +414,10 @@ async fn events(a: &AttemptRow, q: &HashMap<String, String>) -> Result<Value, Ap
     .map_err(ApiError::internal)?
     .map_err(ApiError::internal)?;
     let Some((items, more)) = page else {
-        return Err(ApiError::NotFound(format!("attempt {} has no events.jsonl", a.id)));
+        return Err(ApiError::NotFound(format!(
+            "attempt {} has no events.jsonl",
+            a.id
+        )));
     };
     let last = items.last().map(|l| l.line);
     let next_after = if more { last } else { None };
@@ -383,7 +433,10 @@ mod tests {
     use super::*;
 
     fn q(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
@@ -402,7 +455,10 @@ mod tests {
             }
         }
         for v in ["0", "1001", "ten"] {
-            assert!(matches!(parse_limit(&q(&[("limit", v)])), Err(ApiError::BadRequest { .. })));
+            assert!(matches!(
+                parse_limit(&q(&[("limit", v)])),
+                Err(ApiError::BadRequest { .. })
+            ));
         }
         assert_eq!(parse_limit(&q(&[])).unwrap(), 100);
     }
@@ -410,7 +466,14 @@ mod tests {
     #[test]
     fn since_accepts_rfc3339_and_directory_timestamps() {
         let tz = TimeZone::parse("+02:00").unwrap();
-        let f = parse_filter(&q(&[("since", "2026-11-28T18:41:41Z"), ("until", "20261128_230000")]), tz).unwrap();
+        let f = parse_filter(
+            &q(&[
+                ("since", "2026-11-28T18:41:41Z"),
+                ("until", "20261128_230000"),
+            ]),
+            tz,
+        )
+        .unwrap();
         assert_eq!(f.since_ts.as_deref(), Some("20261128_204141"));
         assert_eq!(f.until_ts.as_deref(), Some("20261128_230000"));
     }
@@ -420,7 +483,10 @@ mod tests {
         let (id, r) = parse_rest("team/quant8/20261128_204141/report").unwrap();
         assert_eq!(id.nickname.as_str(), "team/quant8");
         assert!(matches!(r, Resource::Report));
-        assert!(matches!(parse_rest("a/20261128_204141").unwrap().1, Resource::Detail));
+        assert!(matches!(
+            parse_rest("a/20261128_204141").unwrap().1,
+            Resource::Detail
+        ));
         assert!(parse_rest("a/b").is_err());
     }
 }

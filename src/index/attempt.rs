@@ -2,7 +2,10 @@
 //! hash everything, derive the status.
 
 use super::walk::{AttemptDir, Fence};
-use crate::report::{analyze_report, derive_status, EventsScanner, EventsSummary, ReportState, StatusInputs, StatusVerdict};
+use crate::report::{
+    analyze_report, derive_status, EventsScanner, EventsSummary, ReportState, StatusInputs,
+    StatusVerdict,
+};
 use crate::storage::attempts::{AttemptRow, FileRow};
 use crate::timezone::TimeZone;
 use sha2::{Digest, Sha256};
@@ -123,7 +126,12 @@ pub fn read_attempt(a: &AttemptDir, known: Option<(&str, &str)>, ctx: ReadCtx<'_
         id: a.id.clone(),
         nickname: a.nickname.clone(),
         ts: a.ts.to_string(),
-        started_at: Some(ctx.tz.to_utc(a.ts.naive()).format("%Y-%m-%dT%H:%M:%SZ").to_string()),
+        started_at: Some(
+            ctx.tz
+                .to_utc(a.ts.naive())
+                .format("%Y-%m-%dT%H:%M:%SZ")
+                .to_string(),
+        ),
         dir: a.path.to_string_lossy().into_owned(),
         listing_digest: digest,
         newest_mtime_ns: newest,
@@ -143,7 +151,11 @@ pub fn read_attempt(a: &AttemptDir, known: Option<(&str, &str)>, ctx: ReadCtx<'_
                 Ok(bytes) => {
                     let an = analyze_report(&bytes);
                     // A size change between stat and read means a writer is active: young.
-                    report_age = if bytes.len() as u64 == l.size { since(ctx.now, l.mtime_ns) } else { Duration::ZERO };
+                    report_age = if bytes.len() as u64 == l.size {
+                        since(ctx.now, l.mtime_ns)
+                    } else {
+                        Duration::ZERO
+                    };
                     size = bytes.len() as i64;
                     let sha = an.sha256.clone();
                     row.report_size = Some(size);
@@ -184,7 +196,10 @@ pub fn read_attempt(a: &AttemptDir, known: Option<(&str, &str)>, ctx: ReadCtx<'_
         Some(ns) => ts_instant.max(UNIX_EPOCH + Duration::from_nanos(ns.max(0) as u64)),
         None => ts_instant,
     };
-    let idle = ctx.now.duration_since(newest_activity).unwrap_or(Duration::ZERO);
+    let idle = ctx
+        .now
+        .duration_since(newest_activity)
+        .unwrap_or(Duration::ZERO);
 
     let report_state = match &analysis {
         None => ReportState::Absent,
@@ -230,7 +245,8 @@ pub fn read_attempt(a: &AttemptDir, known: Option<(&str, &str)>, ctx: ReadCtx<'_
                 row.report_hash = Some(f.report_hash.clone());
                 row.subject_run_id = f.subject_run_id.clone();
                 row.subject_report_hash = f.subject_report_hash.clone();
-                row.guards_not_passed = Some(serde_json::to_string(&f.guards_not_passed).unwrap_or_default());
+                row.guards_not_passed =
+                    Some(serde_json::to_string(&f.guards_not_passed).unwrap_or_default());
                 row.overhead_gate_failed = f.overhead_gate_failed;
                 row.pm_invalid = f.pm_invalid;
                 row.detail = Some(f.detail.to_string());

@@ -14,18 +14,30 @@ fn stamp(p: &Path) -> Option<(i64, i64)> {
     if !md.is_file() {
         return None;
     }
-    let m = md.modified().ok()?.duration_since(UNIX_EPOCH).ok()?.as_nanos() as i64;
+    let m = md
+        .modified()
+        .ok()?
+        .duration_since(UNIX_EPOCH)
+        .ok()?
+        .as_nanos() as i64;
     Some((md.len() as i64, m))
 }
 
-pub async fn maintain(store: &Storage, runs_root: &Path, only: Option<&BTreeSet<String>>) -> Result<(), IndexError> {
+pub async fn maintain(
+    store: &Storage,
+    runs_root: &Path,
+    only: Option<&BTreeSet<String>>,
+) -> Result<(), IndexError> {
     let latest = runs::latest_passes(store.writer()).await?;
     let copies: HashMap<String, CopyRow> = runs::copies(store.writer())
         .await?
         .into_iter()
         .map(|c| (c.nickname.clone(), c))
         .collect();
-    let wanted: HashMap<&str, _> = latest.iter().map(|(n, id, dir, sha)| (n.as_str(), (id, dir, sha))).collect();
+    let wanted: HashMap<&str, _> = latest
+        .iter()
+        .map(|(n, id, dir, sha)| (n.as_str(), (id, dir, sha)))
+        .collect();
     let relevant = |n: &str| only.is_none_or(|o| o.contains(n));
     for (nick, (id, dir, sha)) in &wanted {
         if !relevant(nick) {
@@ -39,15 +51,16 @@ pub async fn maintain(store: &Storage, runs_root: &Path, only: Option<&BTreeSet<
         }
         let src = Path::new(dir.as_str()).join("report.json");
         let (target2, nick2) = (target.clone(), nick.to_string());
-        let written = tokio::task::spawn_blocking(move || -> std::io::Result<Option<(i64, i64)>> {
-            let bytes = std::fs::read(&src)?;
-            let tmp = target2.with_file_name(format!("{TMP_PREFIX}-report.json"));
-            std::fs::write(&tmp, &bytes)?;
-            std::fs::File::open(&tmp)?.sync_all()?;
-            std::fs::rename(&tmp, &target2)?;
-            Ok(stamp(&target2))
-        })
-        .await?;
+        let written =
+            tokio::task::spawn_blocking(move || -> std::io::Result<Option<(i64, i64)>> {
+                let bytes = std::fs::read(&src)?;
+                let tmp = target2.with_file_name(format!("{TMP_PREFIX}-report.json"));
+                std::fs::write(&tmp, &bytes)?;
+                std::fs::File::open(&tmp)?.sync_all()?;
+                std::fs::rename(&tmp, &target2)?;
+                Ok(stamp(&target2))
+            })
+            .await?;
         match written {
             Ok(Some((size, mtime_ns))) => {
                 runs::set_copy(
@@ -63,7 +76,9 @@ pub async fn maintain(store: &Storage, runs_root: &Path, only: Option<&BTreeSet<
                 .await?
             }
             Ok(None) => {}
-            Err(e) => tracing::warn!(nickname = %nick, error = %e, "cannot write the convenience copy"),
+            Err(e) => {
+                tracing::warn!(nickname = %nick, error = %e, "cannot write the convenience copy")
+            }
         }
     }
     for (nick, c) in &copies {

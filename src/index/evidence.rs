@@ -21,7 +21,10 @@ pub struct ScannedDir {
 }
 
 fn rel(root: &Path, p: &Path) -> String {
-    p.strip_prefix(root).unwrap_or(p).to_string_lossy().into_owned()
+    p.strip_prefix(root)
+        .unwrap_or(p)
+        .to_string_lossy()
+        .into_owned()
 }
 
 /// The evidence directories: each child dir of reports/, and each reports_*/ of the root.
@@ -53,9 +56,13 @@ pub fn evidence_dirs(root: &Path, reports: &Path, fence: &Fence) -> Vec<PathBuf>
 }
 
 fn list_files(dir: &Path, out: &mut Vec<(PathBuf, std::fs::Metadata)>, depth: usize) {
-    let Ok(rd) = std::fs::read_dir(dir) else { return };
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
     for e in rd.flatten() {
-        let Ok(md) = std::fs::symlink_metadata(e.path()) else { continue };
+        let Ok(md) = std::fs::symlink_metadata(e.path()) else {
+            continue;
+        };
         if md.is_dir() && depth < 16 {
             list_files(&e.path(), out, depth + 1);
         } else if md.is_file() {
@@ -64,7 +71,14 @@ fn list_files(dir: &Path, out: &mut Vec<(PathBuf, std::fs::Metadata)>, depth: us
     }
 }
 
-fn certificate(path: String, dir: String, size: i64, mtime_ns: i64, sha256: String, bytes: &[u8]) -> CertificateRow {
+fn certificate(
+    path: String,
+    dir: String,
+    size: i64,
+    mtime_ns: i64,
+    sha256: String,
+    bytes: &[u8],
+) -> CertificateRow {
     let mut c = CertificateRow {
         path,
         dir,
@@ -73,7 +87,10 @@ fn certificate(path: String, dir: String, size: i64, mtime_ns: i64, sha256: Stri
         sha256,
         ..Default::default()
     };
-    let v = match decode_utf8(bytes).map_err(|e| format!("{e:?}")).and_then(|t| parse(t).map_err(|e| e.to_string())) {
+    let v = match decode_utf8(bytes)
+        .map_err(|e| format!("{e:?}"))
+        .and_then(|t| parse(t).map_err(|e| e.to_string()))
+    {
         Ok(v) => v,
         Err(e) => {
             c.parse_error = Some(e);
@@ -84,10 +101,12 @@ fn certificate(path: String, dir: String, size: i64, mtime_ns: i64, sha256: Stri
     c.run_id = s(&["run_id"]);
     c.edited_run_id = s(&["provenance", "edited", "run_id"]).or_else(|| c.run_id.clone());
     c.edited_report_hash = s(&["provenance", "edited", "report_hash"]);
-    c.baseline_run_id = s(&["baseline_ref", "run_id"]).or_else(|| s(&["provenance", "baseline", "run_id"]));
+    c.baseline_run_id =
+        s(&["baseline_ref", "run_id"]).or_else(|| s(&["provenance", "baseline", "run_id"]));
     c.baseline_report_hash = s(&["provenance", "baseline", "report_hash"]);
     c.validation = v.get("validation").map(|x| x.to_serde().to_string());
-    c.policy_digest = s(&["auto", "policy_digest"]).or_else(|| s(&["policy_provenance", "policy_digest"]));
+    c.policy_digest =
+        s(&["auto", "policy_digest"]).or_else(|| s(&["policy_provenance", "policy_digest"]));
     c
 }
 
@@ -129,9 +148,14 @@ pub fn scan_dir(root: &Path, dir: &Path, stamps: &HashMap<String, (i64, i64)>) -
         if stamps.get(&p) == Some(&(size, mtime)) {
             continue;
         }
-        let Ok(bytes) = std::fs::read(&path) else { continue };
+        let Ok(bytes) = std::fs::read(&path) else {
+            continue;
+        };
         let sha = hex::encode(Sha256::digest(&bytes));
-        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         let mut row = EvidenceFileRow {
             path: p.clone(),
             dir: dir_rel.clone(),
@@ -149,8 +173,14 @@ pub fn scan_dir(root: &Path, dir: &Path, stamps: &HashMap<String, (i64, i64)>) -
                     .and_then(logloss_fingerprint);
             }
         } else if name.ends_with(".cert.json") {
-            out.certificates
-                .push(certificate(p.clone(), dir_rel.clone(), bytes.len() as i64, mtime, sha, &bytes));
+            out.certificates.push(certificate(
+                p.clone(),
+                dir_rel.clone(),
+                bytes.len() as i64,
+                mtime,
+                sha,
+                &bytes,
+            ));
         }
         out.changed.push(row);
     }

@@ -130,7 +130,9 @@ impl Indexer {
     }
 
     fn concurrency() -> usize {
-        std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(1, 8)
+        std::thread::available_parallelism()
+            .map_or(2, |n| n.get())
+            .clamp(1, 8)
     }
 
     /// Reads `dirs` (skipping unchanged ones per `known`) and writes them in batches.
@@ -148,7 +150,9 @@ impl Indexer {
                 let known = known.clone();
                 let fence = fence.clone();
                 tokio::task::spawn_blocking(move || {
-                    let k = known.get(&d.id).map(|f| (f.listing_digest.as_str(), f.status.as_str()));
+                    let k = known
+                        .get(&d.id)
+                        .map(|f| (f.listing_digest.as_str(), f.status.as_str()));
                     let ctx = ReadCtx {
                         tz,
                         now,
@@ -194,7 +198,9 @@ impl Indexer {
         for a in batch.drain(..) {
             let event = match known.get(&a.row.id) {
                 None => Some("indexed"),
-                Some(f) if f.status != a.row.status || f.listing_digest != a.row.listing_digest => Some("updated"),
+                Some(f) if f.status != a.row.status || f.listing_digest != a.row.listing_digest => {
+                    Some("updated")
+                }
                 Some(_) => None,
             };
             attempts::upsert(&mut tx, &a.row, &a.files, event).await?;
@@ -230,7 +236,11 @@ impl Indexer {
         let (parsed, unchanged, gone, _) = self.index_dirs(walk.attempts, known.clone()).await?;
         sum.parsed = parsed;
         sum.unchanged = unchanged;
-        let mut vanished: Vec<String> = known.keys().filter(|id| !seen.contains(*id)).cloned().collect();
+        let mut vanished: Vec<String> = known
+            .keys()
+            .filter(|id| !seen.contains(*id))
+            .cloned()
+            .collect();
         vanished.extend(gone);
         sum.removed = self.remove_ids(&vanished).await?;
         {
@@ -259,7 +269,8 @@ impl Indexer {
         let mut evidence = false;
         for p in paths {
             if let Ok(r) = p.strip_prefix(&ws.runs) {
-                let parts: Vec<String> = r.iter().map(|c| c.to_string_lossy().into_owned()).collect();
+                let parts: Vec<String> =
+                    r.iter().map(|c| c.to_string_lossy().into_owned()).collect();
                 let ts_at = parts
                     .iter()
                     .enumerate()
@@ -268,7 +279,11 @@ impl Indexer {
                     .map(|(i, _)| i);
                 match ts_at {
                     Some(i) => {
-                        attempt_dirs.insert(parts[..=i].iter().fold(ws.runs.clone(), |acc, s| acc.join(s)));
+                        attempt_dirs.insert(
+                            parts[..=i]
+                                .iter()
+                                .fold(ws.runs.clone(), |acc, s| acc.join(s)),
+                        );
                     }
                     None => {
                         let name = parts.last().map(String::as_str).unwrap_or("");
@@ -295,7 +310,8 @@ impl Indexer {
         for sub in &subtrees {
             if sub.is_dir() {
                 let (runs, s, f) = (ws.runs.clone(), sub.clone(), fence.clone());
-                let w = tokio::task::spawn_blocking(move || walk::walk_subtree(&runs, &s, &f)).await?;
+                let w =
+                    tokio::task::spawn_blocking(move || walk::walk_subtree(&runs, &s, &f)).await?;
                 dirs.extend(w.attempts);
             } else if let Ok(r) = sub.strip_prefix(&ws.runs) {
                 // A whole nickname directory vanished (or was renamed).
@@ -308,9 +324,13 @@ impl Indexer {
             }
         }
         for d in attempt_dirs {
-            let Ok(r) = d.strip_prefix(&ws.runs) else { continue };
+            let Ok(r) = d.strip_prefix(&ws.runs) else {
+                continue;
+            };
             let rel = r.to_string_lossy().into_owned();
-            let Ok(id) = crate::domain::AttemptId::parse(&rel) else { continue };
+            let Ok(id) = crate::domain::AttemptId::parse(&rel) else {
+                continue;
+            };
             dirs.push(AttemptDir {
                 id: rel,
                 nickname: id.nickname.to_string(),
@@ -343,7 +363,10 @@ impl Indexer {
 
     /// Re-derives `running` attempts whose verdict may change without their files changing:
     /// an empty directory superseded by a newer attempt, or anything whose stale_after passed.
-    async fn settle_running(&self, nicknames: Option<&BTreeSet<String>>) -> Result<Option<Duration>, IndexError> {
+    async fn settle_running(
+        &self,
+        nicknames: Option<&BTreeSet<String>>,
+    ) -> Result<Option<Duration>, IndexError> {
         let rows = attempts::running(self.store.writer(), None).await?;
         let mut reread = Vec::new();
         let mut recheck = None;
@@ -353,7 +376,10 @@ impl Indexer {
                 continue;
             }
             if r.newest_mtime_ns.is_none() {
-                if let Some(newer) = attempts::newer_sibling_with_files(self.store.writer(), &r.nickname, &r.ts).await? {
+                if let Some(newer) =
+                    attempts::newer_sibling_with_files(self.store.writer(), &r.nickname, &r.ts)
+                        .await?
+                {
                     superseded.push((r.id.clone(), newer));
                     continue;
                 }
@@ -374,8 +400,12 @@ impl Indexer {
         let now = (self.clock)();
         let mut dirs = Vec::new();
         for r in reread {
-            let Ok(id) = crate::domain::AttemptId::parse(&r.id) else { continue };
-            let activity = r.newest_mtime_ns.map(|ns| std::time::UNIX_EPOCH + Duration::from_nanos(ns.max(0) as u64));
+            let Ok(id) = crate::domain::AttemptId::parse(&r.id) else {
+                continue;
+            };
+            let activity = r
+                .newest_mtime_ns
+                .map(|ns| std::time::UNIX_EPOCH + Duration::from_nanos(ns.max(0) as u64));
             let ts: SystemTime = self.tz.to_utc(id.ts.naive()).into();
             let newest = activity.map_or(ts, |a| a.max(ts));
             let idle = now.duration_since(newest).unwrap_or(Duration::ZERO);
@@ -421,7 +451,11 @@ impl Indexer {
                 .collect::<Vec<_>>()
         })
         .await?;
-        let existing: Vec<String> = ev::dirs(self.store.writer()).await?.into_iter().map(|d| d.path).collect();
+        let existing: Vec<String> = ev::dirs(self.store.writer())
+            .await?
+            .into_iter()
+            .map(|d| d.path)
+            .collect();
         let seen: HashSet<&str> = scanned.iter().map(|s| s.dir.path.as_str()).collect();
         let (mut files, mut certs) = (0u64, 0u64);
         let mut tx = self.store.begin().await?;
@@ -444,7 +478,10 @@ impl Indexer {
         Ok((scanned.len() as u64, files, certs))
     }
 
-    async fn maintain_copies(&self, nicknames: Option<&BTreeSet<String>>) -> Result<(), IndexError> {
+    async fn maintain_copies(
+        &self,
+        nicknames: Option<&BTreeSet<String>>,
+    ) -> Result<(), IndexError> {
         if !self.cfg.index.convenience_copy {
             return Ok(());
         }

@@ -32,14 +32,20 @@ pub struct Fence {
 impl Fence {
     pub fn new(roots: &[&Path]) -> Fence {
         Fence {
-            roots: roots.iter().filter_map(|r| std::fs::canonicalize(r).ok()).collect(),
+            roots: roots
+                .iter()
+                .filter_map(|r| std::fs::canonicalize(r).ok())
+                .collect(),
         }
     }
 
     /// For a symlink: its canonical target if that stays inside; `None` otherwise (or dangling).
     pub fn resolve(&self, link: &Path) -> Option<PathBuf> {
         let target = std::fs::canonicalize(link).ok()?;
-        self.roots.iter().any(|r| target.starts_with(r)).then_some(target)
+        self.roots
+            .iter()
+            .any(|r| target.starts_with(r))
+            .then_some(target)
     }
 }
 
@@ -73,7 +79,10 @@ fn kind(path: &Path, fence: &Fence) -> (Kind, bool) {
 }
 
 fn rel(root: &Path, p: &Path) -> String {
-    p.strip_prefix(root).unwrap_or(p).to_string_lossy().into_owned()
+    p.strip_prefix(root)
+        .unwrap_or(p)
+        .to_string_lossy()
+        .into_owned()
 }
 
 /// Walks `runs` (absolute). `label` is how runs/ is named in unrecognized paths.
@@ -100,15 +109,22 @@ pub fn walk_subtree(runs: &Path, dir: &Path, fence: &Fence) -> RunsWalk {
 }
 
 /// Returns the number of attempts found below `dir`.
-fn visit(runs: &Path, dir: &Path, parts: &mut Vec<String>, fence: &Fence, out: &mut RunsWalk, depth: usize) -> usize {
+fn visit(
+    runs: &Path,
+    dir: &Path,
+    parts: &mut Vec<String>,
+    fence: &Fence,
+    out: &mut RunsWalk,
+    depth: usize,
+) -> usize {
     let Ok(rd) = std::fs::read_dir(dir) else {
         return 0;
     };
     let mut entries: Vec<_> = rd.filter_map(Result::ok).collect();
     entries.sort_by_key(|e| e.file_name());
-    let has_attempt_child = entries.iter().any(|e| {
-        e.file_name().to_str().is_some_and(AttemptTs::is_timestamp) && !parts.is_empty()
-    });
+    let has_attempt_child = entries
+        .iter()
+        .any(|e| e.file_name().to_str().is_some_and(AttemptTs::is_timestamp) && !parts.is_empty());
     let mut found = 0;
     for e in entries {
         let path = e.path();
@@ -194,14 +210,22 @@ mod tests {
         let ws = tempfile::tempdir().unwrap();
         let outside = tempfile::tempdir().unwrap();
         let runs = ws.path().join("runs");
-        for d in ["team/quant8/20261128_204141", "base/20261128_204115", "empty/notes"] {
+        for d in [
+            "team/quant8/20261128_204141",
+            "base/20261128_204115",
+            "empty/notes",
+        ] {
             std::fs::create_dir_all(runs.join(d)).unwrap();
         }
         std::fs::write(runs.join("base/report.json"), "{}").unwrap();
         std::fs::write(runs.join("stray.txt"), "x").unwrap();
         std::fs::create_dir_all(outside.path().join("20261128_000000")).unwrap();
         #[cfg(unix)]
-        std::os::unix::fs::symlink(outside.path().join("20261128_000000"), runs.join("base/20261128_000000")).unwrap();
+        std::os::unix::fs::symlink(
+            outside.path().join("20261128_000000"),
+            runs.join("base/20261128_000000"),
+        )
+        .unwrap();
         let fence = Fence::new(&[ws.path()]);
         let w = walk_runs(&runs, &fence);
         let ids: Vec<_> = w.attempts.iter().map(|a| a.id.as_str()).collect();

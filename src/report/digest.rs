@@ -52,7 +52,12 @@ pub fn run_id(report: &Value) -> Option<String> {
 pub fn report_hash(report: &Value) -> String {
     let pick = |path: &[&str]| report.pointer(path).cloned().unwrap_or(Value::Null);
     let obj = |pairs: Vec<(&str, Value)>| {
-        Value::Object(pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect::<Object>())
+        Value::Object(
+            pairs
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v))
+                .collect::<Object>(),
+        )
     };
     let payload = obj(vec![
         (
@@ -74,7 +79,10 @@ pub fn report_hash(report: &Value) -> String {
         (
             "metrics",
             obj(vec![
-                ("spectral_caps", pick(&["metrics", "spectral", "caps_applied"])),
+                (
+                    "spectral_caps",
+                    pick(&["metrics", "spectral", "caps_applied"]),
+                ),
                 ("rmt_outliers", pick(&["metrics", "rmt", "outliers"])),
             ]),
         ),
@@ -128,7 +136,8 @@ mod tests {
 
     #[test]
     fn run_id_is_sha256_of_ts_model_and_short_commit() {
-        let r = parse(r#"{"meta": {"ts": "T", "model_id": "m", "commit": "0123456789abcdefXYZ"}}"#).unwrap();
+        let r = parse(r#"{"meta": {"ts": "T", "model_id": "m", "commit": "0123456789abcdefXYZ"}}"#)
+            .unwrap();
         let expect = sha256_hex(b"Tm0123456789abcdef")[..16].to_string();
         assert_eq!(run_id(&r).unwrap(), expect);
     }
@@ -151,7 +160,10 @@ mod tests {
     #[test]
     fn subject_digests_equal_raw_digests_for_string_fields() {
         let r = parse(r#"{"meta": {"ts": "T", "model_id": "m", "commit": "", "adapter": "a"}, "edit": {"name": "noop"}}"#).unwrap();
-        assert_eq!(subject_digests(&r).unwrap(), (run_id(&r).unwrap(), report_hash(&r)));
+        assert_eq!(
+            subject_digests(&r).unwrap(),
+            (run_id(&r).unwrap(), report_hash(&r))
+        );
         let no_ts = parse(r#"{"meta": {"model_id": "m"}}"#).unwrap();
         assert!(subject_digests(&no_ts).is_none());
     }

@@ -145,7 +145,13 @@ impl EventsScanner {
                 self.sum.session_open = true;
                 self.sum.last_runner = None;
                 if let Some(fp) = ev
-                    .pointer(&["data", "context", "baseline_eval_windows", "final", "logloss"])
+                    .pointer(&[
+                        "data",
+                        "context",
+                        "baseline_eval_windows",
+                        "final",
+                        "logloss",
+                    ])
                     .and_then(logloss_fingerprint)
                 {
                     self.sum.baseline_fp = Some(fp);
@@ -196,7 +202,11 @@ pub struct EventLine {
 
 /// Lines after line number `after`, at most `limit`; returns whether more lines follow.
 /// Lines that are not JSON are returned as `{"unparsed": "<first 512 bytes>"}`.
-pub fn read_events_page(r: impl Read, after: u64, limit: usize) -> std::io::Result<(Vec<EventLine>, bool)> {
+pub fn read_events_page(
+    r: impl Read,
+    after: u64,
+    limit: usize,
+) -> std::io::Result<(Vec<EventLine>, bool)> {
     let mut reader = BufReader::with_capacity(256 * 1024, r);
     let mut buf = Vec::new();
     let mut n = 0u64;
@@ -258,7 +268,10 @@ mod tests {
             assert_eq!(sum.lines, 5);
             assert_eq!(sum.sessions, 1);
             assert!(!sum.session_open);
-            assert_eq!(sum.last_runner.as_ref().unwrap().status.as_deref(), Some("rollback"));
+            assert_eq!(
+                sum.last_runner.as_ref().unwrap().status.as_deref(),
+                Some("rollback")
+            );
             assert_eq!(sum.dataset_hash.as_deref(), Some("abc"));
             assert!(sum.baseline_fp.is_some());
         }
@@ -282,7 +295,10 @@ mod tests {
 
     #[test]
     fn a_truncated_last_line_is_counted_but_not_trusted() {
-        let text = format!("{}{{\"component\": \"runner\", \"operation\": \"comp", ev("logger", "session_start", "{}"));
+        let text = format!(
+            "{}{{\"component\": \"runner\", \"operation\": \"comp",
+            ev("logger", "session_start", "{}")
+        );
         let sum = EventsScanner::read_from(text.as_bytes()).unwrap();
         assert_eq!(sum.unparsed_lines, 1);
         assert!(sum.session_open);

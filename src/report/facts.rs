@@ -59,20 +59,39 @@ pub fn parse_report_value(bytes: &[u8]) -> Result<Value, String> {
             ..ParseOptions::default()
         },
     )
-    .map_err(|e| format!("report.json is not JSON: {}: line {} column {} (char {})", e.msg, e.lineno, e.colno, e.pos))
+    .map_err(|e| {
+        format!(
+            "report.json is not JSON: {}: line {} column {} (char {})",
+            e.msg, e.lineno, e.colno, e.pos
+        )
+    })
 }
 
 /// §2.1 `validate_report`.
 pub fn validate_report(r: &Value) -> Result<(), String> {
     let Value::Object(top) = r else {
-        return Err(format!("report.json top level is a {}, not an object", r.py_type_name()));
+        return Err(format!(
+            "report.json top level is a {}, not an object",
+            r.py_type_name()
+        ));
     };
-    let missing: Vec<&str> = ["meta", "data", "edit", "guards", "metrics", "artifacts", "flags"]
-        .into_iter()
-        .filter(|k| !top.contains_key(*k))
-        .collect();
+    let missing: Vec<&str> = [
+        "meta",
+        "data",
+        "edit",
+        "guards",
+        "metrics",
+        "artifacts",
+        "flags",
+    ]
+    .into_iter()
+    .filter(|k| !top.contains_key(*k))
+    .collect();
     if !missing.is_empty() {
-        return Err(format!("report.json lacks required keys: {}", missing.join(", ")));
+        return Err(format!(
+            "report.json lacks required keys: {}",
+            missing.join(", ")
+        ));
     }
     if r.get("guards").and_then(Value::as_array).is_none() {
         return Err("report.json `guards` is not an array".into());
@@ -131,7 +150,11 @@ fn non_empty(x: Option<String>) -> Option<String> {
 }
 
 fn extract(r: &Value) -> ReportFacts {
-    let guards = r.get("guards").and_then(Value::as_array).cloned().unwrap_or_default();
+    let guards = r
+        .get("guards")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
     let mut guards_not_passed = Vec::new();
     let guard_items: Vec<J> = guards
         .iter()
@@ -159,14 +182,15 @@ fn extract(r: &Value) -> ReportFacts {
         .collect();
     let go = r.get("guard_overhead");
     let overhead_gate_failed = go.is_some_and(|g| {
-        matches!(g.get("evaluated"), Some(Value::Bool(true))) && matches!(g.get("passed"), Some(Value::Bool(false)))
+        matches!(g.get("evaluated"), Some(Value::Bool(true)))
+            && matches!(g.get("passed"), Some(Value::Bool(false)))
     });
     let pm = r.pointer(&["metrics", "primary_metric"]);
     let pm_invalid = pm.and_then(|p| p.get("invalid")).is_some_and(Value::truthy);
     let reason_v = r.pointer(&["metrics", "window_pairing_reason"]);
     let paired = matches!(reason_v, Some(Value::Null));
-    let tokenizer_hash =
-        non_empty(s(r, &["meta", "tokenizer_hash"])).or_else(|| non_empty(s(r, &["data", "tokenizer_hash"])));
+    let tokenizer_hash = non_empty(s(r, &["meta", "tokenizer_hash"]))
+        .or_else(|| non_empty(s(r, &["data", "tokenizer_hash"])));
     let (subject_run_id, subject_report_hash) = match subject_digests(r) {
         Some((a, b)) => (Some(a), Some(b)),
         None => (None, None),
@@ -197,7 +221,15 @@ fn extract(r: &Value) -> ReportFacts {
 
     let overhead = go.map(|g| {
         let mut m = Map::new();
-        for k in ["evaluated", "passed", "skipped", "mode", "overhead_ratio", "overhead_percent", "overhead_threshold"] {
+        for k in [
+            "evaluated",
+            "passed",
+            "skipped",
+            "mode",
+            "overhead_ratio",
+            "overhead_percent",
+            "overhead_threshold",
+        ] {
             if let Some(v) = g.get(k) {
                 m.insert(k.to_string(), v.to_serde());
             }
@@ -262,7 +294,10 @@ fn extract(r: &Value) -> ReportFacts {
         final_hash: non_empty(s(r, &["data", "final_hash"])),
         tokenizer_hash,
         ids_sha256: non_empty(s(r, &["provenance", "provider_digest", "ids_sha256"])),
-        pm_kind: pm.and_then(|p| p.get("kind")).and_then(Value::as_str).map(str::to_string),
+        pm_kind: pm
+            .and_then(|p| p.get("kind"))
+            .and_then(Value::as_str)
+            .map(str::to_string),
         window_pairing_reason: reason_v.and_then(Value::as_str).map(str::to_string),
         paired,
         final_logloss_fp: r
@@ -296,7 +331,10 @@ mod tests {
         assert_eq!(pm["ratio_vs_baseline"], J::String("NaN".into()));
         assert_eq!(serde_json::to_string(&pm["final"]).unwrap(), "2.0");
         assert_eq!(f.detail["seed"], json!(7));
-        assert_eq!(f.window_pairing_reason.as_deref(), Some("no_baseline_reference"));
+        assert_eq!(
+            f.window_pairing_reason.as_deref(),
+            Some("no_baseline_reference")
+        );
         assert!(!f.paired);
         assert!(f.final_logloss_fp.is_some());
     }
@@ -323,7 +361,11 @@ mod tests {
 
     #[test]
     fn a_guard_with_null_passed_counts_as_not_passed() {
-        let a = analyze_report(MINIMAL.replace("\"passed\": true", "\"passed\": null").as_bytes());
+        let a = analyze_report(
+            MINIMAL
+                .replace("\"passed\": true", "\"passed\": null")
+                .as_bytes(),
+        );
         assert_eq!(a.outcome.unwrap().guards_not_passed, vec!["g".to_string()]);
     }
 }

@@ -11,7 +11,7 @@ mod status;
 mod windows;
 
 pub use digest::{logloss_fingerprint, report_hash, run_id, subject_digests};
-pub use events::{read_events_page, EventLine, EventsSummary, EventsScanner, RunnerOutcome};
+pub use events::{read_events_page, EventLine, EventsScanner, EventsSummary, RunnerOutcome};
 pub use facts::{analyze_report, parse_report_value, validate_report, ReportAnalysis, ReportFacts};
 pub use status::{derive_status, AttemptStatus, ReportState, StatusInputs, StatusVerdict};
 pub use windows::validate_baseline_windows;

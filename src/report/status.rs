@@ -23,7 +23,13 @@ pub enum AttemptStatus {
 }
 
 impl AttemptStatus {
-    pub const ALL: [AttemptStatus; 5] = [Self::Pass, Self::Fail, Self::Error, Self::Invalid, Self::Running];
+    pub const ALL: [AttemptStatus; 5] = [
+        Self::Pass,
+        Self::Fail,
+        Self::Error,
+        Self::Invalid,
+        Self::Running,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -50,7 +56,10 @@ impl std::fmt::Display for AttemptStatus {
 pub enum ReportState<'a> {
     Absent,
     /// Present but not a valid report; `age` = time since its last modification.
-    Unreadable { reason: &'a str, age: Duration },
+    Unreadable {
+        reason: &'a str,
+        age: Duration,
+    },
     Valid(&'a ReportFacts),
 }
 
@@ -106,30 +115,49 @@ pub fn derive_status(i: StatusInputs<'_>) -> StatusVerdict {
             if session_open && last.is_none() && !stale {
                 return StatusVerdict {
                     status: Running,
-                    reason: Some("a new session is running; report.json is from an earlier one".into()),
+                    reason: Some(
+                        "a new session is running; report.json is from an earlier one".into(),
+                    ),
                     recheck_after: Some(until_stale),
                 };
             }
             if let Some(err) = last.and_then(|o| o.error.as_deref()) {
-                return verdict(Fail, format!("the last runner session ended in an error: {err}"));
+                return verdict(
+                    Fail,
+                    format!("the last runner session ended in an error: {err}"),
+                );
             }
             match last.and_then(|o| o.status.as_deref()) {
                 Some("success") => {}
                 Some("rollback") => {
-                    return verdict(Fail, "runner status rollback (guards failed; the edit was rolled back)")
+                    return verdict(
+                        Fail,
+                        "runner status rollback (guards failed; the edit was rolled back)",
+                    )
                 }
-                Some(other) => return verdict(Fail, format!("runner status {other:?}, not success")),
+                Some(other) => {
+                    return verdict(Fail, format!("runner status {other:?}, not success"))
+                }
                 None if i.events.is_some() => {
-                    return verdict(Fail, "events.jsonl records no runner outcome for the last session")
+                    return verdict(
+                        Fail,
+                        "events.jsonl records no runner outcome for the last session",
+                    )
                 }
                 // No events.jsonl at all (e.g. copied reports): judge by the report alone.
                 None => {}
             }
             if !f.guards_not_passed.is_empty() {
-                return verdict(Fail, format!("guard(s) not passed: {}", f.guards_not_passed.join(", ")));
+                return verdict(
+                    Fail,
+                    format!("guard(s) not passed: {}", f.guards_not_passed.join(", ")),
+                );
             }
             if f.overhead_gate_failed {
-                return verdict(Fail, "guard-overhead gate failed (guard_overhead.evaluated and not passed)");
+                return verdict(
+                    Fail,
+                    "guard-overhead gate failed (guard_overhead.evaluated and not passed)",
+                );
             }
             if f.pm_invalid {
                 return verdict(Fail, "primary metric is marked invalid");
@@ -176,12 +204,26 @@ pub fn derive_status(i: StatusInputs<'_>) -> StatusVerdict {
             }
             if stale {
                 return match last.and_then(|o| o.status.as_deref()) {
-                    Some(st) => verdict(Error, format!("runner finished ({st}) but no report.json was written")),
-                    None => verdict(Error, format!("abandoned: no report.json and no activity for {}", human(i.idle))),
+                    Some(st) => verdict(
+                        Error,
+                        format!("runner finished ({st}) but no report.json was written"),
+                    ),
+                    None => verdict(
+                        Error,
+                        format!(
+                            "abandoned: no report.json and no activity for {}",
+                            human(i.idle)
+                        ),
+                    ),
                 };
             }
-            if i.events.is_some_and(|e| !e.session_open && e.sessions > 0 && e.last_runner.is_none()) {
-                return verdict(Error, "the last session ended without a runner outcome and no report.json");
+            if i.events
+                .is_some_and(|e| !e.session_open && e.sessions > 0 && e.last_runner.is_none())
+            {
+                return verdict(
+                    Error,
+                    "the last session ended without a runner outcome and no report.json",
+                );
             }
             let why = match last.and_then(|o| o.status.as_deref()) {
                 Some(st) => format!("runner finished ({st}); waiting for report.json"),
@@ -203,7 +245,11 @@ mod tests {
 
     const H: Duration = Duration::from_secs(3600);
 
-    fn inputs<'a>(report: ReportState<'a>, events: Option<&'a EventsSummary>, idle: Duration) -> StatusInputs<'a> {
+    fn inputs<'a>(
+        report: ReportState<'a>,
+        events: Option<&'a EventsSummary>,
+        idle: Duration,
+    ) -> StatusInputs<'a> {
         StatusInputs {
             report,
             events,
@@ -235,7 +281,10 @@ mod tests {
         let v = derive_status(inputs(ReportState::Valid(&f), Some(&ok), H));
         assert_eq!((v.status, v.reason), (AttemptStatus::Pass, None));
         let rb = events(Some("rollback"), None, false);
-        assert_eq!(derive_status(inputs(ReportState::Valid(&f), Some(&rb), H)).status, AttemptStatus::Fail);
+        assert_eq!(
+            derive_status(inputs(ReportState::Valid(&f), Some(&rb), H)).status,
+            AttemptStatus::Fail
+        );
     }
 
     #[test]
@@ -252,7 +301,10 @@ mod tests {
             overhead_gate_failed: true,
             ..Default::default()
         };
-        assert_eq!(derive_status(inputs(ReportState::Valid(&f), Some(&ok), H)).status, AttemptStatus::Fail);
+        assert_eq!(
+            derive_status(inputs(ReportState::Valid(&f), Some(&ok), H)).status,
+            AttemptStatus::Fail
+        );
     }
 
     #[test]
@@ -268,7 +320,10 @@ mod tests {
             reason: "not JSON",
             age: Duration::from_secs(3),
         };
-        assert_eq!(derive_status(inputs(old, None, Duration::ZERO)).status, AttemptStatus::Invalid);
+        assert_eq!(
+            derive_status(inputs(old, None, Duration::ZERO)).status,
+            AttemptStatus::Invalid
+        );
     }
 
     #[test]
@@ -294,7 +349,13 @@ mod tests {
     #[test]
     fn an_open_session_without_report_is_running_until_stale() {
         let e = events(None, None, true);
-        assert_eq!(derive_status(inputs(ReportState::Absent, Some(&e), H)).status, AttemptStatus::Running);
-        assert_eq!(derive_status(inputs(ReportState::Absent, Some(&e), 7 * H)).status, AttemptStatus::Error);
+        assert_eq!(
+            derive_status(inputs(ReportState::Absent, Some(&e), H)).status,
+            AttemptStatus::Running
+        );
+        assert_eq!(
+            derive_status(inputs(ReportState::Absent, Some(&e), 7 * H)).status,
+            AttemptStatus::Error
+        );
     }
 }

@@ -30,27 +30,43 @@ fn check_arm(name: &str, arm: Option<&Value>, id_offset: usize) -> Result<Arm, S
     };
     let inputs = match arm.get("input_ids") {
         Some(Value::Array(a)) if !a.is_empty() => a,
-        _ => return Err(format!("invalid {name} section: missing window_ids/input_ids")),
+        _ => {
+            return Err(format!(
+                "invalid {name} section: missing window_ids/input_ids"
+            ))
+        }
     };
     let n = inputs.len();
-    let ids: Vec<i128> = match arm.get("window_ids") {
-        None => (0..n).map(|k| (id_offset + k) as i128).collect(),
-        Some(Value::Array(w)) => {
-            if w.len() != n {
-                return Err(format!("{name} coherence error: len(window_ids)={} len(input_ids)={n}", w.len()));
+    let ids: Vec<i128> =
+        match arm.get("window_ids") {
+            None => (0..n).map(|k| (id_offset + k) as i128).collect(),
+            Some(Value::Array(w)) => {
+                if w.len() != n {
+                    return Err(format!(
+                        "{name} coherence error: len(window_ids)={} len(input_ids)={n}",
+                        w.len()
+                    ));
+                }
+                let mut out = Vec::with_capacity(n);
+                for (k, id) in w.iter().enumerate() {
+                    out.push(int_coercible(id).ok_or_else(|| {
+                        format!("{name} window_ids contains non-int at index {k}")
+                    })?);
+                }
+                out
             }
-            let mut out = Vec::with_capacity(n);
-            for (k, id) in w.iter().enumerate() {
-                out.push(int_coercible(id).ok_or_else(|| format!("{name} window_ids contains non-int at index {k}"))?);
+            Some(_) => {
+                return Err(format!(
+                    "invalid {name} section: missing window_ids/input_ids"
+                ))
             }
-            out
-        }
-        Some(_) => return Err(format!("invalid {name} section: missing window_ids/input_ids")),
-    };
+        };
     let mut seqs = Vec::with_capacity(n);
     for (k, row) in inputs.iter().enumerate() {
         match row {
-            Value::Array(t) if !t.is_empty() => seqs.push(t.iter().map(token_u32).collect::<Vec<u32>>()),
+            Value::Array(t) if !t.is_empty() => {
+                seqs.push(t.iter().map(token_u32).collect::<Vec<u32>>())
+            }
             _ => return Err(format!("{name} input_ids empty at index {k}")),
         }
     }
@@ -70,10 +86,14 @@ fn check_arm(name: &str, arm: Option<&Value>, id_offset: usize) -> Result<Arm, S
         }
         for (k, m) in masks.iter().enumerate() {
             let Value::Array(m) = m else {
-                return Err(format!("{name} attention_masks row is not a list at index {k}"));
+                return Err(format!(
+                    "{name} attention_masks row is not a list at index {k}"
+                ));
             };
             if m.len() != seqs[k].len() {
-                return Err(format!("{name} attention_masks length mismatch at index {k}"));
+                return Err(format!(
+                    "{name} attention_masks length mismatch at index {k}"
+                ));
             }
         }
     }
@@ -129,7 +149,10 @@ mod tests {
     use crate::pyjson::parse;
 
     fn doc(preview: &str, fin: &str) -> Value {
-        parse(&format!(r#"{{"evaluation_windows": {{"preview": {preview}, "final": {fin}}}}}"#)).unwrap()
+        parse(&format!(
+            r#"{{"evaluation_windows": {{"preview": {preview}, "final": {fin}}}}}"#
+        ))
+        .unwrap()
     }
 
     #[test]
@@ -144,13 +167,49 @@ mod tests {
     #[test]
     fn missing_duplicate_and_overlapping_windows_are_rejected_with_invarlocks_reason() {
         let cases = [
-            (doc(r#"{"input_ids": []}"#, r#"{"input_ids": [[1]]}"#), "invalid preview section"),
-            (doc(r#"{"window_ids": [0, 0], "input_ids": [[1], [2]]}"#, r#"{"window_ids": [5], "input_ids": [[3]]}"#), "duplicate window_ids detected in preview arm"),
-            (doc(r#"{"window_ids": [0], "input_ids": [[1]]}"#, r#"{"window_ids": [0], "input_ids": [[3]]}"#), "window_ids overlap"),
-            (doc(r#"{"window_ids": [0], "input_ids": [[1]]}"#, r#"{"window_ids": [1], "input_ids": [[1]]}"#), "token sequence overlap"),
-            (doc(r#"{"window_ids": [0], "input_ids": [[1, 2]], "attention_masks": [[1]]}"#, r#"{"input_ids": [[3]]}"#), "attention_masks length mismatch at index 0"),
-            (doc(r#"{"window_ids": [0, 1], "input_ids": [[1]]}"#, r#"{"input_ids": [[3]]}"#), "coherence error"),
-            (parse("{}").unwrap(), "missing or invalid evaluation_windows"),
+            (
+                doc(r#"{"input_ids": []}"#, r#"{"input_ids": [[1]]}"#),
+                "invalid preview section",
+            ),
+            (
+                doc(
+                    r#"{"window_ids": [0, 0], "input_ids": [[1], [2]]}"#,
+                    r#"{"window_ids": [5], "input_ids": [[3]]}"#,
+                ),
+                "duplicate window_ids detected in preview arm",
+            ),
+            (
+                doc(
+                    r#"{"window_ids": [0], "input_ids": [[1]]}"#,
+                    r#"{"window_ids": [0], "input_ids": [[3]]}"#,
+                ),
+                "window_ids overlap",
+            ),
+            (
+                doc(
+                    r#"{"window_ids": [0], "input_ids": [[1]]}"#,
+                    r#"{"window_ids": [1], "input_ids": [[1]]}"#,
+                ),
+                "token sequence overlap",
+            ),
+            (
+                doc(
+                    r#"{"window_ids": [0], "input_ids": [[1, 2]], "attention_masks": [[1]]}"#,
+                    r#"{"input_ids": [[3]]}"#,
+                ),
+                "attention_masks length mismatch at index 0",
+            ),
+            (
+                doc(
+                    r#"{"window_ids": [0, 1], "input_ids": [[1]]}"#,
+                    r#"{"input_ids": [[3]]}"#,
+                ),
+                "coherence error",
+            ),
+            (
+                parse("{}").unwrap(),
+                "missing or invalid evaluation_windows",
+            ),
         ];
         for (d, want) in cases {
             let got = validate_baseline_windows(&d).unwrap_err();

@@ -79,10 +79,12 @@ pub async fn fingerprints(pool: &SqlitePool) -> Result<HashMap<String, Fingerpri
 }
 
 pub async fn fingerprint(pool: &SqlitePool, id: &str) -> Result<Option<Fingerprint>, StorageError> {
-    Ok(sqlx::query_as("select id, listing_digest, status from attempts where id = ?")
-        .bind(id)
-        .fetch_optional(pool)
-        .await?)
+    Ok(
+        sqlx::query_as("select id, listing_digest, status from attempts where id = ?")
+            .bind(id)
+            .fetch_optional(pool)
+            .await?,
+    )
 }
 
 const COLUMNS: &[&str] = &[
@@ -136,7 +138,10 @@ const COLUMNS: &[&str] = &[
 fn upsert_sql() -> String {
     let cols = COLUMNS.join(", ");
     let params = vec!["?"; COLUMNS.len()].join(", ");
-    let updates: Vec<String> = COLUMNS[1..].iter().map(|c| format!("{c} = excluded.{c}")).collect();
+    let updates: Vec<String> = COLUMNS[1..]
+        .iter()
+        .map(|c| format!("{c} = excluded.{c}"))
+        .collect();
     format!(
         "insert into attempts ({cols}) values ({params}) on conflict (id) do update set {}, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
         updates.join(", ")
@@ -145,7 +150,12 @@ fn upsert_sql() -> String {
 
 /// Inserts or replaces an attempt with its file list, and appends a history row when `event`
 /// is given (`indexed` for a new attempt, `updated` for a changed one).
-pub async fn upsert(tx: &mut Tx<'_>, a: &AttemptRow, files: &[FileRow], event: Option<&str>) -> Result<(), StorageError> {
+pub async fn upsert(
+    tx: &mut Tx<'_>,
+    a: &AttemptRow,
+    files: &[FileRow],
+    event: Option<&str>,
+) -> Result<(), StorageError> {
     thread_local! {
         static SQL: String = upsert_sql();
     }
@@ -213,7 +223,15 @@ pub async fn upsert(tx: &mut Tx<'_>, a: &AttemptRow, files: &[FileRow], event: O
             .await?;
     }
     if let Some(event) = event {
-        history(tx, &a.id, event, Some(&a.status), a.reason.as_deref(), a.report_sha256.as_deref()).await?;
+        history(
+            tx,
+            &a.id,
+            event,
+            Some(&a.status),
+            a.reason.as_deref(),
+            a.report_sha256.as_deref(),
+        )
+        .await?;
     }
     Ok(())
 }
@@ -238,7 +256,12 @@ pub async fn history(
 }
 
 /// Changes only the derived status (time passing, a newer sibling appearing).
-pub async fn set_status(tx: &mut Tx<'_>, id: &str, status: &str, reason: Option<&str>) -> Result<(), StorageError> {
+pub async fn set_status(
+    tx: &mut Tx<'_>,
+    id: &str,
+    status: &str,
+    reason: Option<&str>,
+) -> Result<(), StorageError> {
     sqlx::query("update attempts set status = ?, reason = ?, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') where id = ?")
         .bind(status)
         .bind(reason)
@@ -257,7 +280,15 @@ pub async fn remove(tx: &mut Tx<'_>, id: &str) -> Result<bool, StorageError> {
         .rows_affected()
         > 0;
     if gone {
-        history(tx, id, "removed", None, Some("the attempt directory is gone"), None).await?;
+        history(
+            tx,
+            id,
+            "removed",
+            None,
+            Some("the attempt directory is gone"),
+            None,
+        )
+        .await?;
     }
     Ok(gone)
 }
@@ -270,16 +301,19 @@ pub async fn get(pool: &SqlitePool, id: &str) -> Result<Option<AttemptRow>, Stor
 }
 
 pub async fn files(pool: &SqlitePool, id: &str) -> Result<Vec<FileRow>, StorageError> {
-    Ok(
-        sqlx::query_as("select name, size, mtime_ns, sha256 from attempt_files where attempt_id = ? order by name")
-            .bind(id)
-            .fetch_all(pool)
-            .await?,
+    Ok(sqlx::query_as(
+        "select name, size, mtime_ns, sha256 from attempt_files where attempt_id = ? order by name",
     )
+    .bind(id)
+    .fetch_all(pool)
+    .await?)
 }
 
 /// Attempts that may change status by time alone or by a sibling appearing.
-pub async fn running(pool: &SqlitePool, nickname: Option<&str>) -> Result<Vec<AttemptRow>, StorageError> {
+pub async fn running(
+    pool: &SqlitePool,
+    nickname: Option<&str>,
+) -> Result<Vec<AttemptRow>, StorageError> {
     let mut q = QueryBuilder::<Sqlite>::new("select * from attempts where status = 'running'");
     if let Some(n) = nickname {
         q.push(" and nickname = ").push_bind(n);
@@ -288,7 +322,11 @@ pub async fn running(pool: &SqlitePool, nickname: Option<&str>) -> Result<Vec<At
 }
 
 /// The newest attempt of `nickname` that has files and is newer than `ts`.
-pub async fn newer_sibling_with_files(pool: &SqlitePool, nickname: &str, ts: &str) -> Result<Option<String>, StorageError> {
+pub async fn newer_sibling_with_files(
+    pool: &SqlitePool,
+    nickname: &str,
+    ts: &str,
+) -> Result<Option<String>, StorageError> {
     let row: Option<(String,)> = sqlx::query_as(
         "select id from attempts where nickname = ? and ts > ? and newest_mtime_ns is not null order by ts desc limit 1",
     )
@@ -300,14 +338,18 @@ pub async fn newer_sibling_with_files(pool: &SqlitePool, nickname: &str, ts: &st
 }
 
 pub async fn all_ids(pool: &SqlitePool) -> Result<Vec<String>, StorageError> {
-    let rows: Vec<(String,)> = sqlx::query_as("select id from attempts").fetch_all(pool).await?;
+    let rows: Vec<(String,)> = sqlx::query_as("select id from attempts")
+        .fetch_all(pool)
+        .await?;
     Ok(rows.into_iter().map(|r| r.0).collect())
 }
 
 pub async fn count_by_status(pool: &SqlitePool) -> Result<Vec<(String, i64)>, StorageError> {
-    Ok(sqlx::query_as("select status, count(*) from attempts group by status")
-        .fetch_all(pool)
-        .await?)
+    Ok(
+        sqlx::query_as("select status, count(*) from attempts group by status")
+            .fetch_all(pool)
+            .await?,
+    )
 }
 
 pub async fn nickname_count(pool: &SqlitePool) -> Result<i64, StorageError> {
@@ -400,7 +442,8 @@ pub async fn list(
             .push_bind(k.id.clone())
             .push("))");
     }
-    q.push(" order by ts desc, id desc limit ").push_bind(limit as i64 + 1);
+    q.push(" order by ts desc, id desc limit ")
+        .push_bind(limit as i64 + 1);
     let mut rows: Vec<AttemptRow> = q.build_query_as().fetch_all(pool).await?;
     let next = if rows.len() > limit as usize {
         rows.truncate(limit as usize);
@@ -422,8 +465,13 @@ pub struct UnrecognizedRow {
 }
 
 /// Replaces the whole unrecognized list (it is recomputed by every full scan).
-pub async fn replace_unrecognized(tx: &mut Tx<'_>, rows: &[UnrecognizedRow]) -> Result<(), StorageError> {
-    sqlx::query("delete from unrecognized").execute(&mut **tx).await?;
+pub async fn replace_unrecognized(
+    tx: &mut Tx<'_>,
+    rows: &[UnrecognizedRow],
+) -> Result<(), StorageError> {
+    sqlx::query("delete from unrecognized")
+        .execute(&mut **tx)
+        .await?;
     for r in rows {
         sqlx::query("insert or replace into unrecognized (path, kind, reason) values (?, ?, ?)")
             .bind(&r.path)
@@ -435,11 +483,16 @@ pub async fn replace_unrecognized(tx: &mut Tx<'_>, rows: &[UnrecognizedRow]) -> 
     Ok(())
 }
 
-pub async fn list_unrecognized(pool: &SqlitePool, limit: u32) -> Result<Vec<UnrecognizedRow>, StorageError> {
-    Ok(sqlx::query_as("select path, kind, reason from unrecognized order by path limit ?")
-        .bind(limit as i64)
-        .fetch_all(pool)
-        .await?)
+pub async fn list_unrecognized(
+    pool: &SqlitePool,
+    limit: u32,
+) -> Result<Vec<UnrecognizedRow>, StorageError> {
+    Ok(
+        sqlx::query_as("select path, kind, reason from unrecognized order by path limit ?")
+            .bind(limit as i64)
+            .fetch_all(pool)
+            .await?,
+    )
 }
 
 #[cfg(test)]
@@ -471,9 +524,14 @@ mod tests {
                 mtime_ns: 1,
                 sha256: None,
             }];
-            upsert(&mut tx, &row("a/b", &format!("2026112{i}_000000"), st), &files, Some("indexed"))
-                .await
-                .unwrap();
+            upsert(
+                &mut tx,
+                &row("a/b", &format!("2026112{i}_000000"), st),
+                &files,
+                Some("indexed"),
+            )
+            .await
+            .unwrap();
         }
         tx.commit().await.unwrap();
         let f = AttemptFilter::default();
@@ -490,9 +548,15 @@ mod tests {
         let mut tx = s.begin().await.unwrap();
         assert!(remove(&mut tx, "a/b/20261120_000000").await.unwrap());
         tx.commit().await.unwrap();
-        assert!(get(s.reader(), "a/b/20261120_000000").await.unwrap().is_none());
+        assert!(get(s.reader(), "a/b/20261120_000000")
+            .await
+            .unwrap()
+            .is_none());
         let h = history_of(s.reader(), "a/b/20261120_000000").await.unwrap();
         assert_eq!(h[0].event, "removed");
-        assert!(files(s.reader(), "a/b/20261120_000000").await.unwrap().is_empty());
+        assert!(files(s.reader(), "a/b/20261120_000000")
+            .await
+            .unwrap()
+            .is_empty());
     }
 }

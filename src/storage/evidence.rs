@@ -43,16 +43,19 @@ pub struct EvidenceDirRow {
 
 /// (size, mtime_ns) of every indexed evidence file, to skip unchanged ones.
 pub async fn file_stamps(pool: &SqlitePool) -> Result<HashMap<String, (i64, i64)>, StorageError> {
-    let rows: Vec<(String, i64, i64)> = sqlx::query_as("select path, size, mtime_ns from evidence_files")
-        .fetch_all(pool)
-        .await?;
+    let rows: Vec<(String, i64, i64)> =
+        sqlx::query_as("select path, size, mtime_ns from evidence_files")
+            .fetch_all(pool)
+            .await?;
     Ok(rows.into_iter().map(|(p, s, m)| (p, (s, m))).collect())
 }
 
 pub async fn dirs(pool: &SqlitePool) -> Result<Vec<EvidenceDirRow>, StorageError> {
-    Ok(sqlx::query_as("select path, origin, metadata from evidence_dirs order by path")
-        .fetch_all(pool)
-        .await?)
+    Ok(
+        sqlx::query_as("select path, origin, metadata from evidence_dirs order by path")
+            .fetch_all(pool)
+            .await?,
+    )
 }
 
 pub async fn upsert_dir(tx: &mut Tx<'_>, d: &EvidenceDirRow) -> Result<(), StorageError> {
@@ -121,10 +124,12 @@ pub async fn prune_files(tx: &mut Tx<'_>, dir: &str, keep: &[String]) -> Result<
 }
 
 pub async fn files_of(pool: &SqlitePool, dir: &str) -> Result<Vec<EvidenceFileRow>, StorageError> {
-    Ok(sqlx::query_as("select * from evidence_files where dir = ? order by path")
-        .bind(dir)
-        .fetch_all(pool)
-        .await?)
+    Ok(
+        sqlx::query_as("select * from evidence_files where dir = ? order by path")
+            .bind(dir)
+            .fetch_all(pool)
+            .await?,
+    )
 }
 
 pub async fn upsert_certificate(tx: &mut Tx<'_>, c: &CertificateRow) -> Result<(), StorageError> {
@@ -167,9 +172,10 @@ pub async fn certificates(pool: &SqlitePool) -> Result<Vec<CertificateRow>, Stor
 
 /// Archived copies of a report (by sha256), for retention and the attempt detail.
 pub async fn archived_copies(pool: &SqlitePool, sha256: &str) -> Result<Vec<String>, StorageError> {
-    let rows: Vec<(String,)> = sqlx::query_as("select path from evidence_files where sha256 = ? order by path")
-        .bind(sha256)
-        .fetch_all(pool)
-        .await?;
+    let rows: Vec<(String,)> =
+        sqlx::query_as("select path from evidence_files where sha256 = ? order by path")
+            .bind(sha256)
+            .fetch_all(pool)
+            .await?;
     Ok(rows.into_iter().map(|r| r.0).collect())
 }

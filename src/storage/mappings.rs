@@ -87,14 +87,20 @@ where battempt is not null";
 
 /// Recomputes every mapping. Certificates win over pairing evidence for the same subject.
 pub async fn rebuild(tx: &mut Tx<'_>) -> Result<(), StorageError> {
-    sqlx::query("delete from mappings").execute(&mut **tx).await?;
+    sqlx::query("delete from mappings")
+        .execute(&mut **tx)
+        .await?;
     for sql in [CERTIFICATE_MAPPINGS, FINGERPRINT_MAPPINGS, HASH_MAPPINGS] {
         sqlx::query(sql).execute(&mut **tx).await?;
     }
     Ok(())
 }
 
-pub async fn list(pool: &SqlitePool, after: Option<&str>, limit: u32) -> Result<(Vec<MappingRow>, Option<String>), StorageError> {
+pub async fn list(
+    pool: &SqlitePool,
+    after: Option<&str>,
+    limit: u32,
+) -> Result<(Vec<MappingRow>, Option<String>), StorageError> {
     let mut rows: Vec<MappingRow> = sqlx::query_as(
         "select subject, baseline_attempt, baseline_archived, how, confidence, certificate, candidates, note
          from mappings where subject > ? order by subject limit ?",
@@ -112,7 +118,10 @@ pub async fn list(pool: &SqlitePool, after: Option<&str>, limit: u32) -> Result<
     Ok((rows, next))
 }
 
-pub async fn for_subject(pool: &SqlitePool, subject: &str) -> Result<Option<MappingRow>, StorageError> {
+pub async fn for_subject(
+    pool: &SqlitePool,
+    subject: &str,
+) -> Result<Option<MappingRow>, StorageError> {
     Ok(sqlx::query_as(
         "select subject, baseline_attempt, baseline_archived, how, confidence, certificate, candidates, note
          from mappings where subject = ?",

@@ -42,7 +42,8 @@ impl Storage {
     /// Opens (creating if needed) the index at `path` and applies the embedded migrations.
     pub async fn open(path: &Path) -> Result<Storage, StorageError> {
         if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).map_err(|e| StorageError::Dir(parent.to_path_buf(), e))?;
+            std::fs::create_dir_all(parent)
+                .map_err(|e| StorageError::Dir(parent.to_path_buf(), e))?;
         }
         let opts = SqliteConnectOptions::from_str("sqlite://")?
             .filename(path)
@@ -103,7 +104,10 @@ impl Storage {
         let mut counts = serde_json::Map::new();
         let mut total = 0i64;
         for st in crate::report::AttemptStatus::ALL {
-            let n = by_status.iter().find(|(s, _)| s == st.as_str()).map_or(0, |(_, n)| *n);
+            let n = by_status
+                .iter()
+                .find(|(s, _)| s == st.as_str())
+                .map_or(0, |(_, n)| *n);
             total += n;
             counts.insert(st.as_str().into(), n.into());
         }
@@ -147,11 +151,14 @@ impl Storage {
 
 /// Opaque keyset page tokens: base64url(JSON of the last row's sort key).
 pub fn encode_token<T: Serialize>(key: &T) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(serde_json::to_vec(key).unwrap_or_default())
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(serde_json::to_vec(key).unwrap_or_default())
 }
 
 pub fn decode_token<T: DeserializeOwned>(token: &str) -> Option<T> {
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(token).ok()?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(token)
+        .ok()?;
     serde_json::from_slice(&bytes).ok()
 }
 
@@ -162,11 +169,16 @@ mod tests {
     #[tokio::test]
     async fn opening_applies_migrations_and_the_index_is_writable() {
         let dir = tempfile::tempdir().unwrap();
-        let s = Storage::open(&dir.path().join("state/index.db")).await.unwrap();
+        let s = Storage::open(&dir.path().join("state/index.db"))
+            .await
+            .unwrap();
         s.check_writable().await.unwrap();
         let summary = s.status_summary().await.unwrap();
         assert_eq!(summary["attempts"]["total"], 0);
-        let (mode,): (String,) = sqlx::query_as("pragma journal_mode").fetch_one(s.reader()).await.unwrap();
+        let (mode,): (String,) = sqlx::query_as("pragma journal_mode")
+            .fetch_one(s.reader())
+            .await
+            .unwrap();
         assert_eq!(mode, "wal");
     }
 

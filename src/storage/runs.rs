@@ -21,8 +21,13 @@ select a.nickname as nickname, count(*) as attempts,
 from attempts a";
 
 /// One page of nicknames in lexical order, after `after`.
-pub async fn list(pool: &SqlitePool, after: Option<&str>, limit: u32) -> Result<(Vec<RunRow>, Option<String>), StorageError> {
-    let sql = format!("{SELECT} where a.nickname > ? group by a.nickname order by a.nickname limit ?");
+pub async fn list(
+    pool: &SqlitePool,
+    after: Option<&str>,
+    limit: u32,
+) -> Result<(Vec<RunRow>, Option<String>), StorageError> {
+    let sql =
+        format!("{SELECT} where a.nickname > ? group by a.nickname order by a.nickname limit ?");
     let mut rows: Vec<RunRow> = sqlx::query_as(&sql)
         .bind(after.unwrap_or(""))
         .bind(limit as i64 + 1)
@@ -39,11 +44,17 @@ pub async fn list(pool: &SqlitePool, after: Option<&str>, limit: u32) -> Result<
 
 pub async fn get(pool: &SqlitePool, nickname: &str) -> Result<Option<RunRow>, StorageError> {
     let sql = format!("{SELECT} where a.nickname = ? group by a.nickname");
-    Ok(sqlx::query_as(&sql).bind(nickname).fetch_optional(pool).await?)
+    Ok(sqlx::query_as(&sql)
+        .bind(nickname)
+        .fetch_optional(pool)
+        .await?)
 }
 
 /// The mapping of the newest attempt of `nickname` that has one.
-pub async fn latest_mapping(pool: &SqlitePool, nickname: &str) -> Result<Option<super::mappings::MappingRow>, StorageError> {
+pub async fn latest_mapping(
+    pool: &SqlitePool,
+    nickname: &str,
+) -> Result<Option<super::mappings::MappingRow>, StorageError> {
     Ok(sqlx::query_as(
         "select m.subject, m.baseline_attempt, m.baseline_archived, m.how, m.confidence, m.certificate, m.candidates, m.note
          from mappings m join attempts a on a.id = m.subject where a.nickname = ? order by a.ts desc limit 1",
@@ -54,7 +65,9 @@ pub async fn latest_mapping(pool: &SqlitePool, nickname: &str) -> Result<Option<
 }
 
 /// Latest `pass` attempt of every nickname with its report digest (for convenience copies).
-pub async fn latest_passes(pool: &SqlitePool) -> Result<Vec<(String, String, String, String)>, StorageError> {
+pub async fn latest_passes(
+    pool: &SqlitePool,
+) -> Result<Vec<(String, String, String, String)>, StorageError> {
     Ok(sqlx::query_as(
         "select a.nickname, a.id, a.dir, a.report_sha256 from attempts a
          where a.status = 'pass' and a.report_sha256 is not null
@@ -74,9 +87,11 @@ pub struct CopyRow {
 }
 
 pub async fn copies(pool: &SqlitePool) -> Result<Vec<CopyRow>, StorageError> {
-    Ok(sqlx::query_as("select nickname, source_attempt, sha256, size, mtime_ns from convenience_copies")
-        .fetch_all(pool)
-        .await?)
+    Ok(sqlx::query_as(
+        "select nickname, source_attempt, sha256, size, mtime_ns from convenience_copies",
+    )
+    .fetch_all(pool)
+    .await?)
 }
 
 pub async fn set_copy(pool: &SqlitePool, c: &CopyRow) -> Result<(), StorageError> {
