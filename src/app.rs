@@ -77,6 +77,18 @@ impl Application {
                 index: config.index.clone(),
             },
         );
+        let events = crate::events::EventBus::default();
+        // Leftovers of a promotion interrupted by a crash are never visible as evidence.
+        let cleaned = crate::promote::archive::clean_leftovers(&ws.reports).map_err(|source| AppError::Dir {
+            path: ws.reports.display().to_string(),
+            source,
+        })?;
+        if cleaned > 0 {
+            tracing::warn!(cleaned, "removed temporary directories of interrupted promotions");
+        }
+        let tz = crate::timezone::TimeZone::parse(&config.index.timezone).unwrap_or(crate::timezone::TimeZone::Local);
+        let promoter = crate::promote::Promoter::new(store.clone(), indexer.clone(), ws.clone(), events.clone(), tz);
+        let retention = crate::retention::Retention::new(store.clone(), indexer.clone(), ws.clone(), events.clone(), &config.retention);
         let addr = config.server.listen;
         let listener = TcpListener::bind(addr)
             .await
@@ -95,6 +107,9 @@ impl Application {
             store,
             indexer,
             tokens,
+            events,
+            promoter,
+            retention,
             watch: Arc::new(WatchStatus::default()),
             rescan,
             started_at: chrono::Utc::now(),
@@ -140,6 +155,7 @@ impl Application {
             status: self.state.watch.clone(),
         };
         let watcher_task = tokio::spawn(watcher.run(self.rescan_rx, token.clone()));
+        let housekeeping = tokio::spawn(housekeeping(self.state.clone(), token.clone()));
 
         if let Some(l) = self.metrics_listener {
             let app = axum::Router::new()
@@ -164,6 +180,25 @@ impl Application {
             .await;
         token.cancel();
         let _ = watcher_task.await;
+        let _ = housekeeping.await;
         result.map_err(AppError::Serve)
+    }
+}
+
+/// Retention housekeeping: resumes interrupted applies and purges expired trash, once at start
+/// (after the initial scan) and then every minute.
+async fn housekeeping(state: AppState, token: CancellationToken) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+    loop {
+        tokio::select! {
+            _ = token.cancelled() => return,
+            _ = tick.tick() => {}
+        }
+        if !state.watch.is_ready() {
+            continue;
+        }
+        if let Err(e) = state.retention.housekeeping().await {
+            tracing::error!(error = %e, "retention housekeeping failed");
+        }
     }
 }

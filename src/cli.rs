@@ -37,6 +37,46 @@ pub enum Command {
         #[arg(long)]
         listen: Option<SocketAddr>,
     },
+    /// Archive a PASS attempt's evidence into reports/ (client of a running daemon).
+    Promote {
+        /// The attempt, `<nickname>/<YYYYMMDD_HHMMSS>` (default: latest pass of --nickname).
+        #[arg(long)]
+        attempt: Option<String>,
+        #[arg(long)]
+        nickname: Option<String>,
+        /// Name under reports/ (default: the nickname).
+        #[arg(long)]
+        name: Option<String>,
+        /// Certificate path under the workspace (required for a subject run).
+        #[arg(long)]
+        certificate: Option<String>,
+        /// Verify profile the certificate must pass.
+        #[arg(long, default_value = "dev")]
+        profile: String,
+        /// Free annotations (a JSON object) stored in metadata.json.
+        #[arg(long)]
+        metadata: Option<String>,
+        #[command(flatten)]
+        conn: crate::client::Connection,
+    },
+    /// Re-check archived evidence: verdict, pairing and sha256 of every file.
+    Check {
+        name: String,
+        #[arg(long)]
+        profile: Option<String>,
+        #[command(flatten)]
+        conn: crate::client::Connection,
+    },
+    /// Walk the audit log's hash chain and name the first broken entry.
+    AuditVerify {
+        #[command(flatten)]
+        conn: crate::client::Connection,
+    },
+    /// Retention: plan, apply or restore the deletion of stale attempts (client of a daemon).
+    #[command(subcommand)]
+    Retention(RetentionCommand),
+    /// Verify certificates exactly like `invarlock verify` 0.3.6 (same exit codes and output).
+    Verify(crate::verify::cli::VerifyArgs),
     /// Index the workspace once and print a summary.
     Scan {
         #[command(flatten)]
@@ -44,6 +84,40 @@ pub enum Command {
         /// Print the summary as JSON.
         #[arg(long)]
         json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RetentionCommand {
+    /// Make a plan: what would be deleted and kept, and why. Nothing changes.
+    Plan {
+        #[arg(long)]
+        keep_last: Option<u64>,
+        /// e.g. 14d
+        #[arg(long)]
+        keep_within: Option<String>,
+        #[arg(long)]
+        failed_keep_within: Option<String>,
+        #[command(flatten)]
+        conn: crate::client::Connection,
+    },
+    /// Execute exactly that plan (admin token).
+    Apply {
+        plan_id: String,
+        #[command(flatten)]
+        conn: crate::client::Connection,
+    },
+    /// Put a not-yet-purged plan's directories back (admin token).
+    Restore {
+        plan_id: String,
+        #[command(flatten)]
+        conn: crate::client::Connection,
+    },
+    /// Show a plan and its moves.
+    Show {
+        plan_id: String,
+        #[command(flatten)]
+        conn: crate::client::Connection,
     },
 }
 
@@ -72,6 +146,65 @@ pub fn main() -> i32 {
             crate::telemetry::init(&cfg.log);
             runtime().block_on(serve(cfg))
         }
+        Command::Promote {
+            attempt,
+            nickname,
+            name,
+            certificate,
+            profile,
+            metadata,
+            conn,
+        } => {
+            let metadata = match metadata.as_deref().map(serde_json::from_str::<serde_json::Value>) {
+                None => None,
+                Some(Ok(v)) => Some(v),
+                Some(Err(e)) => return fail(&format!("--metadata is not JSON: {e}")),
+            };
+            let body = serde_json::json!({
+                "attempt": attempt, "nickname": nickname, "name": name,
+                "certificate": certificate, "profile": profile, "metadata": metadata,
+            });
+            conn.call(reqwest::Method::POST, "/v1/promotions", Some(body))
+        }
+        Command::Check { name, profile, conn } => {
+            let q = profile.map(|p| format!("?profile={p}")).unwrap_or_default();
+            conn.call(reqwest::Method::POST, &format!("/v1/promotions/{name}/verify{q}"), None)
+        }
+        Command::AuditVerify { conn } => conn.call(reqwest::Method::GET, "/v1/audit/verify", None),
+        Command::Verify(args) => crate::verify::cli::run(&args, &mut std::io::stdout().lock()),
+        Command::Retention(cmd) => match cmd {
+            RetentionCommand::Plan {
+                keep_last,
+                keep_within,
+                failed_keep_within,
+                conn,
+            } => {
+                let mut body = serde_json::Map::new();
+                if let Some(k) = keep_last {
+                    body.insert("keep_last".into(), k.into());
+                }
+                if let Some(k) = keep_within {
+                    body.insert("keep_within".into(), k.into());
+                }
+                if let Some(k) = failed_keep_within {
+                    body.insert("failed_keep_within".into(), k.into());
+                }
+                conn.call(reqwest::Method::POST, "/v1/retention/plan", Some(body.into()))
+            }
+            RetentionCommand::Apply { plan_id, conn } => conn.call(
+                reqwest::Method::POST,
+                "/v1/retention/apply",
+                Some(serde_json::json!({ "plan_id": plan_id })),
+            ),
+            RetentionCommand::Restore { plan_id, conn } => conn.call(
+                reqwest::Method::POST,
+                "/v1/retention/restore",
+                Some(serde_json::json!({ "plan_id": plan_id })),
+            ),
+            RetentionCommand::Show { plan_id, conn } => {
+                conn.call(reqwest::Method::GET, &format!("/v1/retention/plans/{plan_id}"), None)
+            }
+        },
         Command::Scan { daemon, json } => {
             let cfg = match load_config(&daemon) {
                 Ok(c) => c,

@@ -112,6 +112,9 @@ pub struct RetentionConfig {
     pub failed_keep_within: Duration,
     #[serde(with = "duration")]
     pub trash_grace: Duration,
+    /// How long a plan can be applied after it was made.
+    #[serde(with = "duration")]
+    pub plan_ttl: Duration,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
@@ -203,6 +206,7 @@ impl Default for RetentionConfig {
             keep_within: Duration::from_secs(14 * 86400),
             failed_keep_within: Duration::from_secs(3 * 86400),
             trash_grace: Duration::from_secs(86400),
+            plan_ttl: Duration::from_secs(3600),
         }
     }
 }

@@ -1,8 +1,14 @@
 //! The HTTP API: one cheap-to-clone state, one router per capability merged here.
 
+mod audit;
 pub mod auth;
 pub mod error;
+mod events;
+mod extract;
 mod health;
+mod problem;
+mod promotions;
+mod retention;
 pub use health::metrics as metrics_only;
 mod status;
 mod attempts;
@@ -35,6 +41,9 @@ pub struct Inner {
     pub store: Storage,
     pub indexer: Indexer,
     pub tokens: crate::auth::Tokens,
+    pub events: crate::events::EventBus,
+    pub promoter: crate::promote::Promoter,
+    pub retention: crate::retention::Retention,
     pub watch: Arc<WatchStatus>,
     /// Asks the watcher for a full reconcile.
     pub rescan: mpsc::Sender<()>,
@@ -65,15 +74,32 @@ pub fn router(state: AppState) -> Router {
         .merge(attempts::router())
         .merge(runs::router())
         .merge(mappings::router())
+        .merge(events::router())
+        .merge(promotions::router())
+        .merge(retention::router())
+        .merge(audit::router())
         .fallback(not_found)
         .layer(axum::middleware::from_fn(track_metrics))
-        .layer(TraceLayer::new_for_http())
+        .layer(axum::extract::DefaultBodyLimit::max(body_limit))
+        .layer(RequestBodyLimitLayer::new(body_limit))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::SERVICE_UNAVAILABLE,
             timeout.max(Duration::from_millis(1)),
         ))
-        .layer(RequestBodyLimitLayer::new(body_limit))
+        .layer(axum::middleware::map_response(problem::ensure_problem_json))
+        // Failures worth an ERROR are logged where they happen (ApiError::Internal); a 503 from
+        // /readyz during start-up is not one.
+        .layer(TraceLayer::new_for_http().on_failure(tower_http::trace::DefaultOnFailure::new().level(tracing::Level::DEBUG)))
         .with_state(state)
+}
+
+/// `?limit=`: default 100, 1..=1000, anything else is a 400 naming the field.
+pub(crate) fn page_limit(limit: Option<u32>) -> Result<u32, ApiError> {
+    match limit {
+        None => Ok(100),
+        Some(n @ 1..=1000) => Ok(n),
+        Some(n) => Err(ApiError::bad_field("limit", format!("limit must be between 1 and 1000 (got {n})"))),
+    }
 }
 
 async fn not_found(uri: axum::http::Uri) -> ApiError {

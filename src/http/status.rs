@@ -48,7 +48,7 @@ async fn status(_: Read, State(state): State<AppState>) -> Result<Json<Value>, A
             "finished_at": watch.initial_scan_finished_at,
         },
         "db_size_bytes": db_size,
-        "last_retention": Value::Null,
+        "retention": crate::storage::retention::status(state.store.reader()).await?,
     })))
 }
 

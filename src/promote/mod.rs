@@ -2,4 +2,48 @@
 //! fail-closed on pairing.
 
 pub mod archive;
+mod baseline;
+pub mod certificate;
+mod check;
+mod error;
+pub mod metadata;
 pub mod name;
+mod paths;
+mod service;
+mod verdict;
+
+pub use check::{Check, CheckReport};
+pub use error::PromoteError;
+pub use service::{PromoteOutcome, PromoteRequest};
+
+use crate::config::Workspace;
+use crate::events::EventBus;
+use crate::index::Indexer;
+use crate::storage::Storage;
+use crate::timezone::TimeZone;
+use std::sync::Arc;
+
+/// Promotes and re-checks archived evidence. Cheap to clone.
+#[derive(Clone)]
+pub struct Promoter {
+    pub store: Storage,
+    pub indexer: Indexer,
+    pub workspace: Workspace,
+    pub events: EventBus,
+    pub tz: TimeZone,
+    /// Serialises promotions within the process (their existence checks and renames).
+    lock: Arc<tokio::sync::Mutex<()>>,
+}
+
+impl Promoter {
+    pub fn new(store: Storage, indexer: Indexer, workspace: Workspace, events: EventBus, tz: TimeZone) -> Self {
+        Promoter {
+            store,
+            indexer,
+            workspace,
+            events,
+            tz,
+            lock: Arc::default(),
+        }
+    }
+}

@@ -5,8 +5,11 @@
 //! module builds SQL, so another backend can be added here without touching the indexer or API.
 
 pub mod attempts;
+pub mod audit;
 pub mod evidence;
 pub mod mappings;
+pub mod promotions;
+pub mod retention;
 pub mod runs;
 
 use base64::Engine as _;

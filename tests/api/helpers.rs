@@ -50,6 +50,10 @@ impl TestApp {
     }
 
     pub async fn spawn_with(cfg: Config) -> TestApp {
+        // Logs only when asked for: RUST_LOG=debug cargo test -- --nocapture
+        if std::env::var_os("RUST_LOG").is_some() {
+            invarlockd::telemetry::init(&cfg.log);
+        }
         let root = cfg.workspace.root.clone();
         let app = Application::build(cfg).await.expect("daemon builds");
         let addr = app.local_addr();

@@ -2,4 +2,6 @@
 mod helpers;
 
 mod corpus;
+mod promote;
+mod retention;
 mod watching;

@@ -1,0 +1,62 @@
+use crate::http::ApiError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum PromoteError {
+    #[error("{detail}")]
+    BadRequest { field: &'static str, detail: String },
+    #[error("{0}")]
+    NotFound(String),
+    /// 422 with a stable code: `not_pass`, `pairing_evidence_missing`, `certificate_not_verified`,
+    /// `validation_failed`, `certificate_mismatch`, `certificate_invalid`.
+    #[error("{detail}")]
+    Refused { code: &'static str, detail: String },
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl PromoteError {
+    pub fn refused(code: &'static str, detail: impl Into<String>) -> Self {
+        PromoteError::Refused {
+            code,
+            detail: detail.into(),
+        }
+    }
+
+    pub fn bad(field: &'static str, detail: impl Into<String>) -> Self {
+        PromoteError::BadRequest {
+            field,
+            detail: detail.into(),
+        }
+    }
+}
+
+impl From<crate::storage::StorageError> for PromoteError {
+    fn from(e: crate::storage::StorageError) -> Self {
+        PromoteError::Internal(e.to_string())
+    }
+}
+
+impl From<super::archive::ArchiveError> for PromoteError {
+    fn from(e: super::archive::ArchiveError) -> Self {
+        match e {
+            super::archive::ArchiveError::Conflict(name) => {
+                PromoteError::Conflict(format!("reports/{name} already exists with different content"))
+            }
+            other => PromoteError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<PromoteError> for ApiError {
+    fn from(e: PromoteError) -> Self {
+        match e {
+            PromoteError::BadRequest { field, detail } => ApiError::bad_field(field, detail),
+            PromoteError::NotFound(d) => ApiError::NotFound(d),
+            PromoteError::Refused { code, detail } => ApiError::Unprocessable { code, detail },
+            PromoteError::Conflict(d) => ApiError::Conflict(d),
+            PromoteError::Internal(d) => ApiError::Internal(d),
+        }
+    }
+}

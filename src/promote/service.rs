@@ -1,0 +1,339 @@
+//! The promotion itself: checks (fail-closed), then one atomic archive per directory, then the
+//! index, the audit log and the event stream.
+
+use super::archive::{write_archive, EvidenceFile, Written};
+use super::baseline::{self, BaselineSource};
+use super::certificate::{failed_gates, links_subject, read_links};
+use super::metadata::{BaselineRef, FileEntry, Metadata, FORMAT, GENERATED_BY};
+use super::name::PromotionName;
+use super::paths::file_in_workspace;
+use super::{verdict, PromoteError};
+use crate::domain::{AttemptId, Sha256};
+use crate::pyjson::Value;
+use crate::storage::{attempts, audit, promotions};
+use serde::Deserialize;
+use serde_json::json;
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PromoteRequest {
+    pub attempt: Option<String>,
+    pub nickname: Option<String>,
+    pub name: Option<String>,
+    pub certificate: Option<String>,
+    #[serde(default)]
+    pub metadata: Option<serde_json::Value>,
+    pub profile: Option<String>,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct PromoteOutcome {
+    /// False when the identical promotion already existed.
+    pub created: bool,
+    pub name: String,
+    pub metadata: serde_json::Value,
+    /// The baseline archived by this promotion, if any.
+    pub baseline_archived: Option<String>,
+}
+
+fn report_value(bytes: &[u8]) -> Result<Value, String> {
+    let text = crate::pyjson::decode_utf8(bytes).map_err(|e| e.to_string())?;
+    crate::pyjson::parse_with(
+        text,
+        crate::pyjson::ParseOptions {
+            skip: crate::report::SKIPPED_PATHS,
+            ..Default::default()
+        },
+    )
+    .map_err(|e| e.to_string())
+}
+
+fn text_at(v: &Value, path: &[&str]) -> Option<String> {
+    v.pointer(path).and_then(Value::as_str).map(str::to_string)
+}
+
+impl super::Promoter {
+    pub async fn promote(&self, req: PromoteRequest, token: Option<&str>) -> Result<PromoteOutcome, PromoteError> {
+        let profile = req.profile.clone().unwrap_or_else(|| "dev".into());
+        if !matches!(profile.as_str(), "dev" | "ci" | "release") {
+            return Err(PromoteError::bad("profile", "expected dev, ci or release"));
+        }
+        // Validate every client-given name and path before touching anything.
+        let explicit_name = match &req.name {
+            Some(n) => Some(PromotionName::parse(n).map_err(|e| PromoteError::bad("name", e))?),
+            None => None,
+        };
+        let cert_path = match &req.certificate {
+            Some(p) => Some(file_in_workspace(&self.workspace.root, p).map_err(|e| PromoteError::bad("certificate", e))?),
+            None => None,
+        };
+        let id = self.resolve_attempt(&req).await?;
+        // One promotion at a time: the existence checks and renames below must not interleave.
+        let _guard = self.lock.lock().await;
+
+        let row = attempts::get(self.store.reader(), &id.to_string())
+            .await?
+            .ok_or_else(|| PromoteError::NotFound(format!("attempt {id} is not indexed")))?;
+        if row.status != "pass" {
+            return Err(PromoteError::refused(
+                "not_pass",
+                format!("attempt {id} is {}: {}", row.status, row.reason.unwrap_or_default()),
+            ));
+        }
+        let report_path = self.workspace.root.join(&row.dir).join("report.json");
+        let report_bytes = std::fs::read(&report_path).map_err(|e| PromoteError::Internal(format!("{}: {e}", report_path.display())))?;
+        let sha = Sha256::of(&report_bytes);
+        if row.report_sha256.as_deref() != Some(sha.hex().as_str()) {
+            return Err(PromoteError::Conflict(format!(
+                "{id}/report.json changed since it was indexed; retry once the index has caught up"
+            )));
+        }
+        let report = report_value(&report_bytes).map_err(|e| PromoteError::refused("not_pass", e))?;
+
+        let mut files = vec![EvidenceFile {
+            name: "report.json",
+            bytes: report_bytes.clone(),
+        }];
+        let mut baseline_plan: Option<(PromotionName, Vec<u8>, String)> = None;
+        let mut baseline_ref = None;
+        let mut verify_summary = None;
+        let mut cert_run_id = None;
+        let mut policy_digest = None;
+        let kind;
+        if let Some(cert_path) = &cert_path {
+            kind = "subject";
+            let cert_bytes = std::fs::read(cert_path).map_err(|e| PromoteError::bad("certificate", e.to_string()))?;
+            let v = verdict::verify(&cert_bytes, req.certificate.as_deref().unwrap_or_default(), &profile);
+            if !v.ok {
+                return Err(PromoteError::refused(
+                    "certificate_not_verified",
+                    format!("certificate fails verify --profile {profile}: {}", v.errors.join("; ")),
+                ));
+            }
+            verify_summary = Some(v.summary);
+            let cert = crate::pyjson::parse(crate::pyjson::decode_utf8(&cert_bytes).map_err(|e| PromoteError::refused("certificate_invalid", e.to_string()))?)
+                .map_err(|e| PromoteError::refused("certificate_invalid", e.to_string()))?;
+            let failed = failed_gates(&cert);
+            if !failed.is_empty() {
+                return Err(PromoteError::refused(
+                    "validation_failed",
+                    format!("certificate validation flags not true: {}", failed.join(", ")),
+                ));
+            }
+            let link = read_links(&cert).map_err(|e| PromoteError::refused("certificate_mismatch", e))?;
+            if !links_subject(&link, &report) {
+                return Err(PromoteError::refused(
+                    "certificate_mismatch",
+                    format!("certificate provenance.edited ({}/{}) does not match attempt {id}", link.edited_run_id, link.edited_report_hash),
+                ));
+            }
+            cert_run_id = Some(link.run_id.clone());
+            policy_digest = link.policy_digest.clone();
+            let (base_name, source_attempt) = match baseline::resolve(&self.store, &self.workspace.root, &link).await? {
+                BaselineSource::Archived { name, .. } => (name, None),
+                BaselineSource::Attempt { id: bid, nickname, bytes, .. } => {
+                    let bid_parsed = AttemptId::parse(&bid).map_err(|e| PromoteError::Internal(e.to_string()))?;
+                    let name = self.free_name(&nickname, &bid_parsed, &bytes)?;
+                    baseline_plan = Some((name.clone(), bytes, bid.clone()));
+                    (name.to_string(), Some(bid))
+                }
+            };
+            baseline_ref = Some(BaselineRef {
+                name: base_name,
+                report_hash: link.baseline_report_hash.clone(),
+                run_id: link.baseline_run_id.clone(),
+                source_attempt,
+            });
+            files.push(EvidenceFile {
+                name: "evaluation.cert.json",
+                bytes: cert_bytes,
+            });
+        } else {
+            if row.paired {
+                return Err(PromoteError::bad("certificate", format!("attempt {id} is a paired subject run: a certificate is required")));
+            }
+            kind = "baseline";
+            // A baseline is archived to be paired against: its windows must be usable.
+            let full = crate::pyjson::parse(crate::pyjson::decode_utf8(&report_bytes).map_err(|e| PromoteError::Internal(e.to_string()))?)
+                .map_err(|e| PromoteError::Internal(e.to_string()))?;
+            crate::report::validate_baseline_windows(&full).map_err(|e| {
+                PromoteError::refused("pairing_evidence_missing", format!("{id} cannot serve as a baseline: evaluation_windows invalid: {e}"))
+            })?;
+        }
+
+        let name = match explicit_name {
+            Some(n) => n,
+            None => self.free_name(id.nickname.as_str(), &id, &report_bytes_for_name(&files))?,
+        };
+        let metadata = Metadata {
+            generated_by: GENERATED_BY.into(),
+            format: FORMAT.into(),
+            name: name.to_string(),
+            kind: kind.into(),
+            source_attempt: id.to_string(),
+            files: files
+                .iter()
+                .map(|f| FileEntry {
+                    name: f.name.to_string(),
+                    sha256: Sha256::of(&f.bytes).hex(),
+                    size: f.bytes.len() as u64,
+                })
+                .collect(),
+            report_hash: crate::report::report_hash(&report),
+            run_id: crate::report::run_id(&report).unwrap_or_default(),
+            baseline: baseline_ref,
+            certificate_run_id: cert_run_id,
+            seeds: report.pointer(&["meta", "seeds"]).map(Value::to_serde).unwrap_or_default(),
+            dataset_hash: text_at(&report, &["data", "dataset_hash"]),
+            preview_hash: text_at(&report, &["data", "preview_hash"]),
+            final_hash: text_at(&report, &["data", "final_hash"]),
+            tokenizer_hash: text_at(&report, &["meta", "tokenizer_hash"]).or_else(|| text_at(&report, &["data", "tokenizer_hash"])),
+            ids_sha256: text_at(&report, &["provenance", "provider_digest", "ids_sha256"]),
+            policy_digest,
+            profile: Some(profile.clone()),
+            verify: verify_summary,
+            promoted_at: chrono::Utc::now(),
+            token_name: token.map(str::to_string),
+            annotations: req.metadata.clone().unwrap_or(serde_json::Value::Null),
+        };
+
+        // Refuse before writing anything if the subject's name is taken by other bytes.
+        if let Some(existing) = self.existing_evidence(&name, &files)? {
+            if !existing {
+                return Err(PromoteError::Conflict(format!("reports/{name} already exists with different content")));
+            }
+        }
+        let mut baseline_archived = None;
+        let mut touched = Vec::new();
+        if let Some((bname, bytes, bid)) = &baseline_plan {
+            let bmeta = self.baseline_metadata(bname, bid, bytes, &profile, token)?;
+            let bfiles = vec![EvidenceFile { name: "report.json", bytes: bytes.clone() }];
+            if self.write(bname.clone(), bfiles, bmeta.to_bytes()).await? == Written::Created {
+                baseline_archived = Some(bname.to_string());
+                touched.push((bname.clone(), bmeta.kind.clone(), bid.clone()));
+            }
+        }
+        let written = self.write(name.clone(), files, metadata.to_bytes()).await?;
+        let created = written == Written::Created;
+        if created {
+            touched.push((name.clone(), kind.to_string(), id.to_string()));
+        }
+        // The answer waits for the index, so a 201 is visible to the next GET.
+        let dirs: Vec<_> = [&name]
+            .into_iter()
+            .chain(baseline_plan.as_ref().map(|b| &b.0))
+            .map(|n| self.workspace.reports.join(n.as_str()))
+            .collect();
+        self.indexer.refresh_paths(&dirs).await.map_err(|e| PromoteError::Internal(e.to_string()))?;
+        for (n, k, source) in &touched {
+            let mut tx = self.store.begin().await?;
+            audit::append(&mut tx, "promotion.created", n.as_str(), token, &json!({ "kind": k, "attempt": source, "profile": profile })).await?;
+            tx.commit().await.map_err(|e| PromoteError::Internal(e.to_string()))?;
+            self.events.publish("promotion.created", json!({ "name": n.as_str(), "kind": k, "attempt": source }));
+            metrics::counter!("invarlockd_promotions_total", "kind" => k.clone()).increment(1);
+        }
+        let stored = std::fs::read(self.workspace.reports.join(name.as_str()).join("metadata.json"))
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .unwrap_or(serde_json::Value::Null);
+        Ok(PromoteOutcome {
+            created,
+            name: name.to_string(),
+            metadata: stored,
+            baseline_archived,
+        })
+    }
+
+    /// Archive writes fsync and rename: blocking work, kept off the async workers.
+    async fn write(&self, name: PromotionName, files: Vec<EvidenceFile>, metadata: Vec<u8>) -> Result<Written, PromoteError> {
+        let reports = self.workspace.reports.clone();
+        tokio::task::spawn_blocking(move || write_archive(&reports, &name, &files, &metadata))
+            .await
+            .map_err(|e| PromoteError::Internal(e.to_string()))?
+            .map_err(PromoteError::from)
+    }
+
+    async fn resolve_attempt(&self, req: &PromoteRequest) -> Result<AttemptId, PromoteError> {
+        if let Some(a) = &req.attempt {
+            let id = AttemptId::parse(a).map_err(|e| PromoteError::bad("attempt", e.to_string()))?;
+            if let Some(n) = &req.nickname {
+                if n != id.nickname.as_str() {
+                    return Err(PromoteError::bad("nickname", "does not match the attempt's nickname"));
+                }
+            }
+            return Ok(id);
+        }
+        let nick = req
+            .nickname
+            .as_deref()
+            .ok_or_else(|| PromoteError::bad("attempt", "give `attempt` (<nickname>/<ts>) or `nickname`"))?;
+        crate::domain::Nickname::parse(nick).map_err(|e| PromoteError::bad("nickname", e.to_string()))?;
+        let latest = promotions::latest_pass(self.store.reader(), nick)
+            .await?
+            .ok_or_else(|| PromoteError::refused("not_pass", format!("nickname {nick:?} has no pass attempt")))?;
+        AttemptId::parse(&latest).map_err(|e| PromoteError::Internal(e.to_string()))
+    }
+
+    /// `Some(true)`: the name holds these exact evidence bytes; `Some(false)`: other bytes;
+    /// `None`: free.
+    fn existing_evidence(&self, name: &PromotionName, files: &[EvidenceFile]) -> Result<Option<bool>, PromoteError> {
+        let dir = self.workspace.reports.join(name.as_str());
+        if dir.symlink_metadata().is_err() {
+            return Ok(None);
+        }
+        for f in files {
+            match std::fs::read(dir.join(f.name)) {
+                Ok(b) if b == f.bytes => {}
+                _ => return Ok(Some(false)),
+            }
+        }
+        Ok(Some(true))
+    }
+
+    /// The default name for an attempt's archive: the nickname, or the dated name when the
+    /// nickname's directory holds another attempt's report.
+    fn free_name(&self, nickname: &str, id: &AttemptId, report: &[u8]) -> Result<PromotionName, PromoteError> {
+        let plain = PromotionName::for_nickname(nickname).map_err(|e| PromoteError::bad("nickname", e))?;
+        let probe = [EvidenceFile { name: "report.json", bytes: report.to_vec() }];
+        match self.existing_evidence(&plain, &probe)? {
+            None | Some(true) => Ok(plain),
+            Some(false) => PromotionName::dated(id, self.tz.to_utc(id.ts.naive())).map_err(|e| PromoteError::bad("nickname", e)),
+        }
+    }
+
+    fn baseline_metadata(&self, name: &PromotionName, id: &str, bytes: &[u8], profile: &str, token: Option<&str>) -> Result<Metadata, PromoteError> {
+        let report = report_value(bytes).map_err(PromoteError::Internal)?;
+        Ok(Metadata {
+            generated_by: GENERATED_BY.into(),
+            format: FORMAT.into(),
+            name: name.to_string(),
+            kind: "baseline".into(),
+            source_attempt: id.to_string(),
+            files: vec![FileEntry {
+                name: "report.json".into(),
+                sha256: Sha256::of(bytes).hex(),
+                size: bytes.len() as u64,
+            }],
+            report_hash: crate::report::report_hash(&report),
+            run_id: crate::report::run_id(&report).unwrap_or_default(),
+            baseline: None,
+            certificate_run_id: None,
+            seeds: report.pointer(&["meta", "seeds"]).map(Value::to_serde).unwrap_or_default(),
+            dataset_hash: text_at(&report, &["data", "dataset_hash"]),
+            preview_hash: text_at(&report, &["data", "preview_hash"]),
+            final_hash: text_at(&report, &["data", "final_hash"]),
+            tokenizer_hash: text_at(&report, &["meta", "tokenizer_hash"]).or_else(|| text_at(&report, &["data", "tokenizer_hash"])),
+            ids_sha256: text_at(&report, &["provenance", "provider_digest", "ids_sha256"]),
+            policy_digest: None,
+            profile: Some(profile.to_string()),
+            verify: None,
+            promoted_at: chrono::Utc::now(),
+            token_name: token.map(str::to_string),
+            annotations: serde_json::Value::Null,
+        })
+    }
+}
+
+fn report_bytes_for_name(files: &[EvidenceFile]) -> Vec<u8> {
+    files.iter().find(|f| f.name == "report.json").map(|f| f.bytes.clone()).unwrap_or_default()
+}

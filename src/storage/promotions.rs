@@ -1,0 +1,107 @@
+//! Queries promotion needs: archived evidence, baseline candidates by digest, recorded
+//! verifications. Promotions are evidence dirs of origin `invarlockd` (see the migration).
+
+use super::attempts::AttemptRow;
+use super::evidence::{EvidenceDirRow, EvidenceFileRow};
+use super::{StorageError, Tx};
+use sqlx::SqlitePool;
+
+pub async fn evidence_dir(pool: &SqlitePool, path: &str) -> Result<Option<EvidenceDirRow>, StorageError> {
+    Ok(sqlx::query_as("select path, origin, metadata from evidence_dirs where path = ?")
+        .bind(path)
+        .fetch_optional(pool)
+        .await?)
+}
+
+/// Evidence dirs after `after` (path order), optionally of one origin.
+pub async fn evidence_dirs_page(
+    pool: &SqlitePool,
+    origin: Option<&str>,
+    after: Option<&str>,
+    limit: u32,
+) -> Result<Vec<EvidenceDirRow>, StorageError> {
+    Ok(sqlx::query_as(
+        "select path, origin, metadata from evidence_dirs
+         where (?1 is null or origin = ?1) and (?2 is null or path > ?2)
+         order by path limit ?3",
+    )
+    .bind(origin)
+    .bind(after)
+    .bind(limit as i64)
+    .fetch_all(pool)
+    .await?)
+}
+
+/// Archived report copies whose §5.4 digests are these.
+pub async fn archived_reports_by_digest(
+    pool: &SqlitePool,
+    run_id: &str,
+    report_hash: &str,
+) -> Result<Vec<EvidenceFileRow>, StorageError> {
+    Ok(sqlx::query_as(
+        "select path, dir, size, mtime_ns, sha256, run_id, report_hash, final_logloss_fp from evidence_files
+         where run_id = ? and report_hash = ? order by path",
+    )
+    .bind(run_id)
+    .bind(report_hash)
+    .fetch_all(pool)
+    .await?)
+}
+
+/// Indexed attempts whose raw report digests are these, newest first.
+pub async fn attempts_by_digest(pool: &SqlitePool, run_id: &str, report_hash: &str) -> Result<Vec<AttemptRow>, StorageError> {
+    Ok(sqlx::query_as("select * from attempts where run_id = ? and report_hash = ? order by ts desc")
+        .bind(run_id)
+        .bind(report_hash)
+        .fetch_all(pool)
+        .await?)
+}
+
+/// The newest `pass` attempt of a nickname.
+pub async fn latest_pass(pool: &SqlitePool, nickname: &str) -> Result<Option<String>, StorageError> {
+    let row: Option<(String,)> =
+        sqlx::query_as("select id from attempts where nickname = ? and status = 'pass' order by ts desc limit 1")
+            .bind(nickname)
+            .fetch_optional(pool)
+            .await?;
+    Ok(row.map(|r| r.0))
+}
+
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow)]
+pub struct VerificationRow {
+    pub seq: i64,
+    pub promotion: String,
+    pub ok: bool,
+    /// JSON text.
+    pub result: String,
+    pub actor: Option<String>,
+    pub created_at: String,
+}
+
+pub async fn record_verification(
+    tx: &mut Tx<'_>,
+    promotion: &str,
+    ok: bool,
+    result: &serde_json::Value,
+    actor: Option<&str>,
+) -> Result<i64, StorageError> {
+    let (seq,): (i64,) =
+        sqlx::query_as("insert into verifications (promotion, ok, result, actor) values (?, ?, ?, ?) returning seq")
+            .bind(promotion)
+            .bind(ok)
+            .bind(result.to_string())
+            .bind(actor)
+            .fetch_one(&mut **tx)
+            .await?;
+    Ok(seq)
+}
+
+pub async fn verifications_of(pool: &SqlitePool, promotion: &str, limit: u32) -> Result<Vec<VerificationRow>, StorageError> {
+    Ok(sqlx::query_as(
+        "select seq, promotion, ok, result, actor, created_at from verifications where promotion = ? order by seq desc limit ?",
+    )
+    .bind(promotion)
+    .bind(limit as i64)
+    .fetch_all(pool)
+    .await?)
+}

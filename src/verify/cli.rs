@@ -1,0 +1,81 @@
+//! `invarlockd verify CERT... [--profile P] [--json] [--baseline FILE] [--tolerance X]`, a
+//! drop-in for `invarlock verify` 0.3.6: same stdout, same exit codes.
+
+use super::pyops::{parse_py_float, path_id};
+use super::{verify_documents_with, Input, IoFailure, Options};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// Arguments of `verify`, as Click defines them for the real tool.
+#[derive(clap::Args, Debug, Clone)]
+pub struct VerifyArgs {
+    /// One or more certificate JSON files to verify.
+    #[arg(required = true, num_args = 1..)]
+    pub certs: Vec<String>,
+    /// Execution profile affecting parity enforcement and exit codes (dev|ci|release); any
+    /// other value behaves as dev.
+    #[arg(long, default_value = "dev")]
+    pub profile: String,
+    /// Emit machine-readable JSON (suppresses human-readable output).
+    #[arg(long)]
+    pub json: bool,
+    /// Optional baseline certificate/report JSON to enforce provider parity.
+    #[arg(long)]
+    pub baseline: Option<String>,
+    /// Tolerance for analysis-basis comparisons (mean log-loss).
+    #[arg(long, default_value = "1e-9", value_parser = parse_tolerance)]
+    pub tolerance: f64,
+}
+
+/// Click's FLOAT type is Python's `float()`: `1_000`, ` 2 `, `nan` and `inf` are accepted.
+fn parse_tolerance(s: &str) -> Result<f64, String> {
+    parse_py_float(s).ok_or_else(|| format!("'{s}' is not a valid float."))
+}
+
+/// Runs verify with paths relative to the current directory; returns the exit code.
+pub fn run(args: &VerifyArgs, out: &mut dyn Write) -> i32 {
+    run_in(Path::new("."), args, out)
+}
+
+fn resolve(base: &Path, id: &str) -> PathBuf {
+    if base == Path::new(".") {
+        PathBuf::from(id)
+    } else {
+        base.join(id)
+    }
+}
+
+/// [`run`] with files read relative to `base`; the ids stay as given. Lets tests run in
+/// parallel without changing the process's working directory.
+pub fn run_in(base: &Path, args: &VerifyArgs, out: &mut dyn Write) -> i32 {
+    let inputs: Vec<Input> = args
+        .certs
+        .iter()
+        .map(|arg| {
+            let id = path_id(arg);
+            let bytes = std::fs::read(resolve(base, &id)).map_err(|e| IoFailure::from_io(&e, &id));
+            Input { id, bytes }
+        })
+        .collect();
+    let opts = Options {
+        profile: args.profile.clone(),
+        tolerance: args.tolerance,
+        baseline: args
+            .baseline
+            .as_ref()
+            .and_then(|b| std::fs::read(resolve(base, &path_id(b))).ok()),
+        json: args.json,
+    };
+    // The real tool checks `Path(report_path).exists()` and reads it relative to its CWD.
+    let load = |p: &str| -> Option<Vec<u8>> {
+        if p.contains('\0') {
+            return None;
+        }
+        std::fs::read(resolve(base, p)).ok()
+    };
+    let outcome = verify_documents_with(&inputs, &opts, &load);
+    // A closed stdout must not turn into a panic; the exit code still reports the verdict.
+    let _ = out.write_all(outcome.stdout.as_bytes());
+    let _ = out.flush();
+    outcome.exit_code
+}

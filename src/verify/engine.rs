@@ -1,0 +1,382 @@
+//! The verify loop of `verify_command` (§4.2): load, V1/V2, structural checks, E601, recompute,
+//! E602, output, and the exit-code resolution of whatever was raised.
+
+use super::checks::structural_checks;
+use super::digests::integrity;
+use super::envelope::{self, python_utc_now};
+use super::human::{adapter_family_warning, render, success_line};
+use super::pyops::{
+    get_if_dict, is_dict, nonempty_str, py_lower, py_strip, Raised, PARSE_DEPTH_LIMIT,
+};
+use super::recompute::recompute;
+use super::{CertReport, CertStatus, Input, Options, Outcome};
+use crate::pyjson::{decode_utf8, parse_with, ErrorKind, ParseOptions, Value};
+use std::borrow::Cow;
+
+/// Text-mode reading translates `\r\n` and `\r` to `\n` before `json.load` sees the text,
+/// which shifts JSONDecodeError positions.
+pub fn universal_newlines(text: &str) -> Cow<'_, str> {
+    if text.contains('\r') {
+        Cow::Owned(text.replace("\r\n", "\n").replace('\r', "\n"))
+    } else {
+        Cow::Borrowed(text)
+    }
+}
+
+/// `json.load(open(path, encoding="utf-8"))`.
+fn load(bytes: &[u8]) -> Result<Value, Raised> {
+    let text =
+        decode_utf8(bytes).map_err(|e| Raised::python("UnicodeDecodeError", e.to_string()))?;
+    let text = universal_newlines(text);
+    parse_with(
+        &text,
+        ParseOptions {
+            max_depth: PARSE_DEPTH_LIMIT,
+            skip: &[],
+        },
+    )
+    .map_err(|e| {
+        let class = match e.kind {
+            ErrorKind::Decode => "JSONDecodeError",
+            ErrorKind::Recursion => "RecursionError",
+        };
+        Raised::python(class, e.to_string())
+    })
+}
+
+/// The `--baseline` provider digest: `provenance.provider_digest` if it is a dict; anything
+/// else (unreadable, not JSON, other shapes) is silently ignored.
+fn baseline_digest(bytes: &[u8]) -> Option<Value> {
+    let doc = load(bytes).ok()?;
+    match doc.get("provenance")?.get("provider_digest")? {
+        d @ Value::Object(_) => Some(d.clone()),
+        _ => None,
+    }
+}
+
+/// `_enforce_provider_parity` under ci/release (V2).
+fn provider_parity(subject: &Value, baseline: &Value) -> Result<(), Raised> {
+    let field = |d: &Value, k: &str| get_if_dict(d, k).as_str().map(str::to_string);
+    let (si, bi) = (
+        nonempty(subject, "ids_sha256"),
+        nonempty(baseline, "ids_sha256"),
+    );
+    let (st, bt) = (
+        nonempty(subject, "tokenizer_sha256"),
+        nonempty(baseline, "tokenizer_sha256"),
+    );
+    let (Some(si), Some(bi), Some(st), Some(bt)) = (si, bi, st, bt) else {
+        return Err(Raised::invarlock(
+            "E004",
+            "PROVIDER-DIGEST-MISSING: subject or baseline missing ids/tokenizer digest",
+        ));
+    };
+    if si != bi {
+        return Err(Raised::invarlock(
+            "E006",
+            "IDS-DIGEST-MISMATCH: subject and baseline window IDs differ",
+        ));
+    }
+    if st != bt {
+        return Err(Raised::invarlock(
+            "E002",
+            "TOKENIZER-DIGEST-MISMATCH: subject and baseline tokenizers differ",
+        ));
+    }
+    if let (Some(sm), Some(bm)) = (
+        field(subject, "masking_sha256"),
+        field(baseline, "masking_sha256"),
+    ) {
+        if !sm.is_empty() && !bm.is_empty() && sm != bm {
+            return Err(Raised::invarlock(
+                "E003",
+                "MASK-PARITY-MISMATCH: mask positions differ under matched tokenizers",
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn nonempty(d: &Value, k: &str) -> Option<String> {
+    nonempty_str(get_if_dict(d, k)).map(str::to_string)
+}
+
+/// `_resolve_exit_code`.
+fn exit_code_for(err: &Raised, strict: bool) -> i32 {
+    match err {
+        Raised::Invarlock { category, .. } if *category == "ValidationError" => 2,
+        Raised::Invarlock { .. } if strict => 3,
+        _ => 1,
+    }
+}
+
+/// Verifies a batch like `invarlock verify [--json] --profile P CERT...`, without any I/O: the
+/// adapter-family warning's baseline report is never read (see [`verify_documents_with`]).
+pub fn verify_documents(inputs: &[Input], opts: &Options) -> Outcome {
+    verify_documents_with(inputs, opts, &|_: &str| None)
+}
+
+/// Like [`verify_documents`], with `load_report` reading the path a certificate names in
+/// `provenance.baseline.report_path` (relative to the real tool's CWD; None if it does not
+/// exist or cannot be read). Only the CLI should pass a real reader: over HTTP that path is
+/// attacker-controlled.
+pub fn verify_documents_with(
+    inputs: &[Input],
+    opts: &Options,
+    load_report: &dyn Fn(&str) -> Option<Vec<u8>>,
+) -> Outcome {
+    let ts = python_utc_now();
+    let prof = py_lower(py_strip(&opts.profile));
+    let strict = prof == "ci" || prof == "release";
+    let mut run = Run {
+        opts,
+        prof: &prof,
+        strict,
+        stdout: String::new(),
+        per_cert: inputs
+            .iter()
+            .map(|i| CertReport {
+                id: i.id.clone(),
+                ok: false,
+                status: CertStatus::NotReached,
+                errors: Vec::new(),
+                warnings: Vec::new(),
+                integrity: None,
+            })
+            .collect(),
+    };
+    let docs: Vec<Result<Value, Raised>> = inputs
+        .iter()
+        .map(|i| match &i.bytes {
+            Ok(b) => load(b),
+            Err(f) => Err(Raised::python(&f.class, f.message.clone())),
+        })
+        .collect();
+    for (report, doc) in run.per_cert.iter_mut().zip(&docs) {
+        if let Ok(v @ Value::Object(_)) = doc {
+            report.integrity = Some(integrity(v));
+        }
+    }
+    let first_id = inputs.first().map_or("", |i| i.id.as_str());
+    let mut envelope_json = None;
+    let exit_code = match run.certificates(inputs, &docs, load_report) {
+        Ok(malformed_any) => {
+            let ok = run.per_cert.iter().all(|r| r.status == CertStatus::Passed);
+            let (reason, code) = match (ok, malformed_any) {
+                (true, _) => ("ok", 0),
+                (false, true) => ("malformed", 2),
+                (false, false) => ("policy_fail", 1),
+            };
+            if opts.json {
+                let pairs: Vec<(&str, &Value)> = inputs
+                    .iter()
+                    .zip(&docs)
+                    .filter_map(|(i, d)| d.as_ref().ok().map(|v| (i.id.as_str(), v)))
+                    .collect();
+                match envelope::verdict(&pairs, ok, reason, code, opts.tolerance, &ts) {
+                    Ok(line) => {
+                        envelope_json = Some(line);
+                        code
+                    }
+                    Err(err) => {
+                        let code = exit_code_for(&err, strict);
+                        envelope_json = Some(envelope::raised(first_id, &err, code, &ts));
+                        code
+                    }
+                }
+            } else {
+                if ok {
+                    if let Some(Ok(last)) = docs.last() {
+                        if let Some(line) = success_line(last).and_then(|l| render(&l).ok()) {
+                            run.stdout.push_str(&line);
+                            run.stdout.push('\n');
+                        }
+                    }
+                }
+                code
+            }
+        }
+        Err(err) => {
+            let code = exit_code_for(&err, strict);
+            if opts.json {
+                envelope_json = Some(envelope::raised(first_id, &err, code, &ts));
+            } else {
+                let text = match &err {
+                    Raised::Invarlock { .. } => err.text(),
+                    Raised::Python { message, .. } => {
+                        format!("[red]❌ Verification failed: {message}[/red]")
+                    }
+                };
+                // A markup error while reporting the failure escapes the handler: Python dies
+                // with a traceback on stderr and exit code 1.
+                if !run.print(&text) {
+                    return run.finish(1, None);
+                }
+            }
+            code
+        }
+    };
+    run.finish(exit_code, envelope_json)
+}
+
+struct Run<'a> {
+    opts: &'a Options,
+    prof: &'a str,
+    strict: bool,
+    stdout: String,
+    per_cert: Vec<CertReport>,
+}
+
+impl Run<'_> {
+    /// `console.print(markup)`; false if Rich raised MarkupError.
+    fn print(&mut self, markup: &str) -> bool {
+        match render(markup) {
+            Ok(line) => {
+                self.stdout.push_str(&line);
+                self.stdout.push('\n');
+                true
+            }
+            Err(_) => false,
+        }
+    }
+
+    /// `console.print` inside the verify loop: a MarkupError becomes the run's exception.
+    fn print_or_raise(&mut self, markup: &str) -> Result<(), Raised> {
+        render(markup)
+            .map(|line| {
+                self.stdout.push_str(&line);
+                self.stdout.push('\n');
+            })
+            .map_err(|e| Raised::python("MarkupError", e.0))
+    }
+
+    fn finish(self, exit_code: i32, envelope_json: Option<String>) -> Outcome {
+        let mut stdout = self.stdout;
+        if let Some(line) = &envelope_json {
+            stdout.push_str(line);
+            stdout.push('\n');
+        }
+        Outcome {
+            exit_code,
+            stdout,
+            envelope_json,
+            per_cert: self.per_cert,
+        }
+    }
+
+    /// The `for cert_path in certificates` loop. Returns `malformed_any`.
+    fn certificates(
+        &mut self,
+        inputs: &[Input],
+        docs: &[Result<Value, Raised>],
+        load_report: &dyn Fn(&str) -> Option<Vec<u8>>,
+    ) -> Result<bool, Raised> {
+        let baseline = self.opts.baseline.as_deref().and_then(baseline_digest);
+        let mut malformed_any = false;
+        for (idx, (input, doc)) in inputs.iter().zip(docs).enumerate() {
+            self.per_cert[idx].status = CertStatus::Raised;
+            let res = self.one(&input.id, doc, baseline.as_ref(), load_report, idx);
+            match res {
+                Ok(malformed) => malformed_any |= malformed,
+                Err(err) => {
+                    self.per_cert[idx].errors.push(err.text());
+                    return Err(err);
+                }
+            }
+        }
+        Ok(malformed_any)
+    }
+
+    fn one(
+        &mut self,
+        id: &str,
+        doc: &Result<Value, Raised>,
+        baseline: Option<&Value>,
+        load_report: &dyn Fn(&str) -> Option<Vec<u8>>,
+        idx: usize,
+    ) -> Result<bool, Raised> {
+        let doc = doc.as_ref().map_err(Clone::clone)?;
+        // V1 (and V2), before any structural check.
+        if self.strict {
+            let subject = match doc.get("provenance") {
+                Some(p @ Value::Object(_)) => get_if_dict(p, "provider_digest"),
+                _ => &super::pyops::NONE,
+            };
+            if !(is_dict(subject) && get_if_dict(subject, "ids_sha256").truthy()) {
+                return Err(Raised::invarlock(
+                    "E004",
+                    "PROVIDER-DIGEST-MISSING: subject missing provider_digest.ids_sha256",
+                ));
+            }
+            if let Some(b) = baseline {
+                provider_parity(subject, b)?;
+            }
+        }
+        let mut errors = structural_checks(doc, self.prof)?;
+        if self.opts.json
+            && errors
+                .iter()
+                .any(|e| py_lower(e).contains("schema validation failed"))
+        {
+            return Err(Raised::Invarlock {
+                category: "ValidationError",
+                code: "E601",
+                message: "CERTIFICATE-SCHEMA-INVALID: schema validation failed",
+                context: vec![("path", id.to_string())],
+            });
+        }
+        let malformed = errors.iter().any(|e| {
+            py_lower(e).contains("schema validation failed")
+                || e.contains("missing primary_metric.ratio_vs_baseline")
+                || e.contains("Certificate is missing a finite primary_metric.ratio_vs_baseline")
+        });
+        if let Some(warning) = recompute(
+            doc,
+            self.strict,
+            self.opts.json,
+            self.opts.tolerance,
+            &mut errors,
+        )? {
+            self.per_cert[idx].warnings.push(warning.to_string());
+            self.print_or_raise(&format!("[yellow]{warning}[/yellow]"))?;
+        }
+        if self.strict {
+            if let Some(first) = errors.iter().find(|e| py_lower(e).contains("mismatch")) {
+                let example = first.clone();
+                self.per_cert[idx].errors = errors;
+                return Err(Raised::Invarlock {
+                    category: "MetricsError",
+                    code: "E602",
+                    message: "RECOMPUTE-MISMATCH: certificate values disagree with recomputation",
+                    context: vec![("example", example)],
+                });
+            }
+        }
+        if !errors.is_empty() {
+            self.per_cert[idx].status = CertStatus::Failed;
+            self.per_cert[idx].errors = errors.clone();
+            if !self.opts.json {
+                self.print_or_raise(&format!("[red]FAIL[/red] {id}"))?;
+                for e in &errors {
+                    self.print_or_raise(&format!("  ↳ {e}"))?;
+                }
+            }
+        } else {
+            self.per_cert[idx].status = CertStatus::Passed;
+            self.per_cert[idx].ok = true;
+            if !self.opts.json {
+                self.print_or_raise(&format!("[green]PASS[/green] {id}"))?;
+            }
+            if let Some(lines) = adapter_family_warning(doc, load_report) {
+                for line in &lines {
+                    self.per_cert[idx].warnings.push(line.clone());
+                    // Best effort in the real tool: a failing print ends the warning quietly.
+                    if !self.print(&format!("[yellow]{line}[/yellow]")) {
+                        break;
+                    }
+                }
+            }
+        }
+        Ok(malformed)
+    }
+}

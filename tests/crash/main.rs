@@ -1,0 +1,280 @@
+//! The daemon as a real process, killed with SIGKILL or stopped with SIGTERM at awkward moments.
+
+use serde_json::{json, Value};
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_invarlockd");
+
+fn sample() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/workspace")
+}
+
+/// A small pseudo-random generator: the tests need variety, not quality.
+struct Lcg(u64);
+impl Lcg {
+    fn next(&mut self, below: u64) -> u64 {
+        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        (self.0 >> 33) % below
+    }
+}
+
+struct Daemon {
+    child: Child,
+    url: String,
+    token: String,
+}
+
+impl Daemon {
+    fn start(root: &Path, env: &[(&str, &str)]) -> Daemon {
+        let mut cmd = Command::new(BIN);
+        cmd.args(["serve", "--workspace", root.to_str().unwrap(), "--listen", "127.0.0.1:0"])
+            .env("INVARLOCKD_LOG__FORMAT", "json")
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().expect("daemon starts");
+        let stderr = child.stderr.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if let Ok(v) = serde_json::from_str::<Value>(&line) {
+                    if v["fields"]["message"] == "listening" {
+                        let _ = tx.send(v["fields"]["addr"].as_str().unwrap_or_default().to_string());
+                    }
+                }
+            }
+        });
+        let addr = rx.recv_timeout(Duration::from_secs(60)).expect("daemon reports its address");
+        let token = std::fs::read_to_string(root.join(".invarlockd/admin.token")).unwrap().trim().to_string();
+        let d = Daemon {
+            child,
+            url: format!("http://{addr}"),
+            token,
+        };
+        d.wait_ready();
+        d
+    }
+
+    fn client() -> reqwest::blocking::Client {
+        reqwest::blocking::Client::builder().timeout(Duration::from_secs(60)).build().unwrap()
+    }
+
+    fn wait_ready(&self) {
+        let end = Instant::now() + Duration::from_secs(60);
+        while Instant::now() < end {
+            if let Ok(r) = Self::client().get(format!("{}/readyz", self.url)).send() {
+                if r.status().is_success() {
+                    return;
+                }
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!("daemon not ready");
+    }
+
+    fn post(&self, path: &str, body: Value) -> Result<(u16, Value), reqwest::Error> {
+        let r = Self::client().post(format!("{}{path}", self.url)).bearer_auth(&self.token).json(&body).send()?;
+        let s = r.status().as_u16();
+        Ok((s, r.json().unwrap_or(Value::Null)))
+    }
+
+    fn get(&self, path: &str) -> (u16, Value) {
+        let r = Self::client().get(format!("{}{path}", self.url)).send().unwrap();
+        let s = r.status().as_u16();
+        (s, r.json().unwrap_or(Value::Null))
+    }
+
+    fn kill(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+}
+
+fn sha256_hex(b: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(b))
+}
+
+/// Every directory under reports/ is either hand-archived corpus evidence or a complete
+/// promotion whose files match its metadata.json.
+fn assert_no_partial_archives(root: &Path, external: &[String]) {
+    for e in std::fs::read_dir(root.join("reports")).unwrap() {
+        let e = e.unwrap();
+        let name = e.file_name().to_string_lossy().into_owned();
+        if external.contains(&name) {
+            continue;
+        }
+        assert!(!name.starts_with('.'), "temporary directory {name} visible after restart");
+        let meta: Value = serde_json::from_slice(&std::fs::read(e.path().join("metadata.json")).unwrap_or_else(|_| panic!("{name} has no metadata.json"))).unwrap();
+        for f in meta["files"].as_array().unwrap() {
+            let bytes = std::fs::read(e.path().join(f["name"].as_str().unwrap())).unwrap();
+            assert_eq!(sha256_hex(&bytes), f["sha256"].as_str().unwrap(), "{name}: partial file");
+        }
+    }
+}
+
+fn external_names(root: &Path) -> Vec<String> {
+    std::fs::read_dir(root.join("reports")).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect()
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &to.join(e.file_name()));
+        } else {
+            std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+        }
+    }
+}
+
+#[test]
+fn sigkill_during_a_hundred_promotions_leaves_no_partial_archive_and_loses_no_answered_one() {
+    let ws = tempfile::tempdir().unwrap();
+    let root = ws.path();
+    copy_dir(&sample().join("reports"), &root.join("reports"));
+    let external = external_names(root);
+    let template = sample().join("runs/drift_baseline/20261128_204358");
+    let n = 110;
+    for i in 0..n {
+        copy_dir(&template, &root.join(format!("runs/crash{i:03}/20261128_204358")));
+    }
+    let mut rng = Lcg(Instant::now().elapsed().as_nanos() as u64 ^ 0x9e3779b97f4a7c15);
+    let env = [("INVARLOCKD_TEST_PROMOTE_DELAY_MS", "15")];
+    let mut answered_201: Vec<String> = Vec::new();
+    let mut done = vec![false; n];
+    let mut kills = 0;
+    while done.iter().any(|d| !d) {
+        let daemon = Daemon::start(root, &env);
+        assert_no_partial_archives(root, &external);
+        for name in &answered_201 {
+            let (s, v) = daemon.get(&format!("/v1/promotions/{name}"));
+            assert_eq!(s, 200, "{name} answered 201 but is not indexed after restart: {v}");
+        }
+        // Kill after a random number of promotions, in a background thread at a random moment.
+        let pid = daemon.child.id();
+        let delay = Duration::from_millis(20 + rng.next(200));
+        let killer = std::thread::spawn(move || {
+            std::thread::sleep(delay);
+            let _ = Command::new("kill").args(["-KILL", &pid.to_string()]).status();
+        });
+        for i in 0..n {
+            if done[i] {
+                continue;
+            }
+            match daemon.post("/v1/promotions", json!({ "attempt": format!("crash{i:03}/20261128_204358") })) {
+                Ok((201, _)) => {
+                    answered_201.push(format!("crash{i:03}"));
+                    done[i] = true;
+                }
+                Ok((200, _)) => done[i] = true,
+                Ok((s, v)) => panic!("crash{i:03}: unexpected {s} {v}"),
+                Err(_) => break, // killed mid-request
+            }
+        }
+        killer.join().unwrap();
+        kills += 1;
+        let _ = daemon.kill();
+    }
+    let daemon = Daemon::start(root, &env);
+    assert_no_partial_archives(root, &external);
+    for name in &answered_201 {
+        assert_eq!(daemon.get(&format!("/v1/promotions/{name}")).0, 200);
+    }
+    let (_, chain) = daemon.get("/v1/audit/verify");
+    assert_eq!(chain["ok"], true, "{chain}");
+    assert!(kills >= 2, "the daemon was killed {kills} times");
+    daemon.kill();
+}
+
+#[test]
+fn sigkill_during_apply_leaves_each_directory_wholly_in_runs_or_in_trash_and_reapply_finishes() {
+    let ws = tempfile::tempdir().unwrap();
+    let root = ws.path();
+    let template = sample().join("runs/drift_baseline/20261128_204358");
+    let n = 40;
+    for m in 0..n {
+        let dir = root.join(format!("runs/q/20261101_10{:02}{:02}", m / 60, m % 60));
+        copy_dir(&template, &dir);
+        // Distinct bytes per attempt, each archived, so that none is protected.
+        let mut report = std::fs::read(dir.join("report.json")).unwrap();
+        report.extend_from_slice(format!("\n{}", " ".repeat(m)).as_bytes());
+        std::fs::write(dir.join("report.json"), &report).unwrap();
+        std::fs::create_dir_all(root.join(format!("reports/q{m}"))).unwrap();
+        std::fs::write(root.join(format!("reports/q{m}/report.json")), &report).unwrap();
+    }
+    let env = [("INVARLOCKD_TEST_RETENTION_DELAY_MS", "25")];
+    let daemon = Daemon::start(root, &env);
+    let end = Instant::now() + Duration::from_secs(60);
+    while daemon.get("/v1/status").1["index"]["attempts"]["total"] != n && Instant::now() < end {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let (s, plan) = daemon.post("/v1/retention/plan", json!({ "keep_last": 1, "keep_within": "0s" })).unwrap();
+    assert_eq!(s, 200, "{plan}");
+    let id = plan["id"].as_str().unwrap().to_string();
+    assert_eq!(plan["delete"].as_array().unwrap().len(), n - 1);
+    let pid = daemon.child.id();
+    let killer = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(300));
+        let _ = Command::new("kill").args(["-KILL", &pid.to_string()]).status();
+    });
+    let r = daemon.post("/v1/retention/apply", json!({ "plan_id": id }));
+    assert!(r.is_err(), "apply finished before the kill: {r:?}");
+    killer.join().unwrap();
+    daemon.kill();
+
+    let trash = root.join(format!(".invarlockd/trash/{id}/q"));
+    let mut in_runs = 0;
+    let mut in_trash = 0;
+    for d in plan["delete"].as_array().unwrap() {
+        let attempt = d["attempt"].as_str().unwrap();
+        let ts = attempt.rsplit('/').next().unwrap();
+        let a = root.join("runs").join(attempt);
+        let b = trash.join(ts);
+        let whole = |p: &Path| p.join("report.json").is_file() && p.join("events.jsonl").is_file();
+        match (a.exists(), b.exists()) {
+            (true, false) => {
+                assert!(whole(&a));
+                in_runs += 1
+            }
+            (false, true) => {
+                assert!(whole(&b));
+                in_trash += 1
+            }
+            other => panic!("{attempt}: in runs/trash = {other:?}"),
+        }
+    }
+    assert!(in_trash > 0 && in_runs > 0, "kill landed mid-apply: {in_trash} moved, {in_runs} not yet");
+    let daemon = Daemon::start(root, &[]);
+    let (s, v) = daemon.post("/v1/retention/apply", json!({ "plan_id": id })).unwrap();
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(std::fs::read_dir(&trash).unwrap().count(), n - 1);
+    assert_eq!(std::fs::read_dir(root.join("runs/q")).unwrap().count(), 1);
+    daemon.kill();
+}
+
+#[test]
+fn sigterm_during_a_promotion_lets_it_complete_and_exits_0() {
+    let ws = tempfile::tempdir().unwrap();
+    let root = ws.path();
+    copy_dir(&sample().join("runs/drift_baseline"), &root.join("runs/drift_baseline"));
+    let mut daemon = Daemon::start(root, &[("INVARLOCKD_TEST_PROMOTE_DELAY_MS", "800")]);
+    let pid = daemon.child.id();
+    let term = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(200));
+        Command::new("kill").args(["-TERM", &pid.to_string()]).status().unwrap();
+    });
+    let (s, v) = daemon.post("/v1/promotions", json!({ "attempt": "drift_baseline/20261128_204358" })).unwrap();
+    term.join().unwrap();
+    assert_eq!(s, 201, "{v}");
+    let status = daemon.child.wait().unwrap();
+    assert_eq!(status.code(), Some(0));
+    assert!(root.join("reports/drift_baseline/metadata.json").is_file());
+}
