@@ -288,3 +288,62 @@ async fn ten_thousand_generated_attempts_are_all_indexed() {
     let again = ix.full_scan().await.unwrap();
     assert_eq!((again.parsed, again.unchanged), (0, 10_000));
 }
+
+#[tokio::test]
+async fn removing_a_baseline_attempt_remaps_its_subjects_incrementally() {
+    let ws = corpus_copy();
+    let ix = indexer(ws.path()).await;
+    ix.full_scan().await.unwrap();
+    let r02 = ws.path().join("runs/baseline/20261128_204128");
+    std::fs::remove_dir_all(&r02).unwrap();
+    ix.refresh_paths(&[r02.clone()]).await.unwrap();
+    let pool = ix.store().reader();
+    assert!(attempts::get(pool, "baseline/20261128_204128")
+        .await
+        .unwrap()
+        .is_none());
+    // The certificate still links quant8 to R02's report, now only archived in reports/baseline.
+    let q8 = mappings::for_subject(pool, "quant8/20261128_204141")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(q8.how, "certificate");
+    assert_eq!(q8.baseline_attempt, None);
+    assert_eq!(
+        q8.baseline_archived.as_deref(),
+        Some("reports/baseline/report.json")
+    );
+    // R09 (no report, no certificate) falls back to the other report with the same losses.
+    let r09 = mappings::for_subject(pool, "ci_quant8/20261128_204253")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        r09.baseline_attempt.as_deref(),
+        Some("baseline/20261128_204115")
+    );
+    // The convenience copy follows the latest pass that is left.
+    assert_eq!(
+        std::fs::read(ws.path().join("runs/baseline/report.json")).unwrap(),
+        std::fs::read(ws.path().join("runs/baseline/20261128_204115/report.json")).unwrap()
+    );
+    // A full scan agrees with the incremental result.
+    let (inc, _) = mappings::list(pool, None, 1000).await.unwrap();
+    ix.full_scan().await.unwrap();
+    let (full, _) = mappings::list(ix.store().reader(), None, 1000)
+        .await
+        .unwrap();
+    let key = |v: &Vec<mappings::MappingRow>| {
+        v.iter()
+            .map(|m| {
+                (
+                    m.subject.clone(),
+                    m.baseline_attempt.clone(),
+                    m.baseline_archived.clone(),
+                    m.how.clone(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(key(&inc), key(&full));
+}
