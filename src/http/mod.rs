@@ -13,6 +13,9 @@ mod retention;
 mod verify;
 pub use health::metrics as metrics_only;
 mod status;
+mod attempts;
+mod mappings;
+mod runs;
 
 use crate::config::{Config, Workspace};
 use crate::index::Indexer;
@@ -72,6 +75,9 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(health::router())
         .merge(status::router())
+        .merge(attempts::router())
+        .merge(runs::router())
+        .merge(mappings::router())
         .merge(events::router())
         .merge(promotions::router())
         .merge(retention::router())

@@ -28,7 +28,16 @@ pub async fn maintain(
     runs_root: &Path,
     only: Option<&BTreeSet<String>>,
 ) -> Result<(), IndexError> {
-    let latest = runs::latest_passes(store.writer()).await?;
+    let latest = match only {
+        None => runs::latest_passes(store.writer()).await?,
+        Some(nicks) => {
+            let mut v = Vec::new();
+            for n in nicks {
+                v.extend(runs::latest_pass_of(store.writer(), n).await?);
+            }
+            v
+        }
+    };
     let copies: HashMap<String, CopyRow> = runs::copies(store.writer())
         .await?
         .into_iter()

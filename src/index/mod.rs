@@ -136,12 +136,12 @@ impl Indexer {
     }
 
     /// Reads `dirs` (skipping unchanged ones per `known`) and writes them in batches.
-    /// Returns (parsed, unchanged, gone ids, min recheck).
+    /// Returns (ids read and written, unchanged count, gone ids, min recheck).
     async fn index_dirs(
         &self,
         dirs: Vec<AttemptDir>,
         known: Arc<HashMap<String, attempts::Fingerprint>>,
-    ) -> Result<(u64, u64, Vec<String>, Option<Duration>), IndexError> {
+    ) -> Result<(Vec<String>, u64, Vec<String>, Option<Duration>), IndexError> {
         let now = (self.clock)();
         let fence = Arc::new(self.fence());
         let (tz, settle, stale) = (self.tz, self.cfg.index.settle, self.cfg.index.stale_after);
@@ -165,17 +165,18 @@ impl Indexer {
                 })
             })
             .buffer_unordered(Self::concurrency() * 2);
-        let (mut parsed, mut unchanged, mut gone, mut recheck) = (0u64, 0u64, Vec::new(), None);
-        let mut batch: Vec<Box<ReadAttempt>> = Vec::with_capacity(BATCH);
+        let (mut parsed, mut unchanged, mut gone, mut recheck) =
+            (Vec::new(), 0u64, Vec::new(), None);
+        let mut batch: Vec<ReadAttempt> = Vec::with_capacity(BATCH);
         while let Some(r) = results.next().await {
             let (id, r) = r?;
             match r {
                 ReadResult::Unchanged => unchanged += 1,
                 ReadResult::Gone => gone.push(id),
                 ReadResult::Read(a) => {
-                    parsed += 1;
+                    parsed.push(id);
                     recheck = min_opt(recheck, a.recheck_after);
-                    batch.push(a);
+                    batch.push(*a);
                     if batch.len() >= BATCH {
                         self.write_batch(&mut batch, &known).await?;
                     }
@@ -188,7 +189,7 @@ impl Indexer {
 
     async fn write_batch(
         &self,
-        batch: &mut Vec<Box<ReadAttempt>>,
+        batch: &mut Vec<ReadAttempt>,
         known: &HashMap<String, attempts::Fingerprint>,
     ) -> Result<(), IndexError> {
         if batch.is_empty() {
@@ -234,7 +235,7 @@ impl Indexer {
         let known = Arc::new(attempts::fingerprints(self.store.writer()).await?);
         let seen: HashSet<String> = walk.attempts.iter().map(|a| a.id.clone()).collect();
         let (parsed, unchanged, gone, _) = self.index_dirs(walk.attempts, known.clone()).await?;
-        sum.parsed = parsed;
+        sum.parsed = parsed.len() as u64;
         sum.unchanged = unchanged;
         let mut vanished: Vec<String> = known
             .keys()
@@ -344,16 +345,30 @@ impl Indexer {
                 known.insert(d.id.clone(), f);
             }
         }
-        let nicknames: BTreeSet<String> = dirs.iter().map(|d| d.nickname.clone()).collect();
+        let mut nicknames: BTreeSet<String> = dirs.iter().map(|d| d.nickname.clone()).collect();
         let (parsed, _, gone, recheck) = self.index_dirs(dirs, Arc::new(known)).await?;
         removed.extend(gone);
         let n_removed = self.remove_ids(&removed).await?;
+        nicknames.extend(
+            removed
+                .iter()
+                .filter_map(|id| id.rsplit_once('/').map(|(n, _)| n.to_string())),
+        );
         if evidence {
             self.scan_evidence(None).await?;
         }
         let settle_recheck = self.settle_running(Some(&nicknames)).await?;
-        if parsed > 0 || n_removed > 0 || evidence {
+        if evidence {
             self.rebuild_mappings().await?;
+        } else if !parsed.is_empty() || n_removed > 0 {
+            let mut changed = parsed.clone();
+            changed.extend(removed.iter().cloned());
+            let mut tx = self.store.begin().await?;
+            let affected = storage::mappings::affected_subjects(&mut tx, &changed).await?;
+            storage::mappings::rebuild_subjects(&mut tx, &affected).await?;
+            tx.commit().await?;
+        }
+        if !parsed.is_empty() || n_removed > 0 || evidence {
             self.maintain_copies(Some(&nicknames)).await?;
         }
         Ok(RefreshOutcome {

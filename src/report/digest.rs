@@ -94,29 +94,46 @@ pub fn report_hash(report: &Value) -> String {
 /// drops `meta.run_id` and turns `model_id`/`commit` into `str(value)`. `None` when the subject
 /// digests depend on the wall clock (no `meta.ts`), i.e. can never be matched.
 pub fn subject_digests(report: &Value) -> Option<(String, String)> {
-    let mut r = report.clone();
-    let Value::Object(top) = &mut r else {
-        return None;
-    };
-    let meta = top
-        .entry("meta".to_string())
-        .or_insert_with(|| Value::Object(Object::new()));
-    let Value::Object(meta) = meta else {
-        return None;
-    };
-    meta.shift_remove("run_id");
+    // Only the fields the two digests read are copied: the report can be large.
+    let pick = |path: &[&str]| report.pointer(path).cloned();
+    let mut meta = Object::new();
+    for key in ["ts", "start_time", "adapter", "commit_sha"] {
+        if let Some(v) = pick(&["meta", key]) {
+            meta.insert(key.to_string(), v);
+        }
+    }
     for key in ["model_id", "commit"] {
-        let s = match meta.get(key) {
+        let s = match report.pointer(&["meta", key]) {
             Some(v) => py_str(v)?,
             None => "None".to_string(),
         };
         meta.insert(key.to_string(), Value::Str(s));
     }
     match meta.get("ts") {
-        Some(Value::Str(s)) if !s.is_empty() => {}
         Some(v) if v.truthy() => {}
         _ => return None,
     }
+    let mut edit = Object::new();
+    for key in ["name", "plan_digest"] {
+        if let Some(v) = pick(&["edit", key]) {
+            edit.insert(key.to_string(), v);
+        }
+    }
+    let sub = |k: &str, leaf: &str| {
+        let mut o = Object::new();
+        if let Some(v) = pick(&["metrics", k, leaf]) {
+            o.insert(leaf.to_string(), v);
+        }
+        Value::Object(o)
+    };
+    let mut metrics = Object::new();
+    metrics.insert("spectral".into(), sub("spectral", "caps_applied"));
+    metrics.insert("rmt".into(), sub("rmt", "outliers"));
+    let mut top = Object::new();
+    top.insert("meta".into(), Value::Object(meta));
+    top.insert("edit".into(), Value::Object(edit));
+    top.insert("metrics".into(), Value::Object(metrics));
+    let r = Value::Object(top);
     Some((run_id(&r)?, report_hash(&r)))
 }
 

@@ -150,11 +150,11 @@ fn non_empty(x: Option<String>) -> Option<String> {
 }
 
 fn extract(r: &Value) -> ReportFacts {
+    let no_guards = Vec::new();
     let guards = r
         .get("guards")
         .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
+        .unwrap_or(&no_guards);
     let mut guards_not_passed = Vec::new();
     let guard_items: Vec<J> = guards
         .iter()

@@ -64,6 +64,20 @@ pub async fn latest_mapping(
     .await?)
 }
 
+/// Latest `pass` attempt of one nickname: (nickname, id, dir, report sha256).
+pub async fn latest_pass_of(
+    pool: &SqlitePool,
+    nickname: &str,
+) -> Result<Option<(String, String, String, String)>, StorageError> {
+    Ok(sqlx::query_as(
+        "select nickname, id, dir, report_sha256 from attempts
+         where nickname = ? and status = 'pass' and report_sha256 is not null order by ts desc, id desc limit 1",
+    )
+    .bind(nickname)
+    .fetch_optional(pool)
+    .await?)
+}
+
 /// Latest `pass` attempt of every nickname with its report digest (for convenience copies).
 pub async fn latest_passes(
     pool: &SqlitePool,

@@ -1,0 +1,492 @@
+//! `GET /v1/attempts`, `/v1/attempts/{nickname}/{ts}`, `…/report` (ETag) and `…/events`.
+
+use super::auth::Read;
+use super::{ApiError, AppState};
+use crate::domain::{AttemptId, AttemptTs, Nickname};
+use crate::report::{read_events_page, AttemptStatus};
+use crate::storage::attempts::{self, AttemptFilter, AttemptKey, AttemptRow};
+use crate::storage::{decode_token, encode_token, evidence, mappings};
+use crate::timezone::TimeZone;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::{json, Value};
+use std::collections::HashMap;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/v1/attempts", get(list_attempts))
+        .route("/v1/attempts/{*rest}", get(get_attempt_resource))
+}
+
+pub(crate) const DEFAULT_LIMIT: u32 = 100;
+pub(crate) const MAX_LIMIT: u32 = 1000;
+
+/// `limit`: default 100, 1..=1000, else 400 naming the field.
+pub(crate) fn parse_limit(q: &HashMap<String, String>) -> Result<u32, ApiError> {
+    match q.get("limit") {
+        None => Ok(DEFAULT_LIMIT),
+        Some(s) => match s.parse::<u32>() {
+            Ok(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
+            _ => Err(ApiError::bad_field(
+                "limit",
+                format!("limit must be an integer from 1 to {MAX_LIMIT}, got {s:?}"),
+            )),
+        },
+    }
+}
+
+pub(crate) fn parse_token<T: serde::de::DeserializeOwned>(
+    q: &HashMap<String, String>,
+) -> Result<Option<T>, ApiError> {
+    match q.get("page_token") {
+        None => Ok(None),
+        Some(t) if t.is_empty() => Ok(None),
+        Some(t) => decode_token(t).map(Some).ok_or_else(|| {
+            ApiError::bad_field("page_token", "page_token is not a token this API issued")
+        }),
+    }
+}
+
+#[derive(Serialize)]
+pub(crate) struct Page<T: Serialize> {
+    pub items: Vec<T>,
+    pub next_page_token: Option<String>,
+}
+
+fn hex_field(q: &HashMap<String, String>, field: &str) -> Result<Option<String>, ApiError> {
+    match q.get(field) {
+        None => Ok(None),
+        Some(v) if !v.is_empty() && v.bytes().all(|b| b.is_ascii_hexdigit()) => {
+            Ok(Some(v.to_ascii_lowercase()))
+        }
+        Some(v) => Err(ApiError::bad_field(
+            field,
+            format!("{field} must be a hex digest, got {v:?}"),
+        )),
+    }
+}
+
+fn utc_to_local_ts(tz: TimeZone, t: DateTime<Utc>) -> String {
+    let naive = match tz {
+        TimeZone::Local => t.with_timezone(&chrono::Local).naive_local(),
+        TimeZone::Fixed(off) => t.with_timezone(&off).naive_local(),
+    };
+    naive.format(AttemptTs::FORMAT).to_string()
+}
+
+/// `since`/`until`: RFC 3339 (converted to the directory-name clock) or `YYYYMMDD_HHMMSS`.
+fn time_field(
+    q: &HashMap<String, String>,
+    field: &str,
+    tz: TimeZone,
+) -> Result<Option<String>, ApiError> {
+    let Some(v) = q.get(field) else {
+        return Ok(None);
+    };
+    if let Ok(ts) = AttemptTs::parse(v) {
+        return Ok(Some(ts.to_string()));
+    }
+    match DateTime::parse_from_rfc3339(v) {
+        Ok(t) => Ok(Some(utc_to_local_ts(tz, t.with_timezone(&Utc)))),
+        Err(_) => Err(ApiError::bad_field(
+            field,
+            format!(
+                "{field} must be RFC 3339 (2026-11-28T20:41:41Z) or YYYYMMDD_HHMMSS, got {v:?}"
+            ),
+        )),
+    }
+}
+
+pub(crate) fn parse_filter(
+    q: &HashMap<String, String>,
+    tz: TimeZone,
+) -> Result<AttemptFilter, ApiError> {
+    let nickname = match q.get("nickname") {
+        None => None,
+        Some(n) => Some(
+            Nickname::parse(n)
+                .map_err(|e| ApiError::bad_field("nickname", e.to_string()))?
+                .to_string(),
+        ),
+    };
+    let status = match q.get("status") {
+        None => None,
+        Some(s) => Some(
+            AttemptStatus::parse(s)
+                .ok_or_else(|| {
+                    ApiError::bad_field(
+                        "status",
+                        format!(
+                            "status must be one of pass, fail, error, invalid, running; got {s:?}"
+                        ),
+                    )
+                })?
+                .as_str()
+                .to_string(),
+        ),
+    };
+    let f = AttemptFilter {
+        nickname,
+        status,
+        model_id: q.get("model_id").cloned(),
+        edit: q.get("edit").cloned(),
+        dataset_hash: hex_field(q, "dataset_hash")?,
+        tokenizer_hash: q.get("tokenizer_hash").cloned(),
+        ids_sha256: hex_field(q, "ids_sha256")?,
+        since_ts: time_field(q, "since", tz)?,
+        until_ts: time_field(q, "until", tz)?,
+    };
+    if let (Some(s), Some(u)) = (&f.since_ts, &f.until_ts) {
+        if s > u {
+            return Err(ApiError::bad_field("until", "until is before since"));
+        }
+    }
+    Ok(f)
+}
+
+/// The list view of an attempt.
+pub(crate) fn summary(a: &AttemptRow) -> Value {
+    json!({
+        "id": a.id,
+        "nickname": a.nickname,
+        "ts": a.ts,
+        "started_at": a.started_at,
+        "status": a.status,
+        "reason": a.reason,
+        "model_id": a.model_id,
+        "edit": a.edit_name,
+        "profile": a.profile,
+        "dataset_hash": a.dataset_hash,
+        "tokenizer_hash": a.tokenizer_hash,
+        "ids_sha256": a.ids_sha256,
+        "primary_metric_kind": a.pm_kind,
+        "run_id": a.run_id,
+        "report_hash": a.report_hash,
+        "report_sha256": a.report_sha256,
+    })
+}
+
+pub(crate) async fn attempts_page(
+    state: &AppState,
+    filter: &AttemptFilter,
+    q: &HashMap<String, String>,
+) -> Result<Page<Value>, ApiError> {
+    let limit = parse_limit(q)?;
+    let after: Option<AttemptKey> = parse_token(q)?;
+    let (rows, next) = attempts::list(state.store.reader(), filter, after.as_ref(), limit).await?;
+    Ok(Page {
+        items: rows.iter().map(summary).collect(),
+        next_page_token: next.map(|k| encode_token(&k)),
+    })
+}
+
+#[tracing::instrument(skip_all)]
+async fn list_attempts(
+    _: Read,
+    State(state): State<AppState>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Json<Page<Value>>, ApiError> {
+    let filter = parse_filter(&q, state.indexer.timezone())?;
+    Ok(Json(attempts_page(&state, &filter, &q).await?))
+}
+
+enum Resource {
+    Detail,
+    Report,
+    Events,
+}
+
+fn parse_rest(rest: &str) -> Result<(AttemptId, Resource), ApiError> {
+    let rest = rest.trim_end_matches('/');
+    let not_found = || {
+        ApiError::NotFound(format!(
+            "no attempt {rest:?}; ids are <nickname>/<YYYYMMDD_HHMMSS>"
+        ))
+    };
+    if let Ok(id) = AttemptId::parse(rest) {
+        return Ok((id, Resource::Detail));
+    }
+    for (suffix, r) in [("/report", Resource::Report), ("/events", Resource::Events)] {
+        if let Some(base) = rest.strip_suffix(suffix) {
+            if let Ok(id) = AttemptId::parse(base) {
+                return Ok((id, r));
+            }
+        }
+    }
+    Err(not_found())
+}
+
+async fn load(state: &AppState, id: &AttemptId) -> Result<AttemptRow, ApiError> {
+    attempts::get(state.store.reader(), &id.to_string())
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("attempt {id} is not indexed")))
+}
+
+#[tracing::instrument(skip(state, headers, q, _r))]
+async fn get_attempt_resource(
+    _r: Read,
+    State(state): State<AppState>,
+    Path(rest): Path<String>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    let (id, what) = parse_rest(&rest)?;
+    let a = load(&state, &id).await?;
+    match what {
+        Resource::Detail => Ok(Json(detail(&state, &a).await?).into_response()),
+        Resource::Report => raw_report(&a, &headers).await,
+        Resource::Events => Ok(Json(events(&a, &q).await?).into_response()),
+    }
+}
+
+fn parse_json(s: &Option<String>) -> Value {
+    s.as_deref()
+        .and_then(|t| serde_json::from_str(t).ok())
+        .unwrap_or(Value::Null)
+}
+
+pub(crate) fn mapping_json(m: &mappings::MappingRow) -> Value {
+    let mut baseline = serde_json::Map::new();
+    if let Some(a) = &m.baseline_attempt {
+        baseline.insert("attempt".into(), json!(a));
+    }
+    if let Some(p) = &m.baseline_archived {
+        baseline.insert("archived".into(), json!(p));
+    }
+    json!({
+        "subject": m.subject,
+        "baseline": baseline,
+        "how": m.how,
+        "confidence": m.confidence,
+        "certificate": m.certificate,
+        "candidates": m.candidates,
+        "note": m.note,
+    })
+}
+
+async fn detail(state: &AppState, a: &AttemptRow) -> Result<Value, ApiError> {
+    let pool = state.store.reader();
+    let files = attempts::files(pool, &a.id).await?;
+    let mapping = mappings::for_subject(pool, &a.id).await?;
+    let history = attempts::history_of(pool, &a.id).await?;
+    let archived = match &a.report_sha256 {
+        Some(sha) => evidence::archived_copies(pool, sha).await?,
+        None => Vec::new(),
+    };
+    let mut out = serde_json::Map::new();
+    // Report facts first, so the identity fields below always win.
+    if let Value::Object(d) = parse_json(&a.detail) {
+        out.extend(d);
+    }
+    let fields = json!({
+        "id": a.id,
+        "nickname": a.nickname,
+        "ts": a.ts,
+        "started_at": a.started_at,
+        "path": a.dir,
+        "status": a.status,
+        "reason": a.reason,
+        "run_id": a.run_id,
+        "report_hash": a.report_hash,
+        "subject_digests": { "run_id": a.subject_run_id, "report_hash": a.subject_report_hash },
+        "report": {
+            "present": a.report_size.is_some(),
+            "valid": a.report_valid,
+            "error": a.report_error,
+            "size": a.report_size,
+            "sha256": a.report_sha256,
+        },
+        "runner": {
+            "status": a.runner_status,
+            "error": a.runner_error,
+            "sessions": a.sessions,
+            "session_open": a.session_open,
+        },
+        "events": parse_json(&a.events_summary),
+        "files": files.iter().map(|f| json!({
+            "name": f.name, "size": f.size, "sha256": f.sha256,
+            "modified_at": DateTime::<Utc>::from_timestamp_nanos(f.mtime_ns).to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        })).collect::<Vec<_>>(),
+        "baseline": mapping.as_ref().map(mapping_json),
+        "archived_copies": archived,
+        "promotions": [],
+        "history": history,
+    });
+    if let Value::Object(f) = fields {
+        out.extend(f);
+    }
+    Ok(Value::Object(out))
+}
+
+fn etag(sha: &str) -> String {
+    format!("\"sha256:{sha}\"")
+}
+
+fn matches_etag(headers: &HeaderMap, tag: &str) -> bool {
+    headers
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|t| t.trim().trim_start_matches("W/"))
+        .any(|t| t == tag || t == "*")
+}
+
+async fn raw_report(a: &AttemptRow, headers: &HeaderMap) -> Result<Response, ApiError> {
+    let path = std::path::Path::new(&a.dir).join("report.json");
+    let (stored, stamp) = (a.report_sha256.clone(), (a.report_size, a.report_mtime_ns));
+    let p = path.clone();
+    let read =
+        tokio::task::spawn_blocking(move || -> std::io::Result<(Option<Vec<u8>>, String)> {
+            let md = std::fs::metadata(&p)?;
+            let mtime = md
+                .modified()
+                .ok()
+                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                .map(|d| d.as_nanos() as i64);
+            let bytes = std::fs::read(&p)?;
+            let sha = match (&stored, stamp) {
+                (Some(s), (Some(size), Some(m)))
+                    if size == md.len() as i64
+                        && Some(m) == mtime
+                        && bytes.len() as i64 == size =>
+                {
+                    s.clone()
+                }
+                _ => {
+                    use sha2::Digest;
+                    hex::encode(sha2::Sha256::digest(&bytes))
+                }
+            };
+            Ok((Some(bytes), sha))
+        })
+        .await
+        .map_err(ApiError::internal)?;
+    let (bytes, sha) = match read {
+        Ok((Some(b), sha)) => (b, sha),
+        Ok((None, _)) | Err(_) => {
+            return Err(ApiError::NotFound(format!(
+                "attempt {} has no report.json",
+                a.id
+            )))
+        }
+    };
+    let tag = etag(&sha);
+    let tag_header = HeaderValue::from_str(&tag).map_err(ApiError::internal)?;
+    if matches_etag(headers, &tag) {
+        return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, tag_header)]).into_response());
+    }
+    Ok((
+        StatusCode::OK,
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            ),
+            (header::ETAG, tag_header),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+async fn events(a: &AttemptRow, q: &HashMap<String, String>) -> Result<Value, ApiError> {
+    let limit = parse_limit(q)?;
+    let token_after: Option<u64> = parse_token(q)?;
+    let after = match q.get("after") {
+        None => token_after.unwrap_or(0),
+        Some(s) => s.parse::<u64>().map_err(|_| {
+            ApiError::bad_field("after", format!("after must be a line number, got {s:?}"))
+        })?,
+    };
+    let path = std::path::Path::new(&a.dir).join("events.jsonl");
+    let page = tokio::task::spawn_blocking(move || match std::fs::File::open(&path) {
+        Ok(f) => read_events_page(f, after, limit as usize).map(Some),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e),
+    })
+    .await
+    .map_err(ApiError::internal)?
+    .map_err(ApiError::internal)?;
+    let Some((items, more)) = page else {
+        return Err(ApiError::NotFound(format!(
+            "attempt {} has no events.jsonl",
+            a.id
+        )));
+    };
+    let last = items.last().map(|l| l.line);
+    let next_after = if more { last } else { None };
+    Ok(json!({
+        "items": items,
+        "next_after": next_after,
+        "next_page_token": next_after.map(|n| encode_token(&n)),
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn q(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn bad_filters_name_their_field() {
+        let tz = TimeZone::parse("UTC").unwrap();
+        for (k, v) in [
+            ("status", "passed"),
+            ("since", "yesterday"),
+            ("until", "2026-13-01"),
+            ("dataset_hash", "xyz"),
+            ("nickname", "/abs"),
+        ] {
+            match parse_filter(&q(&[(k, v)]), tz) {
+                Err(ApiError::BadRequest { field, .. }) => assert_eq!(field.as_deref(), Some(k)),
+                other => panic!("{k}={v}: {other:?}"),
+            }
+        }
+        for v in ["0", "1001", "ten"] {
+            assert!(matches!(
+                parse_limit(&q(&[("limit", v)])),
+                Err(ApiError::BadRequest { .. })
+            ));
+        }
+        assert_eq!(parse_limit(&q(&[])).unwrap(), 100);
+    }
+
+    #[test]
+    fn since_accepts_rfc3339_and_directory_timestamps() {
+        let tz = TimeZone::parse("+02:00").unwrap();
+        let f = parse_filter(
+            &q(&[
+                ("since", "2026-11-28T18:41:41Z"),
+                ("until", "20261128_230000"),
+            ]),
+            tz,
+        )
+        .unwrap();
+        assert_eq!(f.since_ts.as_deref(), Some("20261128_204141"));
+        assert_eq!(f.until_ts.as_deref(), Some("20261128_230000"));
+    }
+
+    #[test]
+    fn nested_nicknames_and_resource_suffixes_are_split_at_the_timestamp() {
+        let (id, r) = parse_rest("team/quant8/20261128_204141/report").unwrap();
+        assert_eq!(id.nickname.as_str(), "team/quant8");
+        assert!(matches!(r, Resource::Report));
+        assert!(matches!(
+            parse_rest("a/20261128_204141").unwrap().1,
+            Resource::Detail
+        ));
+        assert!(parse_rest("a/b").is_err());
+    }
+}

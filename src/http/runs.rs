@@ -1,0 +1,85 @@
+//! `GET /v1/runs`, `GET /v1/runs/{nickname}` (nicknames may contain `/`) and
+//! `GET /v1/unrecognized`.
+
+use super::attempts::{attempts_page, mapping_json, parse_limit, parse_token, Page};
+use super::auth::Read;
+use super::{ApiError, AppState};
+use crate::domain::Nickname;
+use crate::storage::attempts::{self, AttemptFilter};
+use crate::storage::encode_token;
+use crate::storage::runs::{self, RunRow};
+use axum::extract::{Path, Query, State};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::{json, Value};
+use std::collections::HashMap;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/v1/runs", get(list_runs))
+        .route("/v1/runs/{*nickname}", get(get_run))
+        .route("/v1/unrecognized", get(list_unrecognized))
+}
+
+async fn run_json(state: &AppState, r: &RunRow) -> Result<Value, ApiError> {
+    let mapping = runs::latest_mapping(state.store.reader(), &r.nickname).await?;
+    Ok(json!({
+        "nickname": r.nickname,
+        "attempts": r.attempts,
+        "latest": { "id": r.latest_id, "status": r.latest_status },
+        "latest_pass": r.latest_pass,
+        "baseline": mapping.as_ref().map(mapping_json),
+    }))
+}
+
+#[tracing::instrument(skip_all)]
+async fn list_runs(
+    _: Read,
+    State(state): State<AppState>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Json<Page<Value>>, ApiError> {
+    let limit = parse_limit(&q)?;
+    let after: Option<String> = parse_token(&q)?;
+    let (rows, next) = runs::list(state.store.reader(), after.as_deref(), limit).await?;
+    let mut items = Vec::with_capacity(rows.len());
+    for r in &rows {
+        items.push(run_json(&state, r).await?);
+    }
+    Ok(Json(Page {
+        items,
+        next_page_token: next.map(|n| encode_token(&n)),
+    }))
+}
+
+#[tracing::instrument(skip(state, q, _r))]
+async fn get_run(
+    _r: Read,
+    State(state): State<AppState>,
+    Path(nickname): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Json<Value>, ApiError> {
+    let nick = Nickname::parse(nickname.trim_end_matches('/'))
+        .map_err(|e| ApiError::NotFound(format!("no run {nickname:?}: {e}")))?;
+    let row = runs::get(state.store.reader(), nick.as_str())
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no attempts for nickname {nick}")))?;
+    let mut out = run_json(&state, &row).await?;
+    let filter = AttemptFilter {
+        nickname: Some(nick.to_string()),
+        ..Default::default()
+    };
+    let page = attempts_page(&state, &filter, &q).await?;
+    out["items"] = json!(page.items);
+    out["next_page_token"] = json!(page.next_page_token);
+    Ok(Json(out))
+}
+
+async fn list_unrecognized(
+    _: Read,
+    State(state): State<AppState>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Json<Value>, ApiError> {
+    let limit = parse_limit(&q)?;
+    let rows = attempts::list_unrecognized(state.store.reader(), limit).await?;
+    Ok(Json(json!({ "items": rows, "next_page_token": null })))
+}
