@@ -12,10 +12,10 @@ mod promotions;
 mod retention;
 mod verify;
 pub use health::metrics as metrics_only;
-mod status;
 mod attempts;
 mod mappings;
 mod runs;
+mod status;
 
 use crate::config::{Config, Workspace};
 use crate::index::Indexer;

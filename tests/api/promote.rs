@@ -233,7 +233,7 @@ async fn twenty_parallel_identical_promotions_give_one_201_and_two_attempts_unde
             client
                 .post(url)
                 .bearer_auth(token)
-                .json(&json!({ "attempt": "drift_baseline/20261128_204358" }))
+                .json(&json!({ "attempt": "ci_baseline/20261128_204228" }))
                 .send()
                 .await
                 .unwrap()
