@@ -316,16 +316,14 @@ pub fn profile_lints(cert: &Value) -> PyResult<Vec<String>> {
             }
         };
         match lint_type.as_str() {
-            "equals" => {
-                if !py_eq(actual, expected) {
-                    errors.push(format!(
-                        "{} Expected {} == {}, observed {}.",
-                        message()?,
-                        py_str(path)?,
-                        py_repr(expected)?,
-                        py_repr(actual)?
-                    ));
-                }
+            "equals" if !py_eq(actual, expected) => {
+                errors.push(format!(
+                    "{} Expected {} == {}, observed {}.",
+                    message()?,
+                    py_str(path)?,
+                    py_repr(expected)?,
+                    py_repr(actual)?
+                ));
             }
             "gte" | "lte" => match float_pair(actual, expected)? {
                 None => errors.push(format!(
