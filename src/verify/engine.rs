@@ -146,22 +146,14 @@ pub fn verify_documents_with(
             })
             .collect(),
     };
-    let docs: Vec<Result<Value, Raised>> = inputs
-        .iter()
-        .map(|i| match &i.bytes {
-            Ok(b) => load(b),
-            Err(f) => Err(Raised::python(&f.class, f.message.clone())),
-        })
-        .collect();
-    for (report, doc) in run.per_cert.iter_mut().zip(&docs) {
-        if let Ok(v @ Value::Object(_)) = doc {
-            report.integrity = Some(integrity(v));
-        }
-    }
     let first_id = inputs.first().map_or("", |i| i.id.as_str());
     let mut envelope_json = None;
-    let exit_code = match run.certificates(inputs, &docs, load_report) {
-        Ok(malformed_any) => {
+    let exit_code = match run.certificates(inputs, load_report) {
+        Ok(Batch {
+            malformed_any,
+            parts,
+            last,
+        }) => {
             let ok = run.per_cert.iter().all(|r| r.status == CertStatus::Passed);
             let (reason, code) = match (ok, malformed_any) {
                 (true, _) => ("ok", 0),
@@ -169,14 +161,14 @@ pub fn verify_documents_with(
                 (false, false) => ("policy_fail", 1),
             };
             if opts.json {
-                let pairs: Vec<(&str, &Value)> = inputs
+                let results: Result<Vec<_>, Raised> = inputs
                     .iter()
-                    .zip(&docs)
-                    .filter_map(|(i, d)| d.as_ref().ok().map(|v| (i.id.as_str(), v)))
+                    .zip(parts)
+                    .map(|(i, p)| p.map(|p| (i.id.as_str(), p)))
                     .collect();
-                match envelope::verdict(&pairs, ok, reason, code, opts.tolerance, &ts) {
-                    Ok(line) => {
-                        envelope_json = Some(line);
+                match results {
+                    Ok(results) => {
+                        envelope_json = Some(envelope::verdict(results, ok, reason, code, &ts));
                         code
                     }
                     Err(err) => {
@@ -187,7 +179,7 @@ pub fn verify_documents_with(
                 }
             } else {
                 if ok {
-                    if let Some(Ok(last)) = docs.last() {
+                    if let Some(last) = &last {
                         if let Some(line) = success_line(last).and_then(|l| render(&l).ok()) {
                             run.stdout.push_str(&line);
                             run.stdout.push('\n');
@@ -218,6 +210,15 @@ pub fn verify_documents_with(
         }
     };
     run.finish(exit_code, envelope_json)
+}
+
+/// What the loop hands to the final report.
+struct Batch {
+    malformed_any: bool,
+    /// `--json` only: each certificate's result parts, or what building them raised.
+    parts: Vec<Result<envelope::ResultParts, Raised>>,
+    /// The last certificate, for the `VERIFY OK` line.
+    last: Option<Value>,
 }
 
 struct Run<'a> {
@@ -265,27 +266,57 @@ impl Run<'_> {
         }
     }
 
-    /// The `for cert_path in certificates` loop. Returns `malformed_any`.
+    /// The `for cert_path in certificates` loop. Each document is parsed once and dropped as
+    /// soon as its checks, integrity report and envelope parts are done, so a batch holds one
+    /// parsed certificate at a time. After a raised error the remaining documents are still
+    /// parsed, for their integrity reports only.
     fn certificates(
         &mut self,
         inputs: &[Input],
-        docs: &[Result<Value, Raised>],
         load_report: &dyn Fn(&str) -> Option<Vec<u8>>,
-    ) -> Result<bool, Raised> {
+    ) -> Result<Batch, Raised> {
         let baseline = self.opts.baseline.as_deref().and_then(baseline_digest);
-        let mut malformed_any = false;
-        for (idx, (input, doc)) in inputs.iter().zip(docs).enumerate() {
+        let mut batch = Batch {
+            malformed_any: false,
+            parts: Vec::with_capacity(inputs.len()),
+            last: None,
+        };
+        let mut raised = None;
+        for (idx, input) in inputs.iter().enumerate() {
+            let doc = match &input.bytes {
+                Ok(b) => load(b),
+                Err(f) => Err(Raised::python(&f.class, f.message.clone())),
+            };
+            if let Ok(v @ Value::Object(_)) = &doc {
+                self.per_cert[idx].integrity = Some(integrity(v));
+            }
+            if raised.is_some() {
+                continue;
+            }
             self.per_cert[idx].status = CertStatus::Raised;
-            let res = self.one(&input.id, doc, baseline.as_ref(), load_report, idx);
-            match res {
-                Ok(malformed) => malformed_any |= malformed,
+            match self.one(&input.id, &doc, baseline.as_ref(), load_report, idx) {
+                Ok(malformed) => batch.malformed_any |= malformed,
                 Err(err) => {
                     self.per_cert[idx].errors.push(err.text());
-                    return Err(err);
+                    raised = Some(err);
+                    continue;
+                }
+            }
+            if let Ok(v) = doc {
+                if self.opts.json {
+                    batch
+                        .parts
+                        .push(envelope::result_parts(&v, self.opts.tolerance));
+                }
+                if idx + 1 == inputs.len() {
+                    batch.last = Some(v);
                 }
             }
         }
-        Ok(malformed_any)
+        match raised {
+            Some(err) => Err(err),
+            None => Ok(batch),
+        }
     }
 
     fn one(
