@@ -124,6 +124,33 @@ pub fn verify_documents(inputs: &[Input], opts: &Options) -> Outcome {
 pub fn verify_documents_with(
     inputs: &[Input],
     opts: &Options,
+    load_report: &(dyn Fn(&str) -> Option<Vec<u8>> + Sync),
+) -> Outcome {
+    // `repr`, `==` and dropping of certificate values recurse over nesting up to the parser's
+    // limit, which needs more stack than a test thread or a tokio worker (2 MiB) guarantees in
+    // debug builds. A dedicated thread makes the budget independent of the caller; untouched
+    // stack pages cost nothing.
+    let spawned = std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .name("verify".into())
+            .stack_size(VERIFY_STACK_BYTES)
+            .spawn_scoped(scope, || verify_on_this_thread(inputs, opts, load_report))
+            .ok()
+            .map(|handle| handle.join())
+    });
+    match spawned {
+        Some(Ok(outcome)) => outcome,
+        Some(Err(panic)) => std::panic::resume_unwind(panic),
+        None => verify_on_this_thread(inputs, opts, load_report),
+    }
+}
+
+/// Stack for the verify thread: ample for 1487 levels of recursion even unoptimised.
+const VERIFY_STACK_BYTES: usize = 64 * 1024 * 1024;
+
+fn verify_on_this_thread(
+    inputs: &[Input],
+    opts: &Options,
     load_report: &dyn Fn(&str) -> Option<Vec<u8>>,
 ) -> Outcome {
     let ts = python_utc_now();
