@@ -4,103 +4,14 @@
 use super::checks::structural_checks;
 use super::digests::integrity;
 use super::envelope::{self, python_utc_now};
-use super::human::{adapter_family_warning, render, success_line};
-use super::pyops::{
-    get_if_dict, is_dict, nonempty_str, py_lower, py_strip, Raised, PARSE_DEPTH_LIMIT,
-};
+use super::human::{adapter_family_warning, success_line};
+use super::loading::{baseline_digest, load};
+use super::parity::provider_parity;
+use super::pyops::{get_if_dict, is_dict, py_lower, py_strip, Raised};
 use super::recompute::recompute;
+use super::rich::render;
 use super::{CertReport, CertStatus, Input, Options, Outcome};
-use crate::pyjson::{decode_utf8, parse_with, ErrorKind, ParseOptions, Value};
-use std::borrow::Cow;
-
-/// Text-mode reading translates `\r\n` and `\r` to `\n` before `json.load` sees the text,
-/// which shifts JSONDecodeError positions.
-pub fn universal_newlines(text: &str) -> Cow<'_, str> {
-    if text.contains('\r') {
-        Cow::Owned(text.replace("\r\n", "\n").replace('\r', "\n"))
-    } else {
-        Cow::Borrowed(text)
-    }
-}
-
-/// `json.load(open(path, encoding="utf-8"))`.
-fn load(bytes: &[u8]) -> Result<Value, Raised> {
-    let text =
-        decode_utf8(bytes).map_err(|e| Raised::python("UnicodeDecodeError", e.to_string()))?;
-    let text = universal_newlines(text);
-    parse_with(
-        &text,
-        ParseOptions {
-            max_depth: PARSE_DEPTH_LIMIT,
-            skip: &[],
-        },
-    )
-    .map_err(|e| {
-        let class = match e.kind {
-            ErrorKind::Decode => "JSONDecodeError",
-            ErrorKind::Recursion => "RecursionError",
-            ErrorKind::IntTooLong => "ValueError",
-        };
-        Raised::python(class, e.to_string())
-    })
-}
-
-/// The `--baseline` provider digest: `provenance.provider_digest` if it is a dict; anything
-/// else (unreadable, not JSON, other shapes) is silently ignored.
-fn baseline_digest(bytes: &[u8]) -> Option<Value> {
-    let doc = load(bytes).ok()?;
-    match doc.get("provenance")?.get("provider_digest")? {
-        d @ Value::Object(_) => Some(d.clone()),
-        _ => None,
-    }
-}
-
-/// `_enforce_provider_parity` under ci/release (V2).
-fn provider_parity(subject: &Value, baseline: &Value) -> Result<(), Raised> {
-    let field = |d: &Value, k: &str| get_if_dict(d, k).as_str().map(str::to_string);
-    let (si, bi) = (
-        nonempty(subject, "ids_sha256"),
-        nonempty(baseline, "ids_sha256"),
-    );
-    let (st, bt) = (
-        nonempty(subject, "tokenizer_sha256"),
-        nonempty(baseline, "tokenizer_sha256"),
-    );
-    let (Some(si), Some(bi), Some(st), Some(bt)) = (si, bi, st, bt) else {
-        return Err(Raised::invarlock(
-            "E004",
-            "PROVIDER-DIGEST-MISSING: subject or baseline missing ids/tokenizer digest",
-        ));
-    };
-    if si != bi {
-        return Err(Raised::invarlock(
-            "E006",
-            "IDS-DIGEST-MISMATCH: subject and baseline window IDs differ",
-        ));
-    }
-    if st != bt {
-        return Err(Raised::invarlock(
-            "E002",
-            "TOKENIZER-DIGEST-MISMATCH: subject and baseline tokenizers differ",
-        ));
-    }
-    if let (Some(sm), Some(bm)) = (
-        field(subject, "masking_sha256"),
-        field(baseline, "masking_sha256"),
-    ) {
-        if !sm.is_empty() && !bm.is_empty() && sm != bm {
-            return Err(Raised::invarlock(
-                "E003",
-                "MASK-PARITY-MISMATCH: mask positions differ under matched tokenizers",
-            ));
-        }
-    }
-    Ok(())
-}
-
-fn nonempty(d: &Value, k: &str) -> Option<String> {
-    nonempty_str(get_if_dict(d, k)).map(str::to_string)
-}
+use crate::pyjson::Value;
 
 /// `_resolve_exit_code`.
 fn exit_code_for(err: &Raised, strict: bool) -> i32 {

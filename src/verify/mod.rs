@@ -19,9 +19,15 @@ mod digests;
 mod emoji_codes;
 mod engine;
 mod envelope;
+mod guards;
 mod human;
+mod lints;
+mod loading;
+mod parity;
 mod pyops;
+mod pyrepr;
 mod recompute;
+mod rich;
 mod schema;
 
 pub use digests::{DigestCheck, Integrity};
