@@ -482,9 +482,8 @@ fn the_lenient_fallback_accepts_what_the_json_schema_rejects() {
     c["validation"] = json!({"invariants_pass": "yes"});
     assert_eq!(errors(&c, "dev"), ["Certificate schema validation failed."]);
     c["validation"] = json!("invariants_pass");
-    assert_eq!(
+    assert!(
         run(&c, "dev", true).stdout.contains("AttributeError"),
-        true,
         "a flag named in a string crashes"
     );
 }

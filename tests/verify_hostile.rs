@@ -191,3 +191,61 @@ fn a_directory_given_relative_to_the_base_is_reported_with_its_id() {
         "❌ Verification failed: [Errno 21] Is a directory: 'tests/fixtures'\n"
     );
 }
+
+/// The passing certificate with `extra` spliced in as its last members.
+fn cert_with(extra: &str) -> Vec<u8> {
+    let cert = passing_cert();
+    let text = std::str::from_utf8(&cert).unwrap().trim_end();
+    format!("{}, {extra}}}", text.strip_suffix('}').unwrap()).into_bytes()
+}
+
+#[test]
+fn values_nested_to_the_parsers_limit_are_compared_and_rendered_without_overflowing_the_stack() {
+    // 1487 levels in all (the deepest CPython's json accepts in verify); the real tool still
+    // renders both reprs, as recorded with COLUMNS=100000.
+    let n = 1482;
+    let deep =
+        |inner: &str, depth: usize| format!("{}{inner}{}", "[".repeat(depth), "]".repeat(depth));
+    let dir = tempfile::tempdir().unwrap();
+    let lint = |value: &str, path: &str| {
+        format!(
+            r#""meta": {{"model_profile": {{"cert_lints": [{{"type": "equals", "path": "{path}", "value": {value}}}]}}}}"#
+        )
+    };
+    std::fs::write(
+        dir.path().join("repr.json"),
+        cert_with(&lint(&deep("", n), "run_id")),
+    )
+    .unwrap();
+    let eq = format!(
+        r#""deep": {}, {}"#,
+        deep("1", n + 3),
+        lint(&deep("2", n), "deep")
+    );
+    std::fs::write(dir.path().join("eq.json"), cert_with(&eq)).unwrap();
+    for (file, want) in [
+        (
+            "repr.json",
+            format!(
+                "Expected run_id == {}, observed '8025f8a2cd584ad0'.",
+                deep("", n)
+            ),
+        ),
+        (
+            "eq.json",
+            format!(
+                "Expected deep == {}, observed {}.",
+                deep("2", n),
+                deep("1", n + 3)
+            ),
+        ),
+    ] {
+        let args = Wrapper::try_parse_from(["verify", file]).unwrap().args;
+        let mut out = Vec::new();
+        assert_eq!(run_in(dir.path(), &args, &mut out), 1);
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            format!("FAIL {file}\n  ↳ Model profile lint failed. {want}\n")
+        );
+    }
+}
