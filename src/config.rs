@@ -15,7 +15,7 @@ pub enum ConfigError {
     Invalid(String),
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
     pub workspace: WorkspaceConfig,
@@ -130,20 +130,6 @@ pub struct LogConfig {
     pub format: LogFormat,
     /// A tracing `EnvFilter` directive; `RUST_LOG` wins when set.
     pub level: String,
-}
-
-impl Default for Config {
-    fn default() -> Self {
-        Config {
-            workspace: WorkspaceConfig::default(),
-            server: ServerConfig::default(),
-            index: IndexConfig::default(),
-            watch: WatchConfig::default(),
-            auth: AuthConfig::default(),
-            retention: RetentionConfig::default(),
-            log: LogConfig::default(),
-        }
-    }
 }
 
 impl Default for AuthConfig {
@@ -325,6 +311,7 @@ mod duration {
 }
 
 #[cfg(test)]
+#[allow(clippy::result_large_err)] // figment::Jail's closures return figment::Error
 mod tests {
     use super::*;
 

@@ -84,14 +84,12 @@ async fn a_client_that_resumes_with_last_event_id_misses_no_event() {
     let mut sse = Sse::open(&app, None).await;
     add_attempt(ws.path(), "live/20261128_230000");
     // Read until the first attempt is seen as pass; remember the last id received.
-    let mut last = 0;
-    loop {
+    let last = loop {
         let (id, _, data) = sse.next_of("attempt.indexed").await.expect("an event");
-        last = id;
         if data.contains("230000") && data.contains("\"pass\"") {
-            break;
+            break id;
         }
-    }
+    };
     drop(sse);
 
     // While disconnected, two more attempts arrive.

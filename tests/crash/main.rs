@@ -212,8 +212,8 @@ fn sigkill_during_a_hundred_promotions_leaves_no_partial_archive_and_loses_no_an
                 .args(["-KILL", &pid.to_string()])
                 .status();
         });
-        for i in 0..n {
-            if done[i] {
+        for (i, finished) in done.iter_mut().enumerate() {
+            if *finished {
                 continue;
             }
             match daemon.post(
@@ -222,16 +222,16 @@ fn sigkill_during_a_hundred_promotions_leaves_no_partial_archive_and_loses_no_an
             ) {
                 Ok((201, _)) => {
                     answered_201.push(format!("crash{i:03}"));
-                    done[i] = true;
+                    *finished = true;
                 }
-                Ok((200, _)) => done[i] = true,
+                Ok((200, _)) => *finished = true,
                 Ok((s, v)) => panic!("crash{i:03}: unexpected {s} {v}"),
                 Err(_) => break, // killed mid-request
             }
         }
         killer.join().unwrap();
         kills += 1;
-        let _ = daemon.kill();
+        daemon.kill();
     }
     let daemon = Daemon::start(root, &env);
     assert_no_partial_archives(root, &external);
