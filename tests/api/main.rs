@@ -1,6 +1,7 @@
 //! Black-box tests: a real daemon on 127.0.0.1:0 over a real temp workspace and SQLite file.
 mod helpers;
 
+mod contract;
 mod corpus;
 mod events;
 mod promote;
