@@ -76,6 +76,7 @@ impl Watcher {
                 _ = shutdown.cancelled() => break,
                 Some(signal) = rx.recv() => match signal {
                     FsSignal::Paths(paths) => {
+                        metrics::counter!("invarlockd_watcher_events_total").increment(paths.len() as u64);
                         self.status.update(|s| {
                             s.last_event_at = Some(chrono::Utc::now());
                             s.events_seen += paths.len() as u64;
@@ -112,8 +113,12 @@ impl Watcher {
         if paths.is_empty() {
             return;
         }
+        let started = std::time::Instant::now();
         let result = self.indexer.refresh_paths(&paths).await;
+        // Lag from the (debounced) event to the index having it.
+        metrics::histogram!("invarlockd_index_lag_seconds").record(started.elapsed().as_secs_f64());
         self.events.drain_history(self.indexer.store()).await;
+        self.publish_gauges().await;
         match result {
             Ok(outcome) => {
                 if let Some(after) = outcome.recheck_after {
@@ -136,6 +141,7 @@ impl Watcher {
         let started = std::time::Instant::now();
         let result = self.indexer.full_scan().await;
         self.events.drain_history(self.indexer.store()).await;
+        self.publish_gauges().await;
         let ms = started.elapsed().as_millis() as u64;
         metrics::histogram!("invarlockd_reconcile_seconds").record(started.elapsed().as_secs_f64());
         match result {
@@ -153,6 +159,18 @@ impl Watcher {
                     s.healthy = false;
                     s.last_error = Some(format!("reconcile failed: {e}"));
                 });
+            }
+        }
+    }
+}
+
+impl Watcher {
+    /// `invarlockd_attempts{status}` from the index, after every change.
+    async fn publish_gauges(&self) {
+        if let Ok(counts) = crate::storage::attempts::count_by_status(self.indexer.store().reader()).await {
+            for st in crate::report::AttemptStatus::ALL {
+                let n = counts.iter().find(|(s, _)| s == st.as_str()).map_or(0, |(_, n)| *n);
+                metrics::gauge!("invarlockd_attempts", "status" => st.as_str()).set(n as f64);
             }
         }
     }
