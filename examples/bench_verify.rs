@@ -18,32 +18,39 @@ fn env_usize(name: &str, default: usize) -> usize {
         .unwrap_or(default)
 }
 
-/// Peak RSS (MiB) over all waited-for children so far.
-fn children_max_rss_mib() -> f64 {
-    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: getrusage writes into the struct we own; RUSAGE_CHILDREN is a valid selector.
-    unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut ru) };
-    ru.ru_maxrss as f64 / 1024.0
-}
-
-/// Mean wall time (s) of `runs` invocations; None if the program cannot be run.
-fn time_cli(program: &Path, cert: &Path, runs: usize) -> Option<(f64, i32)> {
+/// Runs `program verify --json cert` `runs` times; returns the mean wall time (s), the last exit
+/// code and the largest peak RSS (MiB) of those children, each read with `wait4` for that
+/// child alone (`RUSAGE_CHILDREN` would also count what a parent like `cargo run` left behind).
+fn time_cli(program: &Path, cert: &Path, runs: usize) -> Option<(f64, i32, f64)> {
     let mut total = 0.0;
     let mut code = 0;
+    let mut max_rss_kib = 0i64;
     for _ in 0..runs {
         let start = Instant::now();
-        let status = Command::new(program)
+        let child = Command::new(program)
             .args(["verify", "--json"])
             .arg(cert)
             .env("COLUMNS", "1000")
             .stdout(Stdio::null())
             .stderr(Stdio::null())
-            .status()
+            .spawn()
             .ok()?;
+        let mut status = 0;
+        let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+        // SAFETY: waits for the child we just spawned; both out-pointers are to locals.
+        let pid = unsafe { libc::wait4(child.id() as libc::pid_t, &mut status, 0, &mut ru) };
+        if pid <= 0 {
+            return None;
+        }
         total += start.elapsed().as_secs_f64();
-        code = status.code().unwrap_or(-1);
+        code = if libc::WIFEXITED(status) {
+            libc::WEXITSTATUS(status)
+        } else {
+            -1
+        };
+        max_rss_kib = max_rss_kib.max(ru.ru_maxrss);
     }
-    Some((total / runs as f64, code))
+    Some((total / runs as f64, code, max_rss_kib as f64 / 1024.0))
 }
 
 fn main() {
@@ -59,13 +66,11 @@ fn main() {
     println!("certificate: {} ({size} bytes)", cert.display());
 
     let ours = root.join("target/release/invarlockd");
-    // The CLI runs first: a forked child's peak RSS starts from its parent's, so the parent
-    // must still be small when it spawns them.
-    let Some((cli, code)) = time_cli(&ours, &cert, cli_runs) else {
+    // The CLIs run before the batch, while this process is still small.
+    let Some((cli, code, rss)) = time_cli(&ours, &cert, cli_runs) else {
         println!("target/release/invarlockd not found: run `cargo build --release` first");
         return;
     };
-    let rss = children_max_rss_mib();
     println!("invarlockd verify --json (one CLI call, mean of {cli_runs}): {:.2} ms (exit {code}), peak RSS {rss:.1} MiB", cli * 1e3);
 
     let oracle =
@@ -74,8 +79,7 @@ fn main() {
         .exists()
         .then(|| time_cli(Path::new(&oracle), &cert, oracle_runs))
         .flatten();
-    if let Some((py, code)) = real {
-        let py_rss = children_max_rss_mib();
+    if let Some((py, code, py_rss)) = real {
         println!(
             "invarlock verify --json (real tool, mean of {oracle_runs}): {:.0} ms (exit {code}), peak RSS {py_rss:.1} MiB",
             py * 1e3
@@ -108,7 +112,7 @@ fn main() {
     );
 
     match real {
-        Some((py, _)) => {
+        Some((py, _, _)) => {
             println!(
                 "speed-up per cert, batch vs real CLI: {:.0}x (target >= 1000x)",
                 py / batch
