@@ -6,7 +6,6 @@ COPY Cargo.toml Cargo.lock ./
 COPY src ./src
 COPY migrations ./migrations
 COPY config ./config
-COPY benches ./benches
 RUN cargo build --release --locked --bin invarlockd
 
 # Runtime stage: a slim image running as a non-root user on a mounted workspace.
