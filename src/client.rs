@@ -1,6 +1,7 @@
 //! The CLI as a client of a running daemon (`promote`, `check`, `audit`, `retention`).
 
 use clap::Args;
+use std::io::Write;
 use std::path::PathBuf;
 
 /// Where the daemon is and how to authenticate.
@@ -97,7 +98,7 @@ impl Connection {
                 let detail = value.get("detail").and_then(|d| d.as_str()).unwrap_or("");
                 let code = value.get("code").and_then(|d| d.as_str()).unwrap_or("");
                 if self.json {
-                    println!("{value}");
+                    let _ = writeln!(std::io::stdout(), "{value}");
                 }
                 eprintln!("invarlockd: {} {code}: {detail}", status.as_u16());
                 if status.is_server_error() {

@@ -17,9 +17,6 @@ pub fn router() -> Router<AppState> {
 async fn status(_: Read, State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
     let watch = state.watch.snapshot();
     let index = state.store.status_summary().await?;
-    let db_size = std::fs::metadata(state.workspace.index_db())
-        .map(|m| m.len())
-        .ok();
     Ok(Json(json!({
         "version": env!("CARGO_PKG_VERSION"),
         "started_at": state.started_at,
@@ -47,7 +44,6 @@ async fn status(_: Read, State(state): State<AppState>) -> Result<Json<Value>, A
             "started_at": watch.initial_scan_started_at,
             "finished_at": watch.initial_scan_finished_at,
         },
-        "db_size_bytes": db_size,
         "retention": crate::storage::retention::status(state.store.reader()).await?,
     })))
 }

@@ -167,9 +167,14 @@ impl Watcher {
 impl Watcher {
     /// `invarlockd_attempts{status}` from the index, after every change.
     async fn publish_gauges(&self) {
-        if let Ok(counts) = crate::storage::attempts::count_by_status(self.indexer.store().reader()).await {
+        if let Ok(counts) =
+            crate::storage::attempts::count_by_status(self.indexer.store().reader()).await
+        {
             for st in crate::report::AttemptStatus::ALL {
-                let n = counts.iter().find(|(s, _)| s == st.as_str()).map_or(0, |(_, n)| *n);
+                let n = counts
+                    .iter()
+                    .find(|(s, _)| s == st.as_str())
+                    .map_or(0, |(_, n)| *n);
                 metrics::gauge!("invarlockd_attempts", "status" => st.as_str()).set(n as f64);
             }
         }
