@@ -296,7 +296,7 @@ async fn removing_a_baseline_attempt_remaps_its_subjects_incrementally() {
     ix.full_scan().await.unwrap();
     let r02 = ws.path().join("runs/baseline/20261128_204128");
     std::fs::remove_dir_all(&r02).unwrap();
-    ix.refresh_paths(&[r02.clone()]).await.unwrap();
+    ix.refresh_paths(std::slice::from_ref(&r02)).await.unwrap();
     let pool = ix.store().reader();
     assert!(attempts::get(pool, "baseline/20261128_204128")
         .await
