@@ -97,6 +97,7 @@ fn driver(args: &[String]) {
 }
 
 /// Runs a phase in a child process; returns its JSON result and peak RSS in MB.
+#[allow(clippy::zombie_processes)] // reaped by wait4 below, which also gives its rusage
 fn child(phase: &str, root: &Path) -> (serde_json::Value, f64) {
     let exe = std::env::current_exe().unwrap();
     let child = Command::new(exe)

@@ -79,16 +79,34 @@ impl Application {
         );
         let events = crate::events::EventBus::default();
         // Leftovers of a promotion interrupted by a crash are never visible as evidence.
-        let cleaned = crate::promote::archive::clean_leftovers(&ws.reports).map_err(|source| AppError::Dir {
-            path: ws.reports.display().to_string(),
-            source,
+        let cleaned = crate::promote::archive::clean_leftovers(&ws.reports).map_err(|source| {
+            AppError::Dir {
+                path: ws.reports.display().to_string(),
+                source,
+            }
         })?;
         if cleaned > 0 {
-            tracing::warn!(cleaned, "removed temporary directories of interrupted promotions");
+            tracing::warn!(
+                cleaned,
+                "removed temporary directories of interrupted promotions"
+            );
         }
-        let tz = crate::timezone::TimeZone::parse(&config.index.timezone).unwrap_or(crate::timezone::TimeZone::Local);
-        let promoter = crate::promote::Promoter::new(store.clone(), indexer.clone(), ws.clone(), events.clone(), tz);
-        let retention = crate::retention::Retention::new(store.clone(), indexer.clone(), ws.clone(), events.clone(), &config.retention);
+        let tz = crate::timezone::TimeZone::parse(&config.index.timezone)
+            .unwrap_or(crate::timezone::TimeZone::Local);
+        let promoter = crate::promote::Promoter::new(
+            store.clone(),
+            indexer.clone(),
+            ws.clone(),
+            events.clone(),
+            tz,
+        );
+        let retention = crate::retention::Retention::new(
+            store.clone(),
+            indexer.clone(),
+            ws.clone(),
+            events.clone(),
+            &config.retention,
+        );
         let addr = config.server.listen;
         let listener = TcpListener::bind(addr)
             .await
@@ -113,6 +131,7 @@ impl Application {
             watch: Arc::new(WatchStatus::default()),
             rescan,
             started_at: chrono::Utc::now(),
+            shutdown: CancellationToken::new(),
             metrics: metrics_handle(),
             config,
         });
@@ -146,10 +165,11 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), AppError> {
-        let token = CancellationToken::new();
+        let token = self.state.shutdown.clone();
         let ws = &self.state.workspace;
         let watcher = Watcher {
             indexer: self.state.indexer.clone(),
+            events: self.state.events.clone(),
             cfg: self.state.config.watch.clone(),
             roots: vec![ws.runs.clone(), ws.reports.clone()],
             status: self.state.watch.clone(),

@@ -155,7 +155,10 @@ pub fn main() -> i32 {
             metadata,
             conn,
         } => {
-            let metadata = match metadata.as_deref().map(serde_json::from_str::<serde_json::Value>) {
+            let metadata = match metadata
+                .as_deref()
+                .map(serde_json::from_str::<serde_json::Value>)
+            {
                 None => None,
                 Some(Ok(v)) => Some(v),
                 Some(Err(e)) => return fail(&format!("--metadata is not JSON: {e}")),
@@ -166,9 +169,17 @@ pub fn main() -> i32 {
             });
             conn.call(reqwest::Method::POST, "/v1/promotions", Some(body))
         }
-        Command::Check { name, profile, conn } => {
+        Command::Check {
+            name,
+            profile,
+            conn,
+        } => {
             let q = profile.map(|p| format!("?profile={p}")).unwrap_or_default();
-            conn.call(reqwest::Method::POST, &format!("/v1/promotions/{name}/verify{q}"), None)
+            conn.call(
+                reqwest::Method::POST,
+                &format!("/v1/promotions/{name}/verify{q}"),
+                None,
+            )
         }
         Command::AuditVerify { conn } => conn.call(reqwest::Method::GET, "/v1/audit/verify", None),
         Command::Verify(args) => crate::verify::cli::run(&args, &mut std::io::stdout().lock()),
@@ -189,7 +200,11 @@ pub fn main() -> i32 {
                 if let Some(k) = failed_keep_within {
                     body.insert("failed_keep_within".into(), k.into());
                 }
-                conn.call(reqwest::Method::POST, "/v1/retention/plan", Some(body.into()))
+                conn.call(
+                    reqwest::Method::POST,
+                    "/v1/retention/plan",
+                    Some(body.into()),
+                )
             }
             RetentionCommand::Apply { plan_id, conn } => conn.call(
                 reqwest::Method::POST,
@@ -201,9 +216,11 @@ pub fn main() -> i32 {
                 "/v1/retention/restore",
                 Some(serde_json::json!({ "plan_id": plan_id })),
             ),
-            RetentionCommand::Show { plan_id, conn } => {
-                conn.call(reqwest::Method::GET, &format!("/v1/retention/plans/{plan_id}"), None)
-            }
+            RetentionCommand::Show { plan_id, conn } => conn.call(
+                reqwest::Method::GET,
+                &format!("/v1/retention/plans/{plan_id}"),
+                None,
+            ),
         },
         Command::Scan { daemon, json } => {
             let cfg = match load_config(&daemon) {

@@ -41,12 +41,22 @@ impl Connection {
             .token_file
             .clone()
             .unwrap_or_else(|| self.workspace.join(".invarlockd/admin.token"));
-        std::fs::read_to_string(file).ok().map(|t| t.trim().to_string())
+        std::fs::read_to_string(file)
+            .ok()
+            .map(|t| t.trim().to_string())
     }
 
     /// Sends one request; prints the response; returns the exit code.
-    pub fn call(&self, method: reqwest::Method, path: &str, body: Option<serde_json::Value>) -> i32 {
-        let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+    pub fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> i32 {
+        let rt = match tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        {
             Ok(rt) => rt,
             Err(e) => {
                 eprintln!("invarlockd: {e}");
@@ -71,12 +81,16 @@ impl Connection {
             };
             let status = resp.status();
             let text = resp.text().await.unwrap_or_default();
-            let value: serde_json::Value = serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text));
+            let value: serde_json::Value =
+                serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text));
             if status.is_success() {
                 if self.json {
                     println!("{value}");
                 } else {
-                    println!("{}", serde_json::to_string_pretty(&value).unwrap_or_default());
+                    println!(
+                        "{}",
+                        serde_json::to_string_pretty(&value).unwrap_or_default()
+                    );
                 }
                 exit::OK
             } else {

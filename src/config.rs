@@ -15,7 +15,7 @@ pub enum ConfigError {
     Invalid(String),
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
     pub workspace: WorkspaceConfig,
@@ -132,20 +132,6 @@ pub struct LogConfig {
     pub level: String,
 }
 
-impl Default for Config {
-    fn default() -> Self {
-        Config {
-            workspace: WorkspaceConfig::default(),
-            server: ServerConfig::default(),
-            index: IndexConfig::default(),
-            watch: WatchConfig::default(),
-            auth: AuthConfig::default(),
-            retention: RetentionConfig::default(),
-            log: LogConfig::default(),
-        }
-    }
-}
-
 impl Default for AuthConfig {
     fn default() -> Self {
         AuthConfig {
@@ -248,7 +234,14 @@ impl Config {
             }
             fig = fig.merge(Toml::file_exact(f));
         }
-        fig = fig.merge(Env::prefixed("INVARLOCKD_").split("__").lowercase(true));
+        // Only SECTION__KEY variables are configuration; INVARLOCKD_URL / INVARLOCKD_TOKEN belong
+        // to the CLI client and must not be mistaken for (unknown) keys.
+        fig = fig.merge(
+            Env::prefixed("INVARLOCKD_")
+                .filter(|k| k.as_str().contains("__"))
+                .split("__")
+                .lowercase(true),
+        );
         let cfg: Config = fig
             .extract()
             .map_err(|e| ConfigError::Invalid(e.to_string()))?;
@@ -318,31 +311,56 @@ mod duration {
 }
 
 #[cfg(test)]
+#[allow(clippy::result_large_err)] // figment::Jail's closures return figment::Error
 mod tests {
     use super::*;
 
     #[test]
     fn the_shipped_config_file_equals_the_built_in_defaults() {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/invarlockd.toml");
-        let cfg = Config::load(Some(&path)).unwrap();
-        assert_eq!(cfg, Config::default());
+        // Jail: other tests set INVARLOCKD_* variables; the jail serialises access to them.
+        figment::Jail::expect_with(|_| {
+            let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/invarlockd.toml");
+            let cfg = Config::load(Some(&path)).map_err(|e| e.to_string())?;
+            assert_eq!(cfg, Config::default());
+            Ok(())
+        });
     }
 
     #[test]
     fn an_unknown_key_is_named_in_the_error() {
-        let dir = tempfile::tempdir().unwrap();
-        let f = dir.path().join("c.toml");
-        std::fs::write(&f, "[index]\nsettel = \"2s\"\n").unwrap();
-        let err = Config::load(Some(&f)).unwrap_err().to_string();
-        assert!(err.contains("settel"), "{err}");
+        figment::Jail::expect_with(|_| {
+            let dir = tempfile::tempdir().unwrap();
+            let f = dir.path().join("c.toml");
+            std::fs::write(&f, "[index]\nsettel = \"2s\"\n").unwrap();
+            let err = Config::load(Some(&f)).unwrap_err().to_string();
+            assert!(err.contains("settel"), "{err}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn environment_variables_override_the_file_and_name_their_key_when_bad() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("INVARLOCKD_WATCH__MODE", "poll");
+            jail.set_env("INVARLOCKD_TOKEN", "client-only, not config");
+            let cfg = Config::load(None).map_err(|e| e.to_string())?;
+            assert_eq!(cfg.watch.mode, WatchMode::Poll);
+            jail.set_env("INVARLOCKD_INDEX__SETTLE", "soon");
+            let err = Config::load(None).unwrap_err().to_string().to_lowercase();
+            assert!(err.contains("index.settle"), "{err}");
+            Ok(())
+        });
     }
 
     #[test]
     fn a_bad_duration_is_named_in_the_error() {
-        let dir = tempfile::tempdir().unwrap();
-        let f = dir.path().join("c.toml");
-        std::fs::write(&f, "[index]\nsettle = \"soon\"\n").unwrap();
-        let err = Config::load(Some(&f)).unwrap_err().to_string();
-        assert!(err.contains("settle"), "{err}");
+        figment::Jail::expect_with(|_| {
+            let dir = tempfile::tempdir().unwrap();
+            let f = dir.path().join("c.toml");
+            std::fs::write(&f, "[index]\nsettle = \"soon\"\n").unwrap();
+            let err = Config::load(Some(&f)).unwrap_err().to_string();
+            assert!(err.contains("settle"), "{err}");
+            Ok(())
+        });
     }
 }

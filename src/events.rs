@@ -23,6 +23,8 @@ pub struct Event {
 pub struct EventBus(Arc<Inner>);
 
 struct Inner {
+    /// The last attempt_history row already published (see [`EventBus::drain_history`]).
+    history_seq: tokio::sync::Mutex<Option<i64>>,
     next: AtomicU64,
     ring: Mutex<VecDeque<Event>>,
     tx: broadcast::Sender<Event>,
@@ -34,6 +36,7 @@ impl Default for EventBus {
         let start = chrono::Utc::now().timestamp_micros().max(1) as u64;
         let (tx, _) = broadcast::channel(RING);
         EventBus(Arc::new(Inner {
+            history_seq: tokio::sync::Mutex::new(None),
             next: AtomicU64::new(start),
             ring: Mutex::new(VecDeque::with_capacity(RING)),
             tx,
@@ -72,6 +75,44 @@ impl EventBus {
         ring.push_back(event.clone());
         let _ = self.0.tx.send(event);
         metrics::counter!("invarlockd_events_total", "type" => kind).increment(1);
+    }
+
+    /// Publishes the index's attempt history written since the last call, as
+    /// `attempt.indexed` / `attempt.updated` / `attempt.removed`. The history table is the
+    /// single source, so every writer of the index (watcher, promote, retention) is covered.
+    pub async fn drain_history(&self, store: &crate::storage::Storage) {
+        let mut last = self.0.history_seq.lock().await;
+        let mut seq = match *last {
+            Some(s) => s,
+            // Events start now: history written before this process started is not news.
+            None => match crate::storage::feed::last_seq(store.reader()).await {
+                Ok(s) => {
+                    *last = Some(s);
+                    return;
+                }
+                Err(_) => return,
+            },
+        };
+        loop {
+            let rows = match crate::storage::feed::after(store.reader(), seq, 1000).await {
+                Ok(r) => r,
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot read attempt history for events");
+                    break;
+                }
+            };
+            let Some(tail) = rows.last() else { break };
+            seq = tail.seq;
+            for r in &rows {
+                let kind = match r.event.as_str() {
+                    "indexed" => "attempt.indexed",
+                    "updated" => "attempt.updated",
+                    _ => "attempt.removed",
+                };
+                self.publish(kind, serde_json::json!({ "attempt": r.attempt_id, "status": r.status, "reason": r.reason }));
+            }
+        }
+        *last = Some(seq);
     }
 
     pub fn subscribe(&self, after: Option<u64>) -> Subscription {

@@ -23,10 +23,15 @@ struct ListParams {
     page_token: Option<String>,
 }
 
-async fn list_audit(_: Read, State(state): State<AppState>, Params(p): Params<ListParams>) -> ApiResult<Json<Value>> {
+async fn list_audit(
+    _: Read,
+    State(state): State<AppState>,
+    Params(p): Params<ListParams>,
+) -> ApiResult<Json<Value>> {
     let limit = super::page_limit(p.limit)?;
     let after = match &p.page_token {
-        Some(t) => crate::storage::decode_token::<i64>(t).ok_or_else(|| ApiError::bad_field("page_token", "not a token from this API"))?,
+        Some(t) => crate::storage::decode_token::<i64>(t)
+            .ok_or_else(|| ApiError::bad_field("page_token", "not a token from this API"))?,
         None => 0,
     };
     let rows = audit::list(state.store.reader(), after, limit + 1).await?;

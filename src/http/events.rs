@@ -67,5 +67,8 @@ async fn events(
             }
         }
     });
-    Sse::new(stream::iter(first).chain(live).map(Ok)).keep_alive(KeepAlive::default())
+    // End with the daemon, or graceful shutdown would wait for every subscriber forever.
+    let stop = state.shutdown.clone().cancelled_owned();
+    Sse::new(stream::iter(first).chain(live).take_until(stop).map(Ok))
+        .keep_alive(KeepAlive::default())
 }

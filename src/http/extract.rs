@@ -31,10 +31,12 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Params<T> {
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
         match axum::extract::Query::<T>::from_request_parts(parts, state).await {
             Ok(axum::extract::Query(v)) => Ok(Params(v)),
-            Err(e @ QueryRejection::FailedToDeserializeQueryString(_)) => Err(ApiError::BadRequest {
-                field: None,
-                detail: e.body_text(),
-            }),
+            Err(e @ QueryRejection::FailedToDeserializeQueryString(_)) => {
+                Err(ApiError::BadRequest {
+                    field: None,
+                    detail: e.body_text(),
+                })
+            }
             Err(e) => Err(ApiError::BadRequest {
                 field: None,
                 detail: e.body_text(),

@@ -6,14 +6,16 @@ pub mod error;
 mod events;
 mod extract;
 mod health;
+mod page;
 mod problem;
 mod promotions;
 mod retention;
+mod verify;
 pub use health::metrics as metrics_only;
-mod status;
 mod attempts;
 mod mappings;
 mod runs;
+mod status;
 
 use crate::config::{Config, Workspace};
 use crate::index::Indexer;
@@ -48,6 +50,8 @@ pub struct Inner {
     /// Asks the watcher for a full reconcile.
     pub rescan: mpsc::Sender<()>,
     pub started_at: DateTime<Utc>,
+    /// Cancelled when the daemon stops; long-lived responses (SSE) end with it.
+    pub shutdown: tokio_util::sync::CancellationToken,
     pub metrics: PrometheusHandle,
 }
 
@@ -78,6 +82,8 @@ pub fn router(state: AppState) -> Router {
         .merge(promotions::router())
         .merge(retention::router())
         .merge(audit::router())
+        .merge(verify::router())
+        .merge(page::router())
         .fallback(not_found)
         .layer(axum::middleware::from_fn(track_metrics))
         .layer(axum::extract::DefaultBodyLimit::max(body_limit))
@@ -89,7 +95,11 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::map_response(problem::ensure_problem_json))
         // Failures worth an ERROR are logged where they happen (ApiError::Internal); a 503 from
         // /readyz during start-up is not one.
-        .layer(TraceLayer::new_for_http().on_failure(tower_http::trace::DefaultOnFailure::new().level(tracing::Level::DEBUG)))
+        .layer(
+            TraceLayer::new_for_http().on_failure(
+                tower_http::trace::DefaultOnFailure::new().level(tracing::Level::DEBUG),
+            ),
+        )
         .with_state(state)
 }
 
@@ -98,7 +108,10 @@ pub(crate) fn page_limit(limit: Option<u32>) -> Result<u32, ApiError> {
     match limit {
         None => Ok(100),
         Some(n @ 1..=1000) => Ok(n),
-        Some(n) => Err(ApiError::bad_field("limit", format!("limit must be between 1 and 1000 (got {n})"))),
+        Some(n) => Err(ApiError::bad_field(
+            "limit",
+            format!("limit must be between 1 and 1000 (got {n})"),
+        )),
     }
 }
 

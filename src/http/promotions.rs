@@ -15,15 +15,29 @@ use serde_json::{json, Value};
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/v1/promotions", post(create_promotion).get(list_promotions))
+        .route(
+            "/v1/promotions",
+            post(create_promotion).get(list_promotions),
+        )
         .route("/v1/promotions/{name}", get(show_promotion))
         .route("/v1/promotions/{name}/verify", post(verify_promotion))
 }
 
-async fn create_promotion(caller: Write, State(state): State<AppState>, Body(req): Body<PromoteRequest>) -> ApiResult<(StatusCode, Json<Value>)> {
+async fn create_promotion(
+    caller: Write,
+    State(state): State<AppState>,
+    Body(req): Body<PromoteRequest>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
     let out = state.promoter.promote(req, caller.token_name()).await?;
-    let status = if out.created { StatusCode::CREATED } else { StatusCode::OK };
-    Ok((status, Json(serde_json::to_value(out).map_err(ApiError::internal)?)))
+    let status = if out.created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((
+        status,
+        Json(serde_json::to_value(out).map_err(ApiError::internal)?),
+    ))
 }
 
 #[derive(Deserialize)]
@@ -37,30 +51,55 @@ struct ListParams {
 fn item(path: &str, origin: &str, metadata: Option<&str>) -> Value {
     let name = path.strip_prefix("reports/").unwrap_or(path);
     let meta = metadata.and_then(|m| serde_json::from_str::<Value>(m).ok());
-    let ours = metadata.and_then(|m| Metadata::from_bytes(m.as_bytes())).is_some();
+    let ours = metadata
+        .and_then(|m| Metadata::from_bytes(m.as_bytes()))
+        .is_some();
     json!({ "name": name, "path": path, "origin": origin, "promotion": ours, "metadata": meta })
 }
 
-async fn list_promotions(_: Read, State(state): State<AppState>, Params(p): Params<ListParams>) -> ApiResult<Json<Value>> {
+async fn list_promotions(
+    _: Read,
+    State(state): State<AppState>,
+    Params(p): Params<ListParams>,
+) -> ApiResult<Json<Value>> {
     let limit = super::page_limit(p.limit)?;
     if let Some(o) = &p.origin {
         if o != "external" && o != "invarlockd" {
-            return Err(ApiError::bad_field("origin", "expected external or invarlockd"));
+            return Err(ApiError::bad_field(
+                "origin",
+                "expected external or invarlockd",
+            ));
         }
     }
     let after: Option<String> = match &p.page_token {
-        Some(t) => Some(decode_token(t).ok_or_else(|| ApiError::bad_field("page_token", "not a token from this API"))?),
+        Some(t) => Some(
+            decode_token(t)
+                .ok_or_else(|| ApiError::bad_field("page_token", "not a token from this API"))?,
+        ),
         None => None,
     };
-    let rows = promotions::evidence_dirs_page(state.store.reader(), p.origin.as_deref(), after.as_deref(), limit + 1).await?;
+    let rows = promotions::evidence_dirs_page(
+        state.store.reader(),
+        p.origin.as_deref(),
+        after.as_deref(),
+        limit + 1,
+    )
+    .await?;
     let more = rows.len() > limit as usize;
     let rows = &rows[..rows.len().min(limit as usize)];
     let next = more.then(|| encode_token(&rows.last().map(|r| r.path.clone())));
-    let items: Vec<Value> = rows.iter().map(|r| item(&r.path, &r.origin, r.metadata.as_deref())).collect();
+    let items: Vec<Value> = rows
+        .iter()
+        .map(|r| item(&r.path, &r.origin, r.metadata.as_deref()))
+        .collect();
     Ok(Json(json!({ "items": items, "next_page_token": next })))
 }
 
-async fn show_promotion(_: Read, State(state): State<AppState>, Path(name): Path<String>) -> ApiResult<Json<Value>> {
+async fn show_promotion(
+    _: Read,
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> ApiResult<Json<Value>> {
     let path = format!("reports/{name}");
     let row = promotions::evidence_dir(state.store.reader(), &path)
         .await?
@@ -80,6 +119,16 @@ struct VerifyParams {
     profile: Option<String>,
 }
 
-async fn verify_promotion(caller: Write, State(state): State<AppState>, Path(name): Path<String>, Params(p): Params<VerifyParams>) -> ApiResult<Json<CheckReport>> {
-    Ok(Json(state.promoter.check(&name, p.profile, caller.token_name()).await?))
+async fn verify_promotion(
+    caller: Write,
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    Params(p): Params<VerifyParams>,
+) -> ApiResult<Json<CheckReport>> {
+    Ok(Json(
+        state
+            .promoter
+            .check(&name, p.profile, caller.token_name())
+            .await?,
+    ))
 }

@@ -19,7 +19,11 @@ pub fn router() -> Router<AppState> {
 }
 
 /// The body is optional: no body (or `{}`) plans with the configured policy.
-async fn create_plan(_: Write, State(state): State<AppState>, body: axum::body::Bytes) -> ApiResult<Json<PlanView>> {
+async fn create_plan(
+    _: Write,
+    State(state): State<AppState>,
+    body: axum::body::Bytes,
+) -> ApiResult<Json<PlanView>> {
     let overrides: Overrides = if body.iter().all(u8::is_ascii_whitespace) {
         Overrides::default()
     } else {
@@ -32,7 +36,11 @@ async fn create_plan(_: Write, State(state): State<AppState>, body: axum::body::
     Ok(Json(state.retention.plan(policy).await?))
 }
 
-async fn show_plan(_: Read, State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+async fn show_plan(
+    _: Read,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
     Ok(Json(state.retention.show(&id).await?))
 }
 
@@ -42,10 +50,28 @@ struct PlanRef {
     plan_id: String,
 }
 
-async fn apply_plan(caller: Admin, State(state): State<AppState>, Body(p): Body<PlanRef>) -> ApiResult<Json<Value>> {
-    Ok(Json(state.retention.apply(&p.plan_id, caller.token_name()).await?))
+async fn apply_plan(
+    caller: Admin,
+    State(state): State<AppState>,
+    Body(p): Body<PlanRef>,
+) -> ApiResult<Json<Value>> {
+    Ok(Json(
+        state
+            .retention
+            .apply(&p.plan_id, caller.token_name())
+            .await?,
+    ))
 }
 
-async fn restore_plan(caller: Admin, State(state): State<AppState>, Body(p): Body<PlanRef>) -> ApiResult<Json<Value>> {
-    Ok(Json(state.retention.restore(&p.plan_id, caller.token_name()).await?))
+async fn restore_plan(
+    caller: Admin,
+    State(state): State<AppState>,
+    Body(p): Body<PlanRef>,
+) -> ApiResult<Json<Value>> {
+    Ok(Json(
+        state
+            .retention
+            .restore(&p.plan_id, caller.token_name())
+            .await?,
+    ))
 }

@@ -13,26 +13,44 @@ pub enum BaselineSource {
     /// Already under `reports/<name>/report.json`.
     Archived { name: String },
     /// An attempt under `runs/`, to be archived with the promotion.
-    Attempt { id: String, nickname: String, bytes: Vec<u8> },
+    Attempt {
+        id: String,
+        nickname: String,
+        bytes: Vec<u8>,
+    },
 }
 
 /// Reads and checks one candidate file; `Err` says why it does not qualify.
 pub fn prove(link: &CertLink, path: &Path) -> Result<Vec<u8>, String> {
     let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let text = crate::pyjson::decode_utf8(&bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+    let text =
+        crate::pyjson::decode_utf8(&bytes).map_err(|e| format!("{}: {e}", path.display()))?;
     let report = crate::pyjson::parse(text).map_err(|e| format!("{}: {e}", path.display()))?;
     if !links_baseline(link, &report) {
-        return Err(format!("{}: digests differ from the certificate's baseline", path.display()));
+        return Err(format!(
+            "{}: digests differ from the certificate's baseline",
+            path.display()
+        ));
     }
     crate::report::validate_baseline_windows(&report)
         .map_err(|e| format!("{}: evaluation_windows invalid: {e}", path.display()))?;
     Ok(bytes)
 }
 
-pub async fn resolve(store: &Storage, root: &Path, link: &CertLink) -> Result<BaselineSource, PromoteError> {
+pub async fn resolve(
+    store: &Storage,
+    root: &Path,
+    link: &CertLink,
+) -> Result<BaselineSource, PromoteError> {
     let mut why: Vec<String> = Vec::new();
     // Archived copies first: they are already safe from retention.
-    for f in promotions::archived_reports_by_digest(store.reader(), &link.baseline_run_id, &link.baseline_report_hash).await? {
+    for f in promotions::archived_reports_by_digest(
+        store.reader(),
+        &link.baseline_run_id,
+        &link.baseline_report_hash,
+    )
+    .await?
+    {
         let path = root.join(&f.path);
         match prove(link, &path) {
             Ok(_) => {
@@ -45,7 +63,13 @@ pub async fn resolve(store: &Storage, root: &Path, link: &CertLink) -> Result<Ba
             Err(e) => why.push(e),
         }
     }
-    for a in promotions::attempts_by_digest(store.reader(), &link.baseline_run_id, &link.baseline_report_hash).await? {
+    for a in promotions::attempts_by_digest(
+        store.reader(),
+        &link.baseline_run_id,
+        &link.baseline_report_hash,
+    )
+    .await?
+    {
         let path = root.join(&a.dir).join("report.json");
         match prove(link, &path) {
             Ok(bytes) => {
@@ -64,7 +88,11 @@ pub async fn resolve(store: &Storage, root: &Path, link: &CertLink) -> Result<Ba
             link.baseline_run_id, link.baseline_report_hash
         )
     } else {
-        format!("no usable baseline for run_id {}: {}", link.baseline_run_id, why.join("; "))
+        format!(
+            "no usable baseline for run_id {}: {}",
+            link.baseline_run_id,
+            why.join("; ")
+        )
     };
     Err(PromoteError::refused("pairing_evidence_missing", detail))
 }

@@ -28,24 +28,46 @@ pub struct CheckReport {
 }
 
 fn pass(check: &'static str, file: Option<String>, detail: impl Into<String>) -> Check {
-    Check { check, ok: true, file, detail: detail.into() }
+    Check {
+        check,
+        ok: true,
+        file,
+        detail: detail.into(),
+    }
 }
 
 fn fail(check: &'static str, file: Option<String>, detail: impl Into<String>) -> Check {
-    Check { check, ok: false, file, detail: detail.into() }
+    Check {
+        check,
+        ok: false,
+        file,
+        detail: detail.into(),
+    }
 }
 
 impl super::Promoter {
-    pub async fn check(&self, name: &str, profile: Option<String>, token: Option<&str>) -> Result<CheckReport, PromoteError> {
+    pub async fn check(
+        &self,
+        name: &str,
+        profile: Option<String>,
+        token: Option<&str>,
+    ) -> Result<CheckReport, PromoteError> {
         let name = PromotionName::parse(name).map_err(|e| PromoteError::bad("name", e))?;
         let dir = self.workspace.reports.join(name.as_str());
         let rel = |f: &str| format!("reports/{name}/{f}");
         let meta_bytes = std::fs::read(dir.join("metadata.json")).map_err(|_| {
-            PromoteError::NotFound(format!("reports/{name} is not a promotion (no metadata.json written by invarlockd)"))
+            PromoteError::NotFound(format!(
+                "reports/{name} is not a promotion (no metadata.json written by invarlockd)"
+            ))
         })?;
-        let meta = Metadata::from_bytes(&meta_bytes)
-            .ok_or_else(|| PromoteError::NotFound(format!("reports/{name}/metadata.json was not written by invarlockd")))?;
-        let profile = profile.or_else(|| meta.profile.clone()).unwrap_or_else(|| "dev".into());
+        let meta = Metadata::from_bytes(&meta_bytes).ok_or_else(|| {
+            PromoteError::NotFound(format!(
+                "reports/{name}/metadata.json was not written by invarlockd"
+            ))
+        })?;
+        let profile = profile
+            .or_else(|| meta.profile.clone())
+            .unwrap_or_else(|| "dev".into());
         if !matches!(profile.as_str(), "dev" | "ci" | "release") {
             return Err(PromoteError::bad("profile", "expected dev, ci or release"));
         }
@@ -59,45 +81,90 @@ impl super::Promoter {
                 Ok(b) => checks.push(fail(
                     "sha256",
                     Some(rel(&f.name)),
-                    format!("sha256 {} ({} bytes) differs from metadata.json {} ({} bytes)", Sha256::of(&b).hex(), b.len(), f.sha256, f.size),
+                    format!(
+                        "sha256 {} ({} bytes) differs from metadata.json {} ({} bytes)",
+                        Sha256::of(&b).hex(),
+                        b.len(),
+                        f.sha256,
+                        f.size
+                    ),
                 )),
-                Err(e) => checks.push(fail("sha256", Some(rel(&f.name)), format!("unreadable: {e}"))),
+                Err(e) => checks.push(fail(
+                    "sha256",
+                    Some(rel(&f.name)),
+                    format!("unreadable: {e}"),
+                )),
             }
         }
 
         let report = std::fs::read(dir.join("report.json")).ok().and_then(|b| {
             let t = crate::pyjson::decode_utf8(&b).ok()?.to_string();
-            crate::pyjson::parse_with(&t, crate::pyjson::ParseOptions { skip: crate::report::SKIPPED_PATHS, ..Default::default() }).ok()
+            crate::pyjson::parse_with(
+                &t,
+                crate::pyjson::ParseOptions {
+                    skip: crate::report::SKIPPED_PATHS,
+                    ..Default::default()
+                },
+            )
+            .ok()
         });
         if report.is_none() {
-            checks.push(fail("report", Some(rel("report.json")), "missing or not parseable"));
+            checks.push(fail(
+                "report",
+                Some(rel("report.json")),
+                "missing or not parseable",
+            ));
         }
 
         if meta.kind == "subject" {
             let cert_file = rel("evaluation.cert.json");
             match std::fs::read(dir.join("evaluation.cert.json")) {
-                Err(e) => checks.push(fail("certificate", Some(cert_file.clone()), format!("unreadable: {e}"))),
+                Err(e) => checks.push(fail(
+                    "certificate",
+                    Some(cert_file.clone()),
+                    format!("unreadable: {e}"),
+                )),
                 Ok(bytes) => {
                     let v = verdict::verify(&bytes, &cert_file, &profile);
                     checks.push(if v.ok {
-                        pass("certificate_verify", Some(cert_file.clone()), format!("verify --profile {profile}: OK"))
+                        pass(
+                            "certificate_verify",
+                            Some(cert_file.clone()),
+                            format!("verify --profile {profile}: OK"),
+                        )
                     } else {
-                        fail("certificate_verify", Some(cert_file.clone()), format!("verify --profile {profile}: {}", v.errors.join("; ")))
+                        fail(
+                            "certificate_verify",
+                            Some(cert_file.clone()),
+                            format!("verify --profile {profile}: {}", v.errors.join("; ")),
+                        )
                     });
-                    let cert = crate::pyjson::decode_utf8(&bytes).ok().and_then(|t| crate::pyjson::parse(t).ok());
+                    let cert = crate::pyjson::decode_utf8(&bytes)
+                        .ok()
+                        .and_then(|t| crate::pyjson::parse(t).ok());
                     match cert.as_ref().map(read_links) {
                         Some(Ok(link)) => {
                             if let Some(r) = &report {
                                 checks.push(if links_subject(&link, r) {
-                                    pass("subject_link", Some(rel("report.json")), "matches the certificate's provenance.edited")
+                                    pass(
+                                        "subject_link",
+                                        Some(rel("report.json")),
+                                        "matches the certificate's provenance.edited",
+                                    )
                                 } else {
-                                    fail("subject_link", Some(rel("report.json")), "does not match the certificate's provenance.edited")
+                                    fail(
+                                        "subject_link",
+                                        Some(rel("report.json")),
+                                        "does not match the certificate's provenance.edited",
+                                    )
                                 });
                             }
                             checks.push(self.check_baseline(&meta, &link));
                         }
                         Some(Err(e)) => checks.push(fail("certificate_links", Some(cert_file), e)),
-                        None => checks.push(fail("certificate_links", Some(cert_file), "not parseable")),
+                        None => {
+                            checks.push(fail("certificate_links", Some(cert_file), "not parseable"))
+                        }
                     }
                 }
             }
@@ -113,10 +180,23 @@ impl super::Promoter {
         };
         let value = serde_json::to_value(&result).unwrap_or_default();
         let mut tx = self.store.begin().await?;
-        crate::storage::promotions::record_verification(&mut tx, name.as_str(), ok, &value, token).await?;
-        crate::storage::audit::append(&mut tx, "verification.recorded", name.as_str(), token, &json!({ "ok": ok, "profile": result.profile })).await?;
-        tx.commit().await.map_err(|e| PromoteError::Internal(e.to_string()))?;
-        self.events.publish("verification.recorded", json!({ "name": name.as_str(), "ok": ok }));
+        crate::storage::promotions::record_verification(&mut tx, name.as_str(), ok, &value, token)
+            .await?;
+        crate::storage::audit::append(
+            &mut tx,
+            "verification.recorded",
+            name.as_str(),
+            token,
+            &json!({ "ok": ok, "profile": result.profile }),
+        )
+        .await?;
+        tx.commit()
+            .await
+            .map_err(|e| PromoteError::Internal(e.to_string()))?;
+        self.events.publish(
+            "verification.recorded",
+            json!({ "name": name.as_str(), "ok": ok }),
+        );
         metrics::counter!("invarlockd_verifications_total", "ok" => ok.to_string()).increment(1);
         Ok(result)
     }
@@ -127,10 +207,21 @@ impl super::Promoter {
         };
         let file = format!("reports/{}/report.json", b.name);
         if b.run_id != link.baseline_run_id || b.report_hash != link.baseline_report_hash {
-            return fail("pairing", Some(file), "metadata.json baseline digests differ from the certificate's");
+            return fail(
+                "pairing",
+                Some(file),
+                "metadata.json baseline digests differ from the certificate's",
+            );
         }
-        match super::baseline::prove(link, &self.workspace.reports.join(&b.name).join("report.json")) {
-            Ok(_) => pass("pairing", Some(file), "archived baseline matches the certificate and its evaluation_windows pass §2.4"),
+        match super::baseline::prove(
+            link,
+            &self.workspace.reports.join(&b.name).join("report.json"),
+        ) {
+            Ok(_) => pass(
+                "pairing",
+                Some(file),
+                "archived baseline matches the certificate and its evaluation_windows pass §2.4",
+            ),
             Err(e) => fail("pairing", Some(file), e),
         }
     }

@@ -41,9 +41,9 @@ impl From<crate::storage::StorageError> for PromoteError {
 impl From<super::archive::ArchiveError> for PromoteError {
     fn from(e: super::archive::ArchiveError) -> Self {
         match e {
-            super::archive::ArchiveError::Conflict(name) => {
-                PromoteError::Conflict(format!("reports/{name} already exists with different content"))
-            }
+            super::archive::ArchiveError::Conflict(name) => PromoteError::Conflict(format!(
+                "reports/{name} already exists with different content"
+            )),
             other => PromoteError::Internal(other.to_string()),
         }
     }

@@ -36,7 +36,13 @@ pub struct Promoter {
 }
 
 impl Promoter {
-    pub fn new(store: Storage, indexer: Indexer, workspace: Workspace, events: EventBus, tz: TimeZone) -> Self {
+    pub fn new(
+        store: Storage,
+        indexer: Indexer,
+        workspace: Workspace,
+        events: EventBus,
+        tz: TimeZone,
+    ) -> Self {
         Promoter {
             store,
             indexer,

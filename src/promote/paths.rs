@@ -20,11 +20,12 @@ pub fn file_in_workspace(root: &Path, given: &str) -> Result<PathBuf, String> {
     } else {
         root.join(given)
     };
-    let real = joined
-        .canonicalize()
-        .map_err(|e| format!("{given}: {e}"))?;
+    let real = joined.canonicalize().map_err(|e| format!("{given}: {e}"))?;
     if !real.starts_with(&root) {
-        return Err(format!("{given} is outside the workspace (resolves to {})", real.display()));
+        return Err(format!(
+            "{given} is outside the workspace (resolves to {})",
+            real.display()
+        ));
     }
     if !real.is_file() {
         return Err(format!("{given} is not a regular file"));
@@ -43,11 +44,19 @@ mod tests {
         std::fs::write(outside.path().join("cert.json"), "{}").unwrap();
         std::fs::create_dir_all(ws.path().join("reports/x")).unwrap();
         std::fs::write(ws.path().join("reports/x/cert.json"), "{}").unwrap();
-        std::os::unix::fs::symlink(outside.path().join("cert.json"), ws.path().join("reports/x/link.json")).unwrap();
+        std::os::unix::fs::symlink(
+            outside.path().join("cert.json"),
+            ws.path().join("reports/x/link.json"),
+        )
+        .unwrap();
         assert!(file_in_workspace(ws.path(), "reports/x/cert.json").is_ok());
         assert!(file_in_workspace(ws.path(), "reports/x/link.json").is_err());
         assert!(file_in_workspace(ws.path(), "../etc/passwd").is_err());
-        assert!(file_in_workspace(ws.path(), outside.path().join("cert.json").to_str().unwrap()).is_err());
+        assert!(file_in_workspace(
+            ws.path(),
+            outside.path().join("cert.json").to_str().unwrap()
+        )
+        .is_err());
         assert!(file_in_workspace(ws.path(), "reports/x").is_err());
         assert!(file_in_workspace(ws.path(), "a\0b").is_err());
     }

@@ -53,7 +53,11 @@ fn text_at(v: &Value, path: &[&str]) -> Option<String> {
 }
 
 impl super::Promoter {
-    pub async fn promote(&self, req: PromoteRequest, token: Option<&str>) -> Result<PromoteOutcome, PromoteError> {
+    pub async fn promote(
+        &self,
+        req: PromoteRequest,
+        token: Option<&str>,
+    ) -> Result<PromoteOutcome, PromoteError> {
         let profile = req.profile.clone().unwrap_or_else(|| "dev".into());
         if !matches!(profile.as_str(), "dev" | "ci" | "release") {
             return Err(PromoteError::bad("profile", "expected dev, ci or release"));
@@ -64,7 +68,10 @@ impl super::Promoter {
             None => None,
         };
         let cert_path = match &req.certificate {
-            Some(p) => Some(file_in_workspace(&self.workspace.root, p).map_err(|e| PromoteError::bad("certificate", e))?),
+            Some(p) => Some(
+                file_in_workspace(&self.workspace.root, p)
+                    .map_err(|e| PromoteError::bad("certificate", e))?,
+            ),
             None => None,
         };
         let id = self.resolve_attempt(&req).await?;
@@ -77,18 +84,24 @@ impl super::Promoter {
         if row.status != "pass" {
             return Err(PromoteError::refused(
                 "not_pass",
-                format!("attempt {id} is {}: {}", row.status, row.reason.unwrap_or_default()),
+                format!(
+                    "attempt {id} is {}: {}",
+                    row.status,
+                    row.reason.unwrap_or_default()
+                ),
             ));
         }
         let report_path = self.workspace.root.join(&row.dir).join("report.json");
-        let report_bytes = std::fs::read(&report_path).map_err(|e| PromoteError::Internal(format!("{}: {e}", report_path.display())))?;
+        let report_bytes = std::fs::read(&report_path)
+            .map_err(|e| PromoteError::Internal(format!("{}: {e}", report_path.display())))?;
         let sha = Sha256::of(&report_bytes);
         if row.report_sha256.as_deref() != Some(sha.hex().as_str()) {
             return Err(PromoteError::Conflict(format!(
                 "{id}/report.json changed since it was indexed; retry once the index has caught up"
             )));
         }
-        let report = report_value(&report_bytes).map_err(|e| PromoteError::refused("not_pass", e))?;
+        let report =
+            report_value(&report_bytes).map_err(|e| PromoteError::refused("not_pass", e))?;
 
         let mut files = vec![EvidenceFile {
             name: "report.json",
@@ -102,42 +115,67 @@ impl super::Promoter {
         let kind;
         if let Some(cert_path) = &cert_path {
             kind = "subject";
-            let cert_bytes = std::fs::read(cert_path).map_err(|e| PromoteError::bad("certificate", e.to_string()))?;
-            let v = verdict::verify(&cert_bytes, req.certificate.as_deref().unwrap_or_default(), &profile);
+            let cert_bytes = std::fs::read(cert_path)
+                .map_err(|e| PromoteError::bad("certificate", e.to_string()))?;
+            let v = verdict::verify(
+                &cert_bytes,
+                req.certificate.as_deref().unwrap_or_default(),
+                &profile,
+            );
             if !v.ok {
                 return Err(PromoteError::refused(
                     "certificate_not_verified",
-                    format!("certificate fails verify --profile {profile}: {}", v.errors.join("; ")),
+                    format!(
+                        "certificate fails verify --profile {profile}: {}",
+                        v.errors.join("; ")
+                    ),
                 ));
             }
             verify_summary = Some(v.summary);
-            let cert = crate::pyjson::parse(crate::pyjson::decode_utf8(&cert_bytes).map_err(|e| PromoteError::refused("certificate_invalid", e.to_string()))?)
-                .map_err(|e| PromoteError::refused("certificate_invalid", e.to_string()))?;
+            let cert = crate::pyjson::parse(
+                crate::pyjson::decode_utf8(&cert_bytes)
+                    .map_err(|e| PromoteError::refused("certificate_invalid", e.to_string()))?,
+            )
+            .map_err(|e| PromoteError::refused("certificate_invalid", e.to_string()))?;
             let failed = failed_gates(&cert);
             if !failed.is_empty() {
                 return Err(PromoteError::refused(
                     "validation_failed",
-                    format!("certificate validation flags not true: {}", failed.join(", ")),
+                    format!(
+                        "certificate validation flags not true: {}",
+                        failed.join(", ")
+                    ),
                 ));
             }
-            let link = read_links(&cert).map_err(|e| PromoteError::refused("certificate_mismatch", e))?;
+            let link =
+                read_links(&cert).map_err(|e| PromoteError::refused("certificate_mismatch", e))?;
             if !links_subject(&link, &report) {
                 return Err(PromoteError::refused(
                     "certificate_mismatch",
-                    format!("certificate provenance.edited ({}/{}) does not match attempt {id}", link.edited_run_id, link.edited_report_hash),
+                    format!(
+                        "certificate provenance.edited ({}/{}) does not match attempt {id}",
+                        link.edited_run_id, link.edited_report_hash
+                    ),
                 ));
             }
             cert_run_id = Some(link.run_id.clone());
             policy_digest = link.policy_digest.clone();
-            let (base_name, source_attempt) = match baseline::resolve(&self.store, &self.workspace.root, &link).await? {
-                BaselineSource::Archived { name, .. } => (name, None),
-                BaselineSource::Attempt { id: bid, nickname, bytes, .. } => {
-                    let bid_parsed = AttemptId::parse(&bid).map_err(|e| PromoteError::Internal(e.to_string()))?;
-                    let name = self.free_name(&nickname, &bid_parsed, &bytes)?;
-                    baseline_plan = Some((name.clone(), bytes, bid.clone()));
-                    (name.to_string(), Some(bid))
-                }
-            };
+            let (base_name, source_attempt) =
+                match baseline::resolve(&self.store, &self.workspace.root, &link).await? {
+                    BaselineSource::Archived { name, .. } => (name, None),
+                    BaselineSource::Attempt {
+                        id: bid,
+                        nickname,
+                        bytes,
+                        ..
+                    } => {
+                        let bid_parsed = AttemptId::parse(&bid)
+                            .map_err(|e| PromoteError::Internal(e.to_string()))?;
+                        let name = self.free_name(&nickname, &bid_parsed, &bytes)?;
+                        baseline_plan = Some((name.clone(), bytes, bid.clone()));
+                        (name.to_string(), Some(bid))
+                    }
+                };
             baseline_ref = Some(BaselineRef {
                 name: base_name,
                 report_hash: link.baseline_report_hash.clone(),
@@ -150,14 +188,23 @@ impl super::Promoter {
             });
         } else {
             if row.paired {
-                return Err(PromoteError::bad("certificate", format!("attempt {id} is a paired subject run: a certificate is required")));
+                return Err(PromoteError::bad(
+                    "certificate",
+                    format!("attempt {id} is a paired subject run: a certificate is required"),
+                ));
             }
             kind = "baseline";
             // A baseline is archived to be paired against: its windows must be usable.
-            let full = crate::pyjson::parse(crate::pyjson::decode_utf8(&report_bytes).map_err(|e| PromoteError::Internal(e.to_string()))?)
-                .map_err(|e| PromoteError::Internal(e.to_string()))?;
+            let full = crate::pyjson::parse(
+                crate::pyjson::decode_utf8(&report_bytes)
+                    .map_err(|e| PromoteError::Internal(e.to_string()))?,
+            )
+            .map_err(|e| PromoteError::Internal(e.to_string()))?;
             crate::report::validate_baseline_windows(&full).map_err(|e| {
-                PromoteError::refused("pairing_evidence_missing", format!("{id} cannot serve as a baseline: evaluation_windows invalid: {e}"))
+                PromoteError::refused(
+                    "pairing_evidence_missing",
+                    format!("{id} cannot serve as a baseline: evaluation_windows invalid: {e}"),
+                )
             })?;
         }
 
@@ -183,11 +230,15 @@ impl super::Promoter {
             run_id: crate::report::run_id(&report).unwrap_or_default(),
             baseline: baseline_ref,
             certificate_run_id: cert_run_id,
-            seeds: report.pointer(&["meta", "seeds"]).map(Value::to_serde).unwrap_or_default(),
+            seeds: report
+                .pointer(&["meta", "seeds"])
+                .map(Value::to_serde)
+                .unwrap_or_default(),
             dataset_hash: text_at(&report, &["data", "dataset_hash"]),
             preview_hash: text_at(&report, &["data", "preview_hash"]),
             final_hash: text_at(&report, &["data", "final_hash"]),
-            tokenizer_hash: text_at(&report, &["meta", "tokenizer_hash"]).or_else(|| text_at(&report, &["data", "tokenizer_hash"])),
+            tokenizer_hash: text_at(&report, &["meta", "tokenizer_hash"])
+                .or_else(|| text_at(&report, &["data", "tokenizer_hash"])),
             ids_sha256: text_at(&report, &["provenance", "provider_digest", "ids_sha256"]),
             policy_digest,
             profile: Some(profile.clone()),
@@ -200,14 +251,19 @@ impl super::Promoter {
         // Refuse before writing anything if the subject's name is taken by other bytes.
         if let Some(existing) = self.existing_evidence(&name, &files)? {
             if !existing {
-                return Err(PromoteError::Conflict(format!("reports/{name} already exists with different content")));
+                return Err(PromoteError::Conflict(format!(
+                    "reports/{name} already exists with different content"
+                )));
             }
         }
         let mut baseline_archived = None;
         let mut touched = Vec::new();
         if let Some((bname, bytes, bid)) = &baseline_plan {
             let bmeta = self.baseline_metadata(bname, bid, bytes, &profile, token)?;
-            let bfiles = vec![EvidenceFile { name: "report.json", bytes: bytes.clone() }];
+            let bfiles = vec![EvidenceFile {
+                name: "report.json",
+                bytes: bytes.clone(),
+            }];
             if self.write(bname.clone(), bfiles, bmeta.to_bytes()).await? == Written::Created {
                 baseline_archived = Some(bname.to_string());
                 touched.push((bname.clone(), bmeta.kind.clone(), bid.clone()));
@@ -224,18 +280,39 @@ impl super::Promoter {
             .chain(baseline_plan.as_ref().map(|b| &b.0))
             .map(|n| self.workspace.reports.join(n.as_str()))
             .collect();
-        self.indexer.refresh_paths(&dirs).await.map_err(|e| PromoteError::Internal(e.to_string()))?;
+        self.indexer
+            .refresh_paths(&dirs)
+            .await
+            .map_err(|e| PromoteError::Internal(e.to_string()))?;
+        self.events.drain_history(&self.store).await;
         for (n, k, source) in &touched {
             let mut tx = self.store.begin().await?;
-            audit::append(&mut tx, "promotion.created", n.as_str(), token, &json!({ "kind": k, "attempt": source, "profile": profile })).await?;
-            tx.commit().await.map_err(|e| PromoteError::Internal(e.to_string()))?;
-            self.events.publish("promotion.created", json!({ "name": n.as_str(), "kind": k, "attempt": source }));
+            audit::append(
+                &mut tx,
+                "promotion.created",
+                n.as_str(),
+                token,
+                &json!({ "kind": k, "attempt": source, "profile": profile }),
+            )
+            .await?;
+            tx.commit()
+                .await
+                .map_err(|e| PromoteError::Internal(e.to_string()))?;
+            self.events.publish(
+                "promotion.created",
+                json!({ "name": n.as_str(), "kind": k, "attempt": source }),
+            );
             metrics::counter!("invarlockd_promotions_total", "kind" => k.clone()).increment(1);
         }
-        let stored = std::fs::read(self.workspace.reports.join(name.as_str()).join("metadata.json"))
-            .ok()
-            .and_then(|b| serde_json::from_slice(&b).ok())
-            .unwrap_or(serde_json::Value::Null);
+        let stored = std::fs::read(
+            self.workspace
+                .reports
+                .join(name.as_str())
+                .join("metadata.json"),
+        )
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .unwrap_or(serde_json::Value::Null);
         Ok(PromoteOutcome {
             created,
             name: name.to_string(),
@@ -245,7 +322,12 @@ impl super::Promoter {
     }
 
     /// Archive writes fsync and rename: blocking work, kept off the async workers.
-    async fn write(&self, name: PromotionName, files: Vec<EvidenceFile>, metadata: Vec<u8>) -> Result<Written, PromoteError> {
+    async fn write(
+        &self,
+        name: PromotionName,
+        files: Vec<EvidenceFile>,
+        metadata: Vec<u8>,
+    ) -> Result<Written, PromoteError> {
         let reports = self.workspace.reports.clone();
         tokio::task::spawn_blocking(move || write_archive(&reports, &name, &files, &metadata))
             .await
@@ -255,28 +337,38 @@ impl super::Promoter {
 
     async fn resolve_attempt(&self, req: &PromoteRequest) -> Result<AttemptId, PromoteError> {
         if let Some(a) = &req.attempt {
-            let id = AttemptId::parse(a).map_err(|e| PromoteError::bad("attempt", e.to_string()))?;
+            let id =
+                AttemptId::parse(a).map_err(|e| PromoteError::bad("attempt", e.to_string()))?;
             if let Some(n) = &req.nickname {
                 if n != id.nickname.as_str() {
-                    return Err(PromoteError::bad("nickname", "does not match the attempt's nickname"));
+                    return Err(PromoteError::bad(
+                        "nickname",
+                        "does not match the attempt's nickname",
+                    ));
                 }
             }
             return Ok(id);
         }
-        let nick = req
-            .nickname
-            .as_deref()
-            .ok_or_else(|| PromoteError::bad("attempt", "give `attempt` (<nickname>/<ts>) or `nickname`"))?;
-        crate::domain::Nickname::parse(nick).map_err(|e| PromoteError::bad("nickname", e.to_string()))?;
+        let nick = req.nickname.as_deref().ok_or_else(|| {
+            PromoteError::bad("attempt", "give `attempt` (<nickname>/<ts>) or `nickname`")
+        })?;
+        crate::domain::Nickname::parse(nick)
+            .map_err(|e| PromoteError::bad("nickname", e.to_string()))?;
         let latest = promotions::latest_pass(self.store.reader(), nick)
             .await?
-            .ok_or_else(|| PromoteError::refused("not_pass", format!("nickname {nick:?} has no pass attempt")))?;
+            .ok_or_else(|| {
+                PromoteError::refused("not_pass", format!("nickname {nick:?} has no pass attempt"))
+            })?;
         AttemptId::parse(&latest).map_err(|e| PromoteError::Internal(e.to_string()))
     }
 
     /// `Some(true)`: the name holds these exact evidence bytes; `Some(false)`: other bytes;
     /// `None`: free.
-    fn existing_evidence(&self, name: &PromotionName, files: &[EvidenceFile]) -> Result<Option<bool>, PromoteError> {
+    fn existing_evidence(
+        &self,
+        name: &PromotionName,
+        files: &[EvidenceFile],
+    ) -> Result<Option<bool>, PromoteError> {
         let dir = self.workspace.reports.join(name.as_str());
         if dir.symlink_metadata().is_err() {
             return Ok(None);
@@ -292,16 +384,33 @@ impl super::Promoter {
 
     /// The default name for an attempt's archive: the nickname, or the dated name when the
     /// nickname's directory holds another attempt's report.
-    fn free_name(&self, nickname: &str, id: &AttemptId, report: &[u8]) -> Result<PromotionName, PromoteError> {
-        let plain = PromotionName::for_nickname(nickname).map_err(|e| PromoteError::bad("nickname", e))?;
-        let probe = [EvidenceFile { name: "report.json", bytes: report.to_vec() }];
+    fn free_name(
+        &self,
+        nickname: &str,
+        id: &AttemptId,
+        report: &[u8],
+    ) -> Result<PromotionName, PromoteError> {
+        let plain =
+            PromotionName::for_nickname(nickname).map_err(|e| PromoteError::bad("nickname", e))?;
+        let probe = [EvidenceFile {
+            name: "report.json",
+            bytes: report.to_vec(),
+        }];
         match self.existing_evidence(&plain, &probe)? {
             None | Some(true) => Ok(plain),
-            Some(false) => PromotionName::dated(id, self.tz.to_utc(id.ts.naive())).map_err(|e| PromoteError::bad("nickname", e)),
+            Some(false) => PromotionName::dated(id, self.tz.to_utc(id.ts.naive()))
+                .map_err(|e| PromoteError::bad("nickname", e)),
         }
     }
 
-    fn baseline_metadata(&self, name: &PromotionName, id: &str, bytes: &[u8], profile: &str, token: Option<&str>) -> Result<Metadata, PromoteError> {
+    fn baseline_metadata(
+        &self,
+        name: &PromotionName,
+        id: &str,
+        bytes: &[u8],
+        profile: &str,
+        token: Option<&str>,
+    ) -> Result<Metadata, PromoteError> {
         let report = report_value(bytes).map_err(PromoteError::Internal)?;
         Ok(Metadata {
             generated_by: GENERATED_BY.into(),
@@ -318,11 +427,15 @@ impl super::Promoter {
             run_id: crate::report::run_id(&report).unwrap_or_default(),
             baseline: None,
             certificate_run_id: None,
-            seeds: report.pointer(&["meta", "seeds"]).map(Value::to_serde).unwrap_or_default(),
+            seeds: report
+                .pointer(&["meta", "seeds"])
+                .map(Value::to_serde)
+                .unwrap_or_default(),
             dataset_hash: text_at(&report, &["data", "dataset_hash"]),
             preview_hash: text_at(&report, &["data", "preview_hash"]),
             final_hash: text_at(&report, &["data", "final_hash"]),
-            tokenizer_hash: text_at(&report, &["meta", "tokenizer_hash"]).or_else(|| text_at(&report, &["data", "tokenizer_hash"])),
+            tokenizer_hash: text_at(&report, &["meta", "tokenizer_hash"])
+                .or_else(|| text_at(&report, &["data", "tokenizer_hash"])),
             ids_sha256: text_at(&report, &["provenance", "provider_digest", "ids_sha256"]),
             policy_digest: None,
             profile: Some(profile.to_string()),
@@ -335,5 +448,9 @@ impl super::Promoter {
 }
 
 fn report_bytes_for_name(files: &[EvidenceFile]) -> Vec<u8> {
-    files.iter().find(|f| f.name == "report.json").map(|f| f.bytes.clone()).unwrap_or_default()
+    files
+        .iter()
+        .find(|f| f.name == "report.json")
+        .map(|f| f.bytes.clone())
+        .unwrap_or_default()
 }

@@ -11,6 +11,8 @@ pub enum ErrorKind {
     Decode,
     /// `RecursionError`, raised by Python past its recursion limit.
     Recursion,
+    /// `ValueError` from an integer literal longer than CPython's 4300-digit conversion limit.
+    IntTooLong,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -33,7 +35,7 @@ impl fmt::Display for ParseError {
                 "{}: line {} column {} (char {})",
                 self.msg, self.lineno, self.colno, self.pos
             ),
-            ErrorKind::Recursion => f.write_str(&self.msg),
+            ErrorKind::Recursion | ErrorKind::IntTooLong => f.write_str(&self.msg),
         }
     }
 }
@@ -46,6 +48,7 @@ impl ParseError {
         match self.kind {
             ErrorKind::Decode => "JSONDecodeError",
             ErrorKind::Recursion => "RecursionError",
+            ErrorKind::IntTooLong => "ValueError",
         }
     }
 }
@@ -163,6 +166,8 @@ enum Failure {
     Stop(usize),
     Err(&'static str, usize),
     Recursion(&'static str),
+    /// An integer literal with this many digits (over CPython's 4300-digit limit).
+    IntTooLong(usize),
 }
 
 type PResult<T> = Result<T, Failure>;
@@ -185,6 +190,15 @@ impl<'a> Parser<'a> {
             Ok(r) => r,
             Err(Failure::Stop(i)) => return Err(self.error(ErrorKind::Decode, "Expecting value", i)),
             Err(Failure::Err(m, i)) => return Err(self.error(ErrorKind::Decode, m, i)),
+            Err(Failure::IntTooLong(digits)) => {
+                return Err(ParseError {
+                    kind: ErrorKind::IntTooLong,
+                    msg: format!("Exceeds the limit (4300 digits) for integer string conversion: value has {digits} digits; use sys.set_int_max_str_digits() to increase the limit"),
+                    pos: 0,
+                    lineno: 0,
+                    colno: 0,
+                })
+            }
             Err(Failure::Recursion(what)) => {
                 return Err(ParseError {
                     kind: ErrorKind::Recursion,
@@ -410,7 +424,13 @@ impl<'a> Parser<'a> {
         } else {
             match text.parse::<i64>() {
                 Ok(n) => Value::Int(n),
-                Err(_) => Value::BigInt(text.to_string()),
+                Err(_) => {
+                    let digits = text.trim_start_matches('-').len();
+                    if digits > 4300 {
+                        return Err(Failure::IntTooLong(digits));
+                    }
+                    Value::BigInt(text.to_string())
+                }
             }
         };
         Ok((v, i))

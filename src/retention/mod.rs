@@ -61,12 +61,19 @@ const MAX_KEEP_LAST: u64 = 1_000_000;
 const MAX_WINDOW: Duration = Duration::from_secs(100 * 365 * 86_400);
 
 fn duration_field(field: &'static str, v: &serde_json::Value) -> Result<Duration, RetentionError> {
-    let s = v
-        .as_str()
-        .ok_or_else(|| RetentionError::BadRequest(field, format!("{field}: expected a duration string like \"14d\"")))?;
-    let d = humantime::parse_duration(s.trim()).map_err(|e| RetentionError::BadRequest(field, format!("{field}: {s:?}: {e}")))?;
+    let s = v.as_str().ok_or_else(|| {
+        RetentionError::BadRequest(
+            field,
+            format!("{field}: expected a duration string like \"14d\""),
+        )
+    })?;
+    let d = humantime::parse_duration(s.trim())
+        .map_err(|e| RetentionError::BadRequest(field, format!("{field}: {s:?}: {e}")))?;
     if d > MAX_WINDOW {
-        return Err(RetentionError::BadRequest(field, format!("{field}: {s:?} is longer than 100 years")));
+        return Err(RetentionError::BadRequest(
+            field,
+            format!("{field}: {s:?} is longer than 100 years"),
+        ));
     }
     Ok(d)
 }
@@ -75,10 +82,12 @@ impl Overrides {
     pub fn apply(&self, base: Policy) -> Result<Policy, RetentionError> {
         let mut p = base;
         if let Some(v) = &self.keep_last {
-            let n = v
-                .as_u64()
-                .filter(|n| *n <= MAX_KEEP_LAST)
-                .ok_or_else(|| RetentionError::BadRequest("keep_last", format!("keep_last: expected an integer from 0 to {MAX_KEEP_LAST}, got {v}")))?;
+            let n = v.as_u64().filter(|n| *n <= MAX_KEEP_LAST).ok_or_else(|| {
+                RetentionError::BadRequest(
+                    "keep_last",
+                    format!("keep_last: expected an integer from 0 to {MAX_KEEP_LAST}, got {v}"),
+                )
+            })?;
             p.keep_last = n as u32;
         }
         if let Some(v) = &self.keep_within {
@@ -104,7 +113,13 @@ pub struct Retention {
 }
 
 impl Retention {
-    pub fn new(store: Storage, indexer: Indexer, workspace: Workspace, events: EventBus, cfg: &RetentionConfig) -> Self {
+    pub fn new(
+        store: Storage,
+        indexer: Indexer,
+        workspace: Workspace,
+        events: EventBus,
+        cfg: &RetentionConfig,
+    ) -> Self {
         Retention {
             store,
             indexer,

@@ -103,7 +103,7 @@ pub fn plan(candidates: &[Candidate], pairings: &[Pairing], policy: &Policy) -> 
     let mut keep: BTreeMap<AttemptId, String> = BTreeMap::new();
     let mut delete: BTreeMap<AttemptId, String> = BTreeMap::new();
     for list in groups.values_mut() {
-        list.sort_by(|a, b| b.id.ts.cmp(&a.id.ts));
+        list.sort_by_key(|c| std::cmp::Reverse(c.id.ts));
         let newest = &list[0].id;
         let newest_pass = list
             .iter()

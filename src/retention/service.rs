@@ -6,8 +6,8 @@
 use super::plan::{plan as compute, Candidate, Pairing, Plan, Policy};
 use super::RetentionError;
 use crate::domain::AttemptId;
-use crate::storage::retention::{self as store_ret, MoveRow, PlanRow};
 use crate::storage::audit;
+use crate::storage::retention::{self as store_ret, MoveRow, PlanRow};
 use serde::Serialize;
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
@@ -38,24 +38,32 @@ fn snapshot(rows: &[crate::storage::retention::CandidateRow]) -> Value {
     let mut attempts = serde_json::Map::new();
     let mut nicknames: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for r in rows {
-        attempts.insert(r.id.clone(), json!([r.listing_digest, r.status, r.archived_as]));
+        attempts.insert(
+            r.id.clone(),
+            json!([r.listing_digest, r.status, r.archived_as]),
+        );
         if let Ok(id) = AttemptId::parse(&r.id) {
-            nicknames.entry(id.nickname.to_string()).or_default().push(r.id.clone());
+            nicknames
+                .entry(id.nickname.to_string())
+                .or_default()
+                .push(r.id.clone());
         }
     }
     json!({ "attempts": attempts, "nicknames": nicknames })
 }
 
 fn decorate(plan: &Plan, dirs: &BTreeMap<String, String>) -> (Vec<Value>, Vec<Value>, Value) {
-    let view = |d: &super::plan::Decision| {
-        json!({ "attempt": d.attempt, "path": dirs.get(&d.attempt), "bytes": d.bytes, "status": d.status, "reason": d.reason })
-    };
+    let view = |d: &super::plan::Decision| json!({ "attempt": d.attempt, "path": dirs.get(&d.attempt), "bytes": d.bytes, "status": d.status, "reason": d.reason });
     let sum = |v: &[super::plan::Decision]| v.iter().map(|d| d.bytes).sum::<u64>();
     let totals = json!({
         "delete_count": plan.delete.len(), "delete_bytes": sum(&plan.delete),
         "keep_count": plan.keep.len(), "keep_bytes": sum(&plan.keep),
     });
-    (plan.delete.iter().map(view).collect(), plan.keep.iter().map(view).collect(), totals)
+    (
+        plan.delete.iter().map(view).collect(),
+        plan.keep.iter().map(view).collect(),
+        totals,
+    )
 }
 
 impl super::Retention {
@@ -75,10 +83,16 @@ impl super::Retention {
         let pairings: Vec<Pairing> = store_ret::pairings(self.store.reader())
             .await?
             .into_iter()
-            .filter_map(|(s, b)| Some(Pairing { subject: AttemptId::parse(&s).ok()?, baseline: AttemptId::parse(&b).ok()? }))
+            .filter_map(|(s, b)| {
+                Some(Pairing {
+                    subject: AttemptId::parse(&s).ok()?,
+                    baseline: AttemptId::parse(&b).ok()?,
+                })
+            })
             .collect();
         let plan = compute(&candidates, &pairings, &policy);
-        let dirs: BTreeMap<String, String> = rows.iter().map(|r| (r.id.clone(), r.dir.clone())).collect();
+        let dirs: BTreeMap<String, String> =
+            rows.iter().map(|r| (r.id.clone(), r.dir.clone())).collect();
         let (delete, keep, totals) = decorate(&plan, &dirs);
         let mut rnd = [0u8; 8];
         getrandom::fill(&mut rnd).map_err(|e| RetentionError::Internal(e.to_string()))?;
@@ -86,7 +100,9 @@ impl super::Retention {
         let row = PlanRow {
             id: format!("rp-{}", hex::encode(rnd)),
             created_at: rfc3339(created),
-            expires_at: rfc3339(created + chrono::Duration::from_std(self.plan_ttl).unwrap_or_default()),
+            expires_at: rfc3339(
+                created + chrono::Duration::from_std(self.plan_ttl).unwrap_or_default(),
+            ),
             policy: serde_json::to_string(&policy).unwrap_or_default(),
             plan: json!({ "delete": delete, "keep": keep, "totals": totals }).to_string(),
             snapshot: snapshot(&rows).to_string(),
@@ -98,8 +114,13 @@ impl super::Retention {
         };
         let mut tx = self.store.begin().await?;
         store_ret::insert_plan(&mut tx, &row).await?;
-        tx.commit().await.map_err(crate::storage::StorageError::from)?;
-        self.events.publish("retention.planned", json!({ "plan_id": row.id, "totals": totals }));
+        tx.commit()
+            .await
+            .map_err(crate::storage::StorageError::from)?;
+        self.events.publish(
+            "retention.planned",
+            json!({ "plan_id": row.id, "totals": totals }),
+        );
         Ok(PlanView {
             id: row.id,
             created_at: row.created_at,
@@ -132,7 +153,11 @@ impl super::Retention {
     async fn staleness(&self, row: &PlanRow) -> Result<Vec<String>, RetentionError> {
         let then: Value = serde_json::from_str(&row.snapshot).unwrap_or_default();
         let mut dirs = BTreeSet::new();
-        for id in then["attempts"].as_object().into_iter().flat_map(|m| m.keys()) {
+        for id in then["attempts"]
+            .as_object()
+            .into_iter()
+            .flat_map(|m| m.keys())
+        {
             if let Ok(a) = AttemptId::parse(id) {
                 dirs.insert(self.workspace.runs.join(id));
                 dirs.insert(self.workspace.runs.join(a.nickname.as_str()));
@@ -180,13 +205,21 @@ impl super::Retention {
             .ok_or_else(|| RetentionError::NotFound(format!("no retention plan {id:?}")))?;
         match row.state.as_str() {
             "planned" => {
-                let expires = chrono::DateTime::parse_from_rfc3339(&row.expires_at).map(|t| t.to_utc()).unwrap_or_else(|_| now());
-                if now() > expires {
-                    return Err(RetentionError::Conflict("plan_expired", format!("plan {id} expired at {}", row.expires_at)));
+                let expires = chrono::DateTime::parse_from_rfc3339(&row.expires_at)
+                    .map(|t| t.to_utc())
+                    .unwrap_or_else(|_| now());
+                if now() >= expires {
+                    return Err(RetentionError::Conflict(
+                        "plan_expired",
+                        format!("plan {id} expired at {}", row.expires_at),
+                    ));
                 }
                 let changes = self.staleness(&row).await?;
                 if !changes.is_empty() {
-                    return Err(RetentionError::Conflict("plan_stale", format!("plan {id} is stale: {}", changes.join("; "))));
+                    return Err(RetentionError::Conflict(
+                        "plan_stale",
+                        format!("plan {id} is stale: {}", changes.join("; ")),
+                    ));
                 }
                 let plan: Value = serde_json::from_str(&row.plan).unwrap_or_default();
                 let mut tx = self.store.begin().await?;
@@ -194,26 +227,40 @@ impl super::Retention {
                 for d in plan["delete"].as_array().into_iter().flatten() {
                     let attempt = d["attempt"].as_str().unwrap_or_default();
                     let from = d["path"].as_str().unwrap_or_default();
-                    store_ret::upsert_move(&mut tx, &MoveRow {
-                        plan_id: id.into(),
-                        attempt_id: attempt.into(),
-                        from_path: from.into(),
-                        trash_path: self.trash_rel(id, attempt),
-                        bytes: d["bytes"].as_i64().unwrap_or(0),
-                        state: "pending".into(),
-                    })
+                    store_ret::upsert_move(
+                        &mut tx,
+                        &MoveRow {
+                            plan_id: id.into(),
+                            attempt_id: attempt.into(),
+                            from_path: from.into(),
+                            trash_path: self.trash_rel(id, attempt),
+                            bytes: d["bytes"].as_i64().unwrap_or(0),
+                            state: "pending".into(),
+                        },
+                    )
                     .await?;
                 }
-                tx.commit().await.map_err(crate::storage::StorageError::from)?;
+                tx.commit()
+                    .await
+                    .map_err(crate::storage::StorageError::from)?;
             }
             "applying" => tracing::info!(plan = id, "resuming an interrupted apply"),
-            other => return Err(RetentionError::Conflict("plan_not_pending", format!("plan {id} is already {other}"))),
+            other => {
+                return Err(RetentionError::Conflict(
+                    "plan_not_pending",
+                    format!("plan {id} is already {other}"),
+                ))
+            }
         }
         self.finish_apply(id, token).await
     }
 
     /// Moves every pending directory of an `applying` plan; safe to run again after a crash.
-    pub(super) async fn finish_apply(&self, id: &str, token: Option<&str>) -> Result<Value, RetentionError> {
+    pub(super) async fn finish_apply(
+        &self,
+        id: &str,
+        token: Option<&str>,
+    ) -> Result<Value, RetentionError> {
         let root = &self.workspace.root;
         let mut reclaimed = 0i64;
         let mut touched = Vec::new();
@@ -226,25 +273,47 @@ impl super::Retention {
             test_delay();
             if from.symlink_metadata().is_ok() {
                 if let Some(parent) = to.parent() {
-                    std::fs::create_dir_all(parent).map_err(|e| RetentionError::Internal(format!("{}: {e}", parent.display())))?;
+                    std::fs::create_dir_all(parent).map_err(|e| {
+                        RetentionError::Internal(format!("{}: {e}", parent.display()))
+                    })?;
                 }
-                std::fs::rename(&from, &to).map_err(|e| RetentionError::Internal(format!("move {} -> {}: {e}", m.from_path, m.trash_path)))?;
+                std::fs::rename(&from, &to).map_err(|e| {
+                    RetentionError::Internal(format!(
+                        "move {} -> {}: {e}",
+                        m.from_path, m.trash_path
+                    ))
+                })?;
             } else if to.symlink_metadata().is_err() {
                 // Gone from both places: nothing to move, nothing to restore later.
                 tracing::warn!(attempt = %m.attempt_id, "attempt vanished before it was moved");
             }
             let mut tx = self.store.begin().await?;
-            store_ret::upsert_move(&mut tx, &MoveRow { state: "moved".into(), ..m.clone() }).await?;
+            store_ret::upsert_move(
+                &mut tx,
+                &MoveRow {
+                    state: "moved".into(),
+                    ..m.clone()
+                },
+            )
+            .await?;
             audit::append(&mut tx, "retention.moved", &m.attempt_id, token, &json!({ "plan_id": id, "from": m.from_path, "to": m.trash_path, "bytes": m.bytes })).await?;
-            tx.commit().await.map_err(crate::storage::StorageError::from)?;
+            tx.commit()
+                .await
+                .map_err(crate::storage::StorageError::from)?;
             reclaimed += m.bytes;
             touched.push(from);
         }
         let mut tx = self.store.begin().await?;
         store_ret::set_plan_state(&mut tx, id, "applied", Some(reclaimed)).await?;
-        tx.commit().await.map_err(crate::storage::StorageError::from)?;
+        tx.commit()
+            .await
+            .map_err(crate::storage::StorageError::from)?;
         let _ = self.indexer.refresh_paths(&touched).await;
-        self.events.publish("retention.applied", json!({ "plan_id": id, "moved": touched.len(), "bytes": reclaimed }));
+        self.events.drain_history(&self.store).await;
+        self.events.publish(
+            "retention.applied",
+            json!({ "plan_id": id, "moved": touched.len(), "bytes": reclaimed }),
+        );
         metrics::counter!("invarlockd_retention_moves_total").increment(touched.len() as u64);
         self.show(id).await
     }
@@ -255,7 +324,10 @@ impl super::Retention {
             .await?
             .ok_or_else(|| RetentionError::NotFound(format!("no retention plan {id:?}")))?;
         if !matches!(row.state.as_str(), "applied" | "applying") {
-            return Err(RetentionError::Conflict("plan_not_restorable", format!("plan {id} is {}", row.state)));
+            return Err(RetentionError::Conflict(
+                "plan_not_restorable",
+                format!("plan {id} is {}", row.state),
+            ));
         }
         let root = &self.workspace.root;
         let mut touched = Vec::new();
@@ -266,23 +338,48 @@ impl super::Retention {
             let (from, to) = (root.join(&m.from_path), root.join(&m.trash_path));
             if to.symlink_metadata().is_ok() {
                 if from.symlink_metadata().is_ok() {
-                    return Err(RetentionError::Conflict("restore_conflict", format!("{} exists again; not overwriting it", m.from_path)));
+                    return Err(RetentionError::Conflict(
+                        "restore_conflict",
+                        format!("{} exists again; not overwriting it", m.from_path),
+                    ));
                 }
                 if let Some(parent) = from.parent() {
-                    std::fs::create_dir_all(parent).map_err(|e| RetentionError::Internal(e.to_string()))?;
+                    std::fs::create_dir_all(parent)
+                        .map_err(|e| RetentionError::Internal(e.to_string()))?;
                 }
-                std::fs::rename(&to, &from).map_err(|e| RetentionError::Internal(format!("restore {}: {e}", m.trash_path)))?;
+                std::fs::rename(&to, &from).map_err(|e| {
+                    RetentionError::Internal(format!("restore {}: {e}", m.trash_path))
+                })?;
             }
             let mut tx = self.store.begin().await?;
-            store_ret::upsert_move(&mut tx, &MoveRow { state: "restored".into(), ..m.clone() }).await?;
-            audit::append(&mut tx, "retention.restored", &m.attempt_id, token, &json!({ "plan_id": id, "to": m.from_path })).await?;
-            tx.commit().await.map_err(crate::storage::StorageError::from)?;
+            store_ret::upsert_move(
+                &mut tx,
+                &MoveRow {
+                    state: "restored".into(),
+                    ..m.clone()
+                },
+            )
+            .await?;
+            audit::append(
+                &mut tx,
+                "retention.restored",
+                &m.attempt_id,
+                token,
+                &json!({ "plan_id": id, "to": m.from_path }),
+            )
+            .await?;
+            tx.commit()
+                .await
+                .map_err(crate::storage::StorageError::from)?;
             touched.push(from);
         }
         let mut tx = self.store.begin().await?;
         store_ret::set_plan_state(&mut tx, id, "restored", None).await?;
-        tx.commit().await.map_err(crate::storage::StorageError::from)?;
+        tx.commit()
+            .await
+            .map_err(crate::storage::StorageError::from)?;
         let _ = self.indexer.refresh_paths(&touched).await;
+        self.events.drain_history(&self.store).await;
         self.show(id).await
     }
 
@@ -293,32 +390,59 @@ impl super::Retention {
             let _guard = self.lock.lock().await;
             self.finish_apply(&id, None).await?;
         }
-        let cutoff = rfc3339(now() - chrono::Duration::from_std(self.trash_grace).unwrap_or_default());
+        let cutoff =
+            rfc3339(now() - chrono::Duration::from_std(self.trash_grace).unwrap_or_default());
         for id in store_ret::purgeable(self.store.reader(), &cutoff).await? {
             let _guard = self.lock.lock().await;
             let dir = self.workspace.state.join("trash").join(&id);
             match std::fs::remove_dir_all(&dir) {
                 Ok(()) => {}
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => return Err(RetentionError::Internal(format!("purge {}: {e}", dir.display()))),
+                Err(e) => {
+                    return Err(RetentionError::Internal(format!(
+                        "purge {}: {e}",
+                        dir.display()
+                    )))
+                }
             }
             let mut tx = self.store.begin().await?;
             let mut purged = BTreeSet::new();
             for m in store_ret::moves(self.store.reader(), &id).await? {
                 if m.state == "moved" {
-                    store_ret::upsert_move(&mut tx, &MoveRow { state: "purged".into(), ..m.clone() }).await?;
+                    store_ret::upsert_move(
+                        &mut tx,
+                        &MoveRow {
+                            state: "purged".into(),
+                            ..m.clone()
+                        },
+                    )
+                    .await?;
                     purged.insert(m.attempt_id.clone());
                 }
             }
             store_ret::set_plan_state(&mut tx, &id, "purged", None).await?;
-            audit::append(&mut tx, "retention.purged", &id, None, &json!({ "attempts": purged })).await?;
-            tx.commit().await.map_err(crate::storage::StorageError::from)?;
+            audit::append(
+                &mut tx,
+                "retention.purged",
+                &id,
+                None,
+                &json!({ "attempts": purged }),
+            )
+            .await?;
+            tx.commit()
+                .await
+                .map_err(crate::storage::StorageError::from)?;
         }
         Ok(())
     }
 
     fn trash_rel(&self, plan_id: &str, attempt: &str) -> String {
-        let trash = self.workspace.state.join("trash").join(plan_id).join(attempt);
+        let trash = self
+            .workspace
+            .state
+            .join("trash")
+            .join(plan_id)
+            .join(attempt);
         trash
             .strip_prefix(&self.workspace.root)
             .map(Path::to_path_buf)
@@ -331,7 +455,10 @@ impl super::Retention {
 /// A pause before each move, to widen the crash window in the SIGKILL test. Read from
 /// `INVARLOCKD_TEST_RETENTION_DELAY_MS`; absent in production.
 fn test_delay() {
-    if let Some(ms) = std::env::var("INVARLOCKD_TEST_RETENTION_DELAY_MS").ok().and_then(|v| v.parse::<u64>().ok()) {
+    if let Some(ms) = std::env::var("INVARLOCKD_TEST_RETENTION_DELAY_MS")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+    {
         std::thread::sleep(std::time::Duration::from_millis(ms));
     }
 }

@@ -21,9 +21,25 @@ pub struct AuditRow {
     pub hash: String,
 }
 
-pub fn entry_hash(prev: &str, seq: i64, at: &str, action: &str, subject: &str, actor: Option<&str>, detail: &str) -> String {
+pub fn entry_hash(
+    prev: &str,
+    seq: i64,
+    at: &str,
+    action: &str,
+    subject: &str,
+    actor: Option<&str>,
+    detail: &str,
+) -> String {
     let mut h = Sha256::new();
-    for part in [prev, &seq.to_string(), at, action, subject, actor.unwrap_or(""), detail] {
+    for part in [
+        prev,
+        &seq.to_string(),
+        at,
+        action,
+        subject,
+        actor.unwrap_or(""),
+        detail,
+    ] {
         // Length-prefixed so that no two different entries hash the same bytes.
         h.update((part.len() as u64).to_le_bytes());
         h.update(part.as_bytes());
@@ -39,9 +55,10 @@ pub async fn append(
     actor: Option<&str>,
     detail: &serde_json::Value,
 ) -> Result<AuditRow, StorageError> {
-    let last: Option<(i64, String)> = sqlx::query_as("select seq, hash from audit_log order by seq desc limit 1")
-        .fetch_optional(&mut **tx)
-        .await?;
+    let last: Option<(i64, String)> =
+        sqlx::query_as("select seq, hash from audit_log order by seq desc limit 1")
+            .fetch_optional(&mut **tx)
+            .await?;
     let (seq, prev) = match last {
         Some((s, h)) => (s + 1, h),
         None => (1, GENESIS.to_string()),
@@ -75,7 +92,11 @@ pub async fn append(
 }
 
 /// A page of entries after `after` (seq), oldest first.
-pub async fn list(pool: &SqlitePool, after: i64, limit: u32) -> Result<Vec<AuditRow>, StorageError> {
+pub async fn list(
+    pool: &SqlitePool,
+    after: i64,
+    limit: u32,
+) -> Result<Vec<AuditRow>, StorageError> {
     Ok(sqlx::query_as(
         "select seq, at, action, subject, actor, detail, prev_hash, hash from audit_log where seq > ? order by seq limit ?",
     )
@@ -119,12 +140,25 @@ pub async fn check_chain(pool: &SqlitePool) -> Result<ChainCheck, StorageError> 
                 reason: Some(reason),
             };
             if row.seq != expected_seq {
-                return Ok(broken(format!("entry {} is missing (next is {})", expected_seq, row.seq)));
+                return Ok(broken(format!(
+                    "entry {} is missing (next is {})",
+                    expected_seq, row.seq
+                )));
             }
             if row.prev_hash != prev {
-                return Ok(broken("prev_hash does not match the previous entry's hash".into()));
+                return Ok(broken(
+                    "prev_hash does not match the previous entry's hash".into(),
+                ));
             }
-            let recomputed = entry_hash(&row.prev_hash, row.seq, &row.at, &row.action, &row.subject, row.actor.as_deref(), &row.detail);
+            let recomputed = entry_hash(
+                &row.prev_hash,
+                row.seq,
+                &row.at,
+                &row.action,
+                &row.subject,
+                row.actor.as_deref(),
+                &row.detail,
+            );
             if recomputed != row.hash {
                 return Ok(broken("content does not match its hash (edited)".into()));
             }

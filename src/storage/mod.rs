@@ -7,6 +7,7 @@
 pub mod attempts;
 pub mod audit;
 pub mod evidence;
+pub mod feed;
 pub mod mappings;
 pub mod promotions;
 pub mod retention;

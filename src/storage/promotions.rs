@@ -6,11 +6,16 @@ use super::evidence::{EvidenceDirRow, EvidenceFileRow};
 use super::{StorageError, Tx};
 use sqlx::SqlitePool;
 
-pub async fn evidence_dir(pool: &SqlitePool, path: &str) -> Result<Option<EvidenceDirRow>, StorageError> {
-    Ok(sqlx::query_as("select path, origin, metadata from evidence_dirs where path = ?")
-        .bind(path)
-        .fetch_optional(pool)
-        .await?)
+pub async fn evidence_dir(
+    pool: &SqlitePool,
+    path: &str,
+) -> Result<Option<EvidenceDirRow>, StorageError> {
+    Ok(
+        sqlx::query_as("select path, origin, metadata from evidence_dirs where path = ?")
+            .bind(path)
+            .fetch_optional(pool)
+            .await?,
+    )
 }
 
 /// Evidence dirs after `after` (path order), optionally of one origin.
@@ -49,21 +54,31 @@ pub async fn archived_reports_by_digest(
 }
 
 /// Indexed attempts whose raw report digests are these, newest first.
-pub async fn attempts_by_digest(pool: &SqlitePool, run_id: &str, report_hash: &str) -> Result<Vec<AttemptRow>, StorageError> {
-    Ok(sqlx::query_as("select * from attempts where run_id = ? and report_hash = ? order by ts desc")
-        .bind(run_id)
-        .bind(report_hash)
-        .fetch_all(pool)
-        .await?)
+pub async fn attempts_by_digest(
+    pool: &SqlitePool,
+    run_id: &str,
+    report_hash: &str,
+) -> Result<Vec<AttemptRow>, StorageError> {
+    Ok(sqlx::query_as(
+        "select * from attempts where run_id = ? and report_hash = ? order by ts desc",
+    )
+    .bind(run_id)
+    .bind(report_hash)
+    .fetch_all(pool)
+    .await?)
 }
 
 /// The newest `pass` attempt of a nickname.
-pub async fn latest_pass(pool: &SqlitePool, nickname: &str) -> Result<Option<String>, StorageError> {
-    let row: Option<(String,)> =
-        sqlx::query_as("select id from attempts where nickname = ? and status = 'pass' order by ts desc limit 1")
-            .bind(nickname)
-            .fetch_optional(pool)
-            .await?;
+pub async fn latest_pass(
+    pool: &SqlitePool,
+    nickname: &str,
+) -> Result<Option<String>, StorageError> {
+    let row: Option<(String,)> = sqlx::query_as(
+        "select id from attempts where nickname = ? and status = 'pass' order by ts desc limit 1",
+    )
+    .bind(nickname)
+    .fetch_optional(pool)
+    .await?;
     Ok(row.map(|r| r.0))
 }
 
@@ -96,7 +111,11 @@ pub async fn record_verification(
     Ok(seq)
 }
 
-pub async fn verifications_of(pool: &SqlitePool, promotion: &str, limit: u32) -> Result<Vec<VerificationRow>, StorageError> {
+pub async fn verifications_of(
+    pool: &SqlitePool,
+    promotion: &str,
+    limit: u32,
+) -> Result<Vec<VerificationRow>, StorageError> {
     Ok(sqlx::query_as(
         "select seq, promotion, ok, result, actor, created_at from verifications where promotion = ? order by seq desc limit ?",
     )

@@ -31,9 +31,11 @@ pub async fn candidates(pool: &SqlitePool) -> Result<Vec<CandidateRow>, StorageE
 
 /// Subject → baseline attempt pairs from the mappings.
 pub async fn pairings(pool: &SqlitePool) -> Result<Vec<(String, String)>, StorageError> {
-    Ok(sqlx::query_as("select subject, baseline_attempt from mappings where baseline_attempt is not null")
-        .fetch_all(pool)
-        .await?)
+    Ok(sqlx::query_as(
+        "select subject, baseline_attempt from mappings where baseline_attempt is not null",
+    )
+    .fetch_all(pool)
+    .await?)
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -74,7 +76,12 @@ pub async fn plan(pool: &SqlitePool, id: &str) -> Result<Option<PlanRow>, Storag
         .await?)
 }
 
-pub async fn set_plan_state(tx: &mut Tx<'_>, id: &str, state: &str, bytes: Option<i64>) -> Result<(), StorageError> {
+pub async fn set_plan_state(
+    tx: &mut Tx<'_>,
+    id: &str,
+    state: &str,
+    bytes: Option<i64>,
+) -> Result<(), StorageError> {
     let column = match state {
         "applied" => "applied_at",
         "restored" => "restored_at",
@@ -86,7 +93,11 @@ pub async fn set_plan_state(tx: &mut Tx<'_>, id: &str, state: &str, bytes: Optio
     } else {
         format!("update retention_plans set state = ?1, {column} = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') where id = ?2")
     };
-    sqlx::query(&sql).bind(state).bind(id).execute(&mut **tx).await?;
+    sqlx::query(&sql)
+        .bind(state)
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
     if let Some(b) = bytes {
         sqlx::query("update retention_plans set bytes_reclaimed = ? where id = ?")
             .bind(b)
@@ -132,7 +143,10 @@ pub async fn moves(pool: &SqlitePool, plan_id: &str) -> Result<Vec<MoveRow>, Sto
 }
 
 /// Applied plans whose grace period is over (their trash can be purged).
-pub async fn purgeable(pool: &SqlitePool, applied_before: &str) -> Result<Vec<String>, StorageError> {
+pub async fn purgeable(
+    pool: &SqlitePool,
+    applied_before: &str,
+) -> Result<Vec<String>, StorageError> {
     let rows: Vec<(String,)> =
         sqlx::query_as("select id from retention_plans where state = 'applied' and applied_at <= ? order by applied_at")
             .bind(applied_before)
@@ -143,17 +157,19 @@ pub async fn purgeable(pool: &SqlitePool, applied_before: &str) -> Result<Vec<St
 
 /// Plans left mid-apply by a crash.
 pub async fn interrupted(pool: &SqlitePool) -> Result<Vec<String>, StorageError> {
-    let rows: Vec<(String,)> = sqlx::query_as("select id from retention_plans where state = 'applying'")
-        .fetch_all(pool)
-        .await?;
+    let rows: Vec<(String,)> =
+        sqlx::query_as("select id from retention_plans where state = 'applying'")
+            .fetch_all(pool)
+            .await?;
     Ok(rows.into_iter().map(|r| r.0).collect())
 }
 
 /// For `/v1/status`: bytes in trash (moved, not purged) and the last apply.
 pub async fn status(pool: &SqlitePool) -> Result<serde_json::Value, StorageError> {
-    let (trash,): (i64,) = sqlx::query_as("select coalesce(sum(bytes), 0) from retention_moves where state = 'moved'")
-        .fetch_one(pool)
-        .await?;
+    let (trash,): (i64,) =
+        sqlx::query_as("select coalesce(sum(bytes), 0) from retention_moves where state = 'moved'")
+            .fetch_one(pool)
+            .await?;
     let last: Option<(String, Option<String>, i64, String)> = sqlx::query_as(
         "select id, applied_at, bytes_reclaimed, state from retention_plans where applied_at is not null order by applied_at desc limit 1",
     )

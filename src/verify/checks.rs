@@ -1,11 +1,10 @@
-//! The structural checks C1–C8 of `_validate_certificate_payload` (§4.3), in the real tool's
-//! order. Each returns the error lines it produces, or the Python exception that would escape.
+//! The structural checks of `_validate_certificate_payload` (§4.3), in the real tool's order:
+//! C0 (schema) and C1–C4, C6 here; C5 in `lints.rs`, C7/C8 in `guards.rs`. Each returns the
+//! error lines it produces, or the Python exception that would escape.
 
-use super::digests::measurement_contract_digest;
 use super::pyops::{
-    coerce_int, format_f, get, get_if_dict, is_dict, is_num, isclose, num_to_f64, or, py_eq,
-    py_float, py_int, py_lower, py_repr, py_str, py_strip, PyResult, Raised, EMPTY_DICT, EMPTY_STR,
-    NONE,
+    coerce_int, format_f, get, get_if_dict, is_dict, is_num, isclose, num_to_f64, or, py_int,
+    py_lower, py_repr, py_str, PyResult, Raised, EMPTY_DICT, EMPTY_STR, NONE,
 };
 use super::schema::validate_certificate;
 use crate::pyjson::{py_fixed, py_repr as float_repr, Value};
@@ -23,13 +22,13 @@ pub fn structural_checks(cert: &Value, prof: &str) -> PyResult<Vec<String>> {
     if strict {
         errors.extend(drift_band(cert));
     }
-    errors.extend(profile_lints(cert)?);
+    errors.extend(super::lints::profile_lints(cert)?);
     errors.extend(tokenizer_hash(cert)?);
     if strict {
-        errors.extend(measurement_contracts(cert, prof)?);
+        errors.extend(super::guards::measurement_contracts(cert, prof)?);
     }
     if prof == "release" {
-        errors.extend(guard_overhead(cert)?);
+        errors.extend(super::guards::guard_overhead(cert)?);
     }
     Ok(errors)
 }
@@ -42,7 +41,8 @@ pub fn primary_metric(cert: &Value) -> PyResult<Vec<String>> {
         errors.push("Certificate missing primary_metric block.".into());
         return Ok(errors);
     }
-    let kind = py_lower(&py_str(get_if_dict(pm, "kind").or_default_str())?);
+    // `str(pm.get("kind", ""))`: a missing kind reads as "", a null one as "None".
+    let kind = py_lower(&py_str(pm.get("kind").unwrap_or(&EMPTY_STR))?);
     let ratio = get_if_dict(pm, "ratio_vs_baseline");
     let fin = get_if_dict(pm, "final");
     if kind.starts_with("ppl") {
@@ -88,17 +88,6 @@ pub fn primary_metric(cert: &Value) -> PyResult<Vec<String>> {
         );
     }
     Ok(errors)
-}
-
-trait OrDefaultStr {
-    /// `d.get(key, "")` after `get_if_dict`: a missing key reads as "" (a present null stays null).
-    fn or_default_str(&self) -> &Value;
-}
-
-impl OrDefaultStr for &Value {
-    fn or_default_str(&self) -> &Value {
-        self
-    }
 }
 
 /// `stats = cert.get("dataset", {}).get("windows", {}).get("stats", {})`.
@@ -254,109 +243,6 @@ pub fn drift_band(cert: &Value) -> Vec<String> {
     }
 }
 
-/// `_resolve_path`: dotted lookup through dicts only.
-fn resolve_path<'a>(payload: &'a Value, path: &str) -> &'a Value {
-    let mut current = payload;
-    for segment in path.split('.') {
-        match current {
-            Value::Object(m) => current = m.get(segment).unwrap_or(&NONE),
-            _ => return &NONE,
-        }
-    }
-    current
-}
-
-/// `float(a), float(b)` inside `except (TypeError, ValueError)`; OverflowError escapes.
-fn float_pair(a: &Value, b: &Value) -> PyResult<Option<(f64, f64)>> {
-    let conv = |v: &Value| match py_float(v) {
-        Ok(f) => Ok(Some(f)),
-        Err(Raised::Python { class, .. }) if class == "TypeError" || class == "ValueError" => {
-            Ok(None)
-        }
-        Err(e) => Err(e),
-    };
-    let Some(x) = conv(a)? else { return Ok(None) };
-    let Some(y) = conv(b)? else { return Ok(None) };
-    Ok(Some((x, y)))
-}
-
-/// C5: `_apply_profile_lints`.
-pub fn profile_lints(cert: &Value) -> PyResult<Vec<String>> {
-    let mut errors = Vec::new();
-    let meta = get(cert, "meta", &EMPTY_DICT)?;
-    let profile = if is_dict(meta) {
-        get_if_dict(meta, "model_profile")
-    } else {
-        &NONE
-    };
-    if !is_dict(profile) {
-        return Ok(errors);
-    }
-    let lints = match profile.get("cert_lints") {
-        Some(Value::Array(items)) => items,
-        _ => return Ok(errors),
-    };
-    for lint in lints {
-        if !is_dict(lint) {
-            continue;
-        }
-        let lint_type = py_lower(&py_str(lint.get("type").unwrap_or(&EMPTY_STR))?);
-        let path = get_if_dict(lint, "path");
-        let expected = get_if_dict(lint, "value");
-        let message_v = get_if_dict(lint, "message");
-        let actual = match path {
-            Value::Str(p) => resolve_path(cert, p),
-            _ => &NONE,
-        };
-        let message = || -> PyResult<String> {
-            if message_v.truthy() {
-                py_str(message_v)
-            } else {
-                Ok("Model profile lint failed.".into())
-            }
-        };
-        match lint_type.as_str() {
-            "equals" => {
-                if !py_eq(actual, expected) {
-                    errors.push(format!(
-                        "{} Expected {} == {}, observed {}.",
-                        message()?,
-                        py_str(path)?,
-                        py_repr(expected)?,
-                        py_repr(actual)?
-                    ));
-                }
-            }
-            "gte" | "lte" => match float_pair(actual, expected)? {
-                None => errors.push(format!(
-                    "{} Expected numeric comparison for {}, observed {}.",
-                    message()?,
-                    py_str(path)?,
-                    py_repr(actual)?
-                )),
-                Some((a, e)) => {
-                    let (fails, sym) = if lint_type == "gte" {
-                        (a < e, "≥")
-                    } else {
-                        (a > e, "≤")
-                    };
-                    if fails {
-                        errors.push(format!(
-                            "{} Expected {} {sym} {}, observed {}.",
-                            message()?,
-                            py_str(path)?,
-                            float_repr(e),
-                            float_repr(a)
-                        ));
-                    }
-                }
-            },
-            _ => {}
-        }
-    }
-    Ok(errors)
-}
-
 /// C6: `_validate_tokenizer_hash`.
 pub fn tokenizer_hash(cert: &Value) -> PyResult<Vec<String>> {
     let meta = or(get(cert, "meta", &EMPTY_DICT)?, &EMPTY_DICT);
@@ -384,96 +270,4 @@ pub fn tokenizer_hash(cert: &Value) -> PyResult<Vec<String>> {
         }
     }
     Ok(Vec::new())
-}
-
-/// C7: `_validate_measurement_contracts` (ci/release).
-pub fn measurement_contracts(cert: &Value, prof: &str) -> PyResult<Vec<String>> {
-    let mut errors = Vec::new();
-    let resolved_policy = or(get(cert, "resolved_policy", &NONE)?, &EMPTY_DICT);
-    for guard in ["spectral", "rmt"] {
-        let block = or(get(cert, guard, &NONE)?, &EMPTY_DICT);
-        if !is_dict(block) {
-            continue;
-        }
-        let evaluated = block.get("evaluated").is_none_or(Value::truthy);
-        if !evaluated {
-            continue;
-        }
-        let mc = get_if_dict(block, "measurement_contract");
-        let mc_hash = measurement_contract_digest(mc);
-        let expected_hash = get_if_dict(block, "measurement_contract_hash");
-        if !is_dict(mc) || !mc.truthy() {
-            errors.push(format!("Certificate missing {guard}.measurement_contract."));
-        } else if let Value::Str(eh) = expected_hash.clone() {
-            if eh.is_empty() {
-                errors.push(format!(
-                    "Certificate missing {guard}.measurement_contract_hash."
-                ));
-            } else if let Some(h) = &mc_hash {
-                if *h != eh {
-                    errors.push(format!(
-                        "{guard}.measurement_contract_hash mismatch: expected={eh}, computed={h}."
-                    ));
-                }
-            }
-        } else {
-            errors.push(format!(
-                "Certificate missing {guard}.measurement_contract_hash."
-            ));
-        }
-        let rp_guard = if is_dict(resolved_policy) {
-            get_if_dict(resolved_policy, guard)
-        } else {
-            &NONE
-        };
-        let rp_mc = if is_dict(rp_guard) {
-            get_if_dict(rp_guard, "measurement_contract")
-        } else {
-            &NONE
-        };
-        let rp_hash = measurement_contract_digest(rp_mc);
-        if !is_dict(rp_mc) || !rp_mc.truthy() {
-            errors.push(format!(
-                "Certificate missing resolved_policy.{guard}.measurement_contract."
-            ));
-        } else if let (Some(a), Some(b)) = (&mc_hash, &rp_hash) {
-            if a != b {
-                errors.push(format!(
-                    "{guard} measurement_contract differs between analysis and resolved_policy (analysis={a}, resolved_policy={b})."
-                ));
-            }
-        }
-        if !matches!(
-            block.get("measurement_contract_match"),
-            Some(Value::Bool(true))
-        ) {
-            errors.push(format!(
-                "{guard} measurement contract must match baseline for {prof} profile."
-            ));
-        }
-    }
-    Ok(errors)
-}
-
-/// C8: release-only guard-overhead requirement.
-pub fn guard_overhead(cert: &Value) -> PyResult<Vec<String>> {
-    let mut errors = Vec::new();
-    let go = get(cert, "guard_overhead", &NONE)?;
-    if !is_dict(go) || !go.truthy() {
-        errors.push("Release verification requires guard_overhead (missing). Set INVARLOCK_SKIP_OVERHEAD_CHECK=1 to explicitly skip during certification.".into());
-        return Ok(errors);
-    }
-    let skipped = go.get("skipped").is_some_and(Value::truthy)
-        || py_lower(py_strip(&py_str(go.get("mode").unwrap_or(&EMPTY_STR))?)) == "skipped";
-    if !skipped {
-        if !matches!(go.get("evaluated"), Some(Value::Bool(true))) {
-            errors.push("Release verification requires evaluated guard_overhead (not evaluated). Set INVARLOCK_SKIP_OVERHEAD_CHECK=1 to explicitly skip during certification.".into());
-        }
-        if get_if_dict(go, "overhead_ratio").is_null() {
-            errors.push(
-                "Release verification requires guard_overhead.overhead_ratio (missing).".into(),
-            );
-        }
-    }
-    Ok(errors)
 }

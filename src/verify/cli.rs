@@ -6,7 +6,8 @@ use super::{verify_documents_with, Input, IoFailure, Options};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-/// Arguments of `verify`, as Click defines them for the real tool.
+/// Arguments of `verify`, as Click defines them for the real tool (a repeated option: the
+/// last one wins).
 #[derive(clap::Args, Debug, Clone)]
 pub struct VerifyArgs {
     /// One or more certificate JSON files to verify.
@@ -14,16 +15,16 @@ pub struct VerifyArgs {
     pub certs: Vec<String>,
     /// Execution profile affecting parity enforcement and exit codes (dev|ci|release); any
     /// other value behaves as dev.
-    #[arg(long, default_value = "dev")]
+    #[arg(long, default_value = "dev", overrides_with = "profile")]
     pub profile: String,
     /// Emit machine-readable JSON (suppresses human-readable output).
-    #[arg(long)]
+    #[arg(long, overrides_with = "json")]
     pub json: bool,
     /// Optional baseline certificate/report JSON to enforce provider parity.
-    #[arg(long)]
+    #[arg(long, overrides_with = "baseline")]
     pub baseline: Option<String>,
     /// Tolerance for analysis-basis comparisons (mean log-loss).
-    #[arg(long, default_value = "1e-9", value_parser = parse_tolerance)]
+    #[arg(long, default_value = "1e-9", value_parser = parse_tolerance, overrides_with = "tolerance")]
     pub tolerance: f64,
 }
 

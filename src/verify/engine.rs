@@ -4,102 +4,14 @@
 use super::checks::structural_checks;
 use super::digests::integrity;
 use super::envelope::{self, python_utc_now};
-use super::human::{adapter_family_warning, render, success_line};
-use super::pyops::{
-    get_if_dict, is_dict, nonempty_str, py_lower, py_strip, Raised, PARSE_DEPTH_LIMIT,
-};
+use super::human::{adapter_family_warning, success_line};
+use super::loading::{baseline_digest, load};
+use super::parity::provider_parity;
+use super::pyops::{get_if_dict, is_dict, py_lower, py_strip, Raised};
 use super::recompute::recompute;
+use super::rich::render;
 use super::{CertReport, CertStatus, Input, Options, Outcome};
-use crate::pyjson::{decode_utf8, parse_with, ErrorKind, ParseOptions, Value};
-use std::borrow::Cow;
-
-/// Text-mode reading translates `\r\n` and `\r` to `\n` before `json.load` sees the text,
-/// which shifts JSONDecodeError positions.
-pub fn universal_newlines(text: &str) -> Cow<'_, str> {
-    if text.contains('\r') {
-        Cow::Owned(text.replace("\r\n", "\n").replace('\r', "\n"))
-    } else {
-        Cow::Borrowed(text)
-    }
-}
-
-/// `json.load(open(path, encoding="utf-8"))`.
-fn load(bytes: &[u8]) -> Result<Value, Raised> {
-    let text =
-        decode_utf8(bytes).map_err(|e| Raised::python("UnicodeDecodeError", e.to_string()))?;
-    let text = universal_newlines(text);
-    parse_with(
-        &text,
-        ParseOptions {
-            max_depth: PARSE_DEPTH_LIMIT,
-            skip: &[],
-        },
-    )
-    .map_err(|e| {
-        let class = match e.kind {
-            ErrorKind::Decode => "JSONDecodeError",
-            ErrorKind::Recursion => "RecursionError",
-        };
-        Raised::python(class, e.to_string())
-    })
-}
-
-/// The `--baseline` provider digest: `provenance.provider_digest` if it is a dict; anything
-/// else (unreadable, not JSON, other shapes) is silently ignored.
-fn baseline_digest(bytes: &[u8]) -> Option<Value> {
-    let doc = load(bytes).ok()?;
-    match doc.get("provenance")?.get("provider_digest")? {
-        d @ Value::Object(_) => Some(d.clone()),
-        _ => None,
-    }
-}
-
-/// `_enforce_provider_parity` under ci/release (V2).
-fn provider_parity(subject: &Value, baseline: &Value) -> Result<(), Raised> {
-    let field = |d: &Value, k: &str| get_if_dict(d, k).as_str().map(str::to_string);
-    let (si, bi) = (
-        nonempty(subject, "ids_sha256"),
-        nonempty(baseline, "ids_sha256"),
-    );
-    let (st, bt) = (
-        nonempty(subject, "tokenizer_sha256"),
-        nonempty(baseline, "tokenizer_sha256"),
-    );
-    let (Some(si), Some(bi), Some(st), Some(bt)) = (si, bi, st, bt) else {
-        return Err(Raised::invarlock(
-            "E004",
-            "PROVIDER-DIGEST-MISSING: subject or baseline missing ids/tokenizer digest",
-        ));
-    };
-    if si != bi {
-        return Err(Raised::invarlock(
-            "E006",
-            "IDS-DIGEST-MISMATCH: subject and baseline window IDs differ",
-        ));
-    }
-    if st != bt {
-        return Err(Raised::invarlock(
-            "E002",
-            "TOKENIZER-DIGEST-MISMATCH: subject and baseline tokenizers differ",
-        ));
-    }
-    if let (Some(sm), Some(bm)) = (
-        field(subject, "masking_sha256"),
-        field(baseline, "masking_sha256"),
-    ) {
-        if !sm.is_empty() && !bm.is_empty() && sm != bm {
-            return Err(Raised::invarlock(
-                "E003",
-                "MASK-PARITY-MISMATCH: mask positions differ under matched tokenizers",
-            ));
-        }
-    }
-    Ok(())
-}
-
-fn nonempty(d: &Value, k: &str) -> Option<String> {
-    nonempty_str(get_if_dict(d, k)).map(str::to_string)
-}
+use crate::pyjson::Value;
 
 /// `_resolve_exit_code`.
 fn exit_code_for(err: &Raised, strict: bool) -> i32 {
@@ -121,6 +33,33 @@ pub fn verify_documents(inputs: &[Input], opts: &Options) -> Outcome {
 /// exist or cannot be read). Only the CLI should pass a real reader: over HTTP that path is
 /// attacker-controlled.
 pub fn verify_documents_with(
+    inputs: &[Input],
+    opts: &Options,
+    load_report: &(dyn Fn(&str) -> Option<Vec<u8>> + Sync),
+) -> Outcome {
+    // `repr`, `==` and dropping of certificate values recurse over nesting up to the parser's
+    // limit, which needs more stack than a test thread or a tokio worker (2 MiB) guarantees in
+    // debug builds. A dedicated thread makes the budget independent of the caller; untouched
+    // stack pages cost nothing.
+    let spawned = std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .name("verify".into())
+            .stack_size(VERIFY_STACK_BYTES)
+            .spawn_scoped(scope, || verify_on_this_thread(inputs, opts, load_report))
+            .ok()
+            .map(|handle| handle.join())
+    });
+    match spawned {
+        Some(Ok(outcome)) => outcome,
+        Some(Err(panic)) => std::panic::resume_unwind(panic),
+        None => verify_on_this_thread(inputs, opts, load_report),
+    }
+}
+
+/// Stack for the verify thread: ample for 1487 levels of recursion even unoptimised.
+const VERIFY_STACK_BYTES: usize = 64 * 1024 * 1024;
+
+fn verify_on_this_thread(
     inputs: &[Input],
     opts: &Options,
     load_report: &dyn Fn(&str) -> Option<Vec<u8>>,
@@ -145,22 +84,14 @@ pub fn verify_documents_with(
             })
             .collect(),
     };
-    let docs: Vec<Result<Value, Raised>> = inputs
-        .iter()
-        .map(|i| match &i.bytes {
-            Ok(b) => load(b),
-            Err(f) => Err(Raised::python(&f.class, f.message.clone())),
-        })
-        .collect();
-    for (report, doc) in run.per_cert.iter_mut().zip(&docs) {
-        if let Ok(v @ Value::Object(_)) = doc {
-            report.integrity = Some(integrity(v));
-        }
-    }
     let first_id = inputs.first().map_or("", |i| i.id.as_str());
     let mut envelope_json = None;
-    let exit_code = match run.certificates(inputs, &docs, load_report) {
-        Ok(malformed_any) => {
+    let exit_code = match run.certificates(inputs, load_report) {
+        Ok(Batch {
+            malformed_any,
+            parts,
+            last,
+        }) => {
             let ok = run.per_cert.iter().all(|r| r.status == CertStatus::Passed);
             let (reason, code) = match (ok, malformed_any) {
                 (true, _) => ("ok", 0),
@@ -168,14 +99,14 @@ pub fn verify_documents_with(
                 (false, false) => ("policy_fail", 1),
             };
             if opts.json {
-                let pairs: Vec<(&str, &Value)> = inputs
+                let results: Result<Vec<_>, Raised> = inputs
                     .iter()
-                    .zip(&docs)
-                    .filter_map(|(i, d)| d.as_ref().ok().map(|v| (i.id.as_str(), v)))
+                    .zip(parts)
+                    .map(|(i, p)| p.map(|p| (i.id.as_str(), p)))
                     .collect();
-                match envelope::verdict(&pairs, ok, reason, code, opts.tolerance, &ts) {
-                    Ok(line) => {
-                        envelope_json = Some(line);
+                match results {
+                    Ok(results) => {
+                        envelope_json = Some(envelope::verdict(results, ok, reason, code, &ts));
                         code
                     }
                     Err(err) => {
@@ -186,7 +117,7 @@ pub fn verify_documents_with(
                 }
             } else {
                 if ok {
-                    if let Some(Ok(last)) = docs.last() {
+                    if let Some(last) = &last {
                         if let Some(line) = success_line(last).and_then(|l| render(&l).ok()) {
                             run.stdout.push_str(&line);
                             run.stdout.push('\n');
@@ -217,6 +148,15 @@ pub fn verify_documents_with(
         }
     };
     run.finish(exit_code, envelope_json)
+}
+
+/// What the loop hands to the final report.
+struct Batch {
+    malformed_any: bool,
+    /// `--json` only: each certificate's result parts, or what building them raised.
+    parts: Vec<Result<envelope::ResultParts, Raised>>,
+    /// The last certificate, for the `VERIFY OK` line.
+    last: Option<Value>,
 }
 
 struct Run<'a> {
@@ -264,27 +204,57 @@ impl Run<'_> {
         }
     }
 
-    /// The `for cert_path in certificates` loop. Returns `malformed_any`.
+    /// The `for cert_path in certificates` loop. Each document is parsed once and dropped as
+    /// soon as its checks, integrity report and envelope parts are done, so a batch holds one
+    /// parsed certificate at a time. After a raised error the remaining documents are still
+    /// parsed, for their integrity reports only.
     fn certificates(
         &mut self,
         inputs: &[Input],
-        docs: &[Result<Value, Raised>],
         load_report: &dyn Fn(&str) -> Option<Vec<u8>>,
-    ) -> Result<bool, Raised> {
+    ) -> Result<Batch, Raised> {
         let baseline = self.opts.baseline.as_deref().and_then(baseline_digest);
-        let mut malformed_any = false;
-        for (idx, (input, doc)) in inputs.iter().zip(docs).enumerate() {
+        let mut batch = Batch {
+            malformed_any: false,
+            parts: Vec::with_capacity(inputs.len()),
+            last: None,
+        };
+        let mut raised = None;
+        for (idx, input) in inputs.iter().enumerate() {
+            let doc = match &input.bytes {
+                Ok(b) => load(b),
+                Err(f) => Err(Raised::python(&f.class, f.message.clone())),
+            };
+            if let Ok(v @ Value::Object(_)) = &doc {
+                self.per_cert[idx].integrity = Some(integrity(v));
+            }
+            if raised.is_some() {
+                continue;
+            }
             self.per_cert[idx].status = CertStatus::Raised;
-            let res = self.one(&input.id, doc, baseline.as_ref(), load_report, idx);
-            match res {
-                Ok(malformed) => malformed_any |= malformed,
+            match self.one(&input.id, &doc, baseline.as_ref(), load_report, idx) {
+                Ok(malformed) => batch.malformed_any |= malformed,
                 Err(err) => {
                     self.per_cert[idx].errors.push(err.text());
-                    return Err(err);
+                    raised = Some(err);
+                    continue;
+                }
+            }
+            if let Ok(v) = doc {
+                if self.opts.json {
+                    batch
+                        .parts
+                        .push(envelope::result_parts(&v, self.opts.tolerance));
+                }
+                if idx + 1 == inputs.len() {
+                    batch.last = Some(v);
                 }
             }
         }
-        Ok(malformed_any)
+        match raised {
+            Some(err) => Err(err),
+            None => Ok(batch),
+        }
     }
 
     fn one(

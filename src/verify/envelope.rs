@@ -7,13 +7,12 @@ use super::pyops::{
 use super::recompute::json_summary;
 use crate::pyjson::{dumps, DumpStyle, Object, Value};
 
+fn map(pairs: Vec<(&str, Value)>) -> Object {
+    pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+}
+
 fn obj(pairs: Vec<(&str, Value)>) -> Value {
-    Value::Object(
-        pairs
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v))
-            .collect::<Object>(),
-    )
+    Value::Object(map(pairs))
 }
 
 fn s(x: &str) -> Value {
@@ -36,10 +35,20 @@ fn emit(mut payload: Object, ts: &str) -> String {
     dumps(&Value::Object(payload), DumpStyle::J1)
 }
 
-/// One entry of `results` for a certificate that was fully processed (shapes A and B).
-/// Building it can raise (e.g. `float()` of a ratio too large for a float): the real tool
-/// then reports that exception instead (shape C).
-fn result_item(id: &str, cert: &Value, ok: bool, reason: &str, tol: f64) -> PyResult<Value> {
+/// The certificate-derived part of one `results` entry (shapes A and B), computed while the
+/// certificate is at hand so the batch never holds more than one parsed document. `ok` and
+/// `reason` are only known at the end.
+#[derive(Clone, Debug)]
+pub struct ResultParts {
+    kind: String,
+    ratio: Value,
+    ci: Value,
+    recompute: Value,
+}
+
+/// Builds a [`ResultParts`]. It can raise (e.g. `float()` of a ratio too large for a float):
+/// the real tool then reports that exception instead (shape C).
+pub fn result_parts(cert: &Value, tol: f64) -> PyResult<ResultParts> {
     let pm = match cert {
         Value::Object(m) => m.get("primary_metric").unwrap_or(&EMPTY_DICT),
         _ => &EMPTY_DICT,
@@ -65,7 +74,7 @@ fn result_item(id: &str, cert: &Value, ok: bool, reason: &str, tol: f64) -> PyRe
         }
         _ => Value::Null,
     };
-    let ratio_out = if is_num(ratio) {
+    let ratio = if is_num(ratio) {
         let r = num_to_f64(ratio)?;
         if r.is_finite() {
             Value::Float(r)
@@ -76,52 +85,52 @@ fn result_item(id: &str, cert: &Value, ok: bool, reason: &str, tol: f64) -> PyRe
         Value::Null
     };
     let recompute = json_summary(cert, &kind, tol);
-    Ok(obj(vec![
-        ("id", s(id)),
-        ("schema_version", s("v1")),
-        ("kind", Value::Str(kind)),
-        ("ok", Value::Bool(ok)),
-        ("reason", s(reason)),
-        ("ratio_vs_baseline", ratio_out),
-        ("ci", ci),
-        ("recompute", recompute),
-    ]))
+    Ok(ResultParts {
+        kind,
+        ratio,
+        ci,
+        recompute,
+    })
 }
 
-/// Shapes A (all passed) and B (some failed): `Err` carries the exception that building the
-/// results raised.
+/// Shapes A (all passed) and B (some failed), from each certificate's id and parts.
 pub fn verdict(
-    docs: &[(&str, &Value)],
+    results: Vec<(&str, ResultParts)>,
     ok: bool,
     reason: &str,
     exit_code: i32,
-    tol: f64,
     ts: &str,
-) -> Result<String, Raised> {
-    let results = docs
-        .iter()
-        .map(|(id, doc)| result_item(id, doc, ok, reason, tol))
-        .collect::<PyResult<Vec<_>>>()?;
-    let payload = obj(vec![
+) -> String {
+    let results = results
+        .into_iter()
+        .map(|(id, p)| {
+            obj(vec![
+                ("id", s(id)),
+                ("schema_version", s("v1")),
+                ("kind", Value::Str(p.kind)),
+                ("ok", Value::Bool(ok)),
+                ("reason", s(reason)),
+                ("ratio_vs_baseline", p.ratio),
+                ("ci", p.ci),
+                ("recompute", p.recompute),
+            ])
+        })
+        .collect::<Vec<Value>>();
+    let count = results.len() as i64;
+    let payload = map(vec![
         ("format_version", s("verify-v1")),
         (
             "summary",
             obj(vec![("ok", Value::Bool(ok)), ("reason", s(reason))]),
         ),
-        (
-            "certificate",
-            obj(vec![("count", Value::Int(docs.len() as i64))]),
-        ),
+        ("certificate", obj(vec![("count", Value::Int(count))])),
         ("results", Value::Array(results)),
         (
             "resolution",
             obj(vec![("exit_code", Value::Int(exit_code as i64))]),
         ),
     ]);
-    let Value::Object(m) = payload else {
-        unreachable!("obj builds objects")
-    };
-    Ok(emit(m, ts))
+    emit(payload, ts)
 }
 
 /// Shape C: a raised error ended the run. `first_id` is the first argument's id, whichever
@@ -154,7 +163,7 @@ pub fn raised(first_id: &str, err: &Raised, exit_code: i32, ts: &str) -> String 
             ("context", obj(vec![])),
         ]),
     };
-    let payload = obj(vec![
+    let payload = map(vec![
         ("format_version", s("verify-v1")),
         (
             "summary",
@@ -178,8 +187,5 @@ pub fn raised(first_id: &str, err: &Raised, exit_code: i32, ts: &str) -> String 
         ),
         ("error", error),
     ]);
-    let Value::Object(m) = payload else {
-        unreachable!("obj builds objects")
-    };
-    emit(m, ts)
+    emit(payload, ts)
 }

@@ -5,6 +5,12 @@
 //! baseline report named by a certificate, for the adapter-family warning) through
 //! [`verify_documents_with`].
 //!
+//! For `POST /v1/verify`: wrap the body as one [`Input`] (any bytes give a verdict), pass
+//! `Options { json: true, .. }`, and return the [`Outcome`] (serde-serialisable): the
+//! compatible envelope is `envelope_json`, the per-certificate `ok`, messages and the integrity
+//! report are in `per_cert`. The call is CPU-bound (about 0.5 ms for a real certificate), so
+//! run it under `spawn_blocking`; it runs on its own thread with a fixed stack budget.
+//!
 //! ```
 //! use invarlockd::verify::{verify_documents, Input, Options};
 //! let inputs = [Input { id: "cert.json".into(), bytes: Ok(b"{}".to_vec()) }];
@@ -19,9 +25,15 @@ mod digests;
 mod emoji_codes;
 mod engine;
 mod envelope;
+mod guards;
 mod human;
+mod lints;
+mod loading;
+mod parity;
 mod pyops;
+mod pyrepr;
 mod recompute;
+mod rich;
 mod schema;
 
 pub use digests::{DigestCheck, Integrity};

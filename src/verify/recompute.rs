@@ -133,7 +133,7 @@ pub fn recompute(
 
 fn basis_or_display_mismatch(pm: &Value, ll: &[Value], wc: &[Value], tol: f64) -> Option<String> {
     let (num, den) = weighted_sums(ll, wc)?;
-    if !(den > 0.0) {
+    if den.is_nan() || den <= 0.0 {
         return None;
     }
     let mean = num / den;

@@ -19,6 +19,7 @@ use tokio_util::sync::CancellationToken;
 
 pub struct Watcher {
     pub indexer: Indexer,
+    pub events: crate::events::EventBus,
     pub cfg: WatchConfig,
     /// Directories watched recursively (runs/ and reports/).
     pub roots: Vec<PathBuf>,
@@ -111,7 +112,9 @@ impl Watcher {
         if paths.is_empty() {
             return;
         }
-        match self.indexer.refresh_paths(&paths).await {
+        let result = self.indexer.refresh_paths(&paths).await;
+        self.events.drain_history(self.indexer.store()).await;
+        match result {
             Ok(outcome) => {
                 if let Some(after) = outcome.recheck_after {
                     let at = Instant::now() + after.max(Duration::from_millis(50));
@@ -132,6 +135,7 @@ impl Watcher {
     async fn reconcile(&self, why: &'static str) {
         let started = std::time::Instant::now();
         let result = self.indexer.full_scan().await;
+        self.events.drain_history(self.indexer.store()).await;
         let ms = started.elapsed().as_millis() as u64;
         metrics::histogram!("invarlockd_reconcile_seconds").record(started.elapsed().as_secs_f64());
         match result {

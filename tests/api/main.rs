@@ -2,6 +2,8 @@
 mod helpers;
 
 mod corpus;
+mod events;
 mod promote;
 mod retention;
+mod verify;
 mod watching;

@@ -6,7 +6,12 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 use std::path::Path;
 
-pub async fn post(app: &TestApp, path: &str, body: Value, token: Option<&str>) -> (StatusCode, Value) {
+pub async fn post(
+    app: &TestApp,
+    path: &str,
+    body: Value,
+    token: Option<&str>,
+) -> (StatusCode, Value) {
     let mut req = app.client.post(app.url(path)).json(&body);
     if let Some(t) = token {
         req = req.bearer_auth(t);
@@ -40,21 +45,41 @@ async fn the_baseline_then_the_passing_subject_are_archived_as_api_md_lays_out()
     let (s, b) = promote(&app, json!({ "attempt": "rel_quant8/20261128_204341", "certificate": REL_CERT, "profile": "release" })).await;
     assert_eq!(s, StatusCode::CREATED, "{b:#}");
     let dir = ws.path().join("reports/rel_quant8");
-    let mut files: Vec<String> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    let mut files: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
     files.sort();
-    assert_eq!(files, ["evaluation.cert.json", "metadata.json", "report.json"]);
+    assert_eq!(
+        files,
+        ["evaluation.cert.json", "metadata.json", "report.json"]
+    );
     assert_eq!(
         std::fs::read(dir.join("report.json")).unwrap(),
-        std::fs::read(ws.path().join("runs/rel_quant8/20261128_204341/report.json")).unwrap()
+        std::fs::read(
+            ws.path()
+                .join("runs/rel_quant8/20261128_204341/report.json")
+        )
+        .unwrap()
     );
-    assert_eq!(std::fs::read(dir.join("evaluation.cert.json")).unwrap(), std::fs::read(ws.path().join(REL_CERT)).unwrap());
-    let meta: Value = serde_json::from_slice(&std::fs::read(dir.join("metadata.json")).unwrap()).unwrap();
+    assert_eq!(
+        std::fs::read(dir.join("evaluation.cert.json")).unwrap(),
+        std::fs::read(ws.path().join(REL_CERT)).unwrap()
+    );
+    let meta: Value =
+        serde_json::from_slice(&std::fs::read(dir.join("metadata.json")).unwrap()).unwrap();
     assert_eq!(meta["source_attempt"], "rel_quant8/20261128_204341");
     assert_eq!(meta["baseline"]["name"], "rel_baseline");
     assert_eq!(meta["profile"], "release");
     assert_eq!(meta["files"].as_array().unwrap().len(), 2);
     // The archived certificate verifies, and the archive proves its pairing and integrity.
-    let (s, check) = post(&app, "/v1/promotions/rel_quant8/verify", json!({}), Some(&app.admin_token())).await;
+    let (s, check) = post(
+        &app,
+        "/v1/promotions/rel_quant8/verify",
+        json!({}),
+        Some(&app.admin_token()),
+    )
+    .await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(check["ok"], true, "{check:#}");
     // The same promotion again is idempotent.
@@ -82,18 +107,47 @@ async fn fail_and_error_attempts_and_foreign_or_failing_certificates_are_refused
     let ws = corpus_copy();
     let app = TestApp::spawn(ws.path()).await;
     let before = listing(ws.path());
-    for attempt in ["quant8_clip50_strict/20261128_204215", "ci_quant8/20261128_204253"] {
+    for attempt in [
+        "quant8_clip50_strict/20261128_204215",
+        "ci_quant8/20261128_204253",
+    ] {
         let (s, b) = promote(&app, json!({ "attempt": attempt })).await;
-        assert_eq!((s, b["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("not_pass")), "{attempt}: {b:#}");
+        assert_eq!(
+            (s, b["code"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("not_pass")),
+            "{attempt}: {b:#}"
+        );
     }
     // A certificate that verifies and passes every gate, but belongs to another run.
-    let (s, b) = promote(&app, json!({ "attempt": "drift_quant8/20261128_204409", "certificate": REL_CERT })).await;
-    assert_eq!((s, b["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("certificate_mismatch")), "{b:#}");
+    let (s, b) = promote(
+        &app,
+        json!({ "attempt": "drift_quant8/20261128_204409", "certificate": REL_CERT }),
+    )
+    .await;
+    assert_eq!(
+        (s, b["code"].as_str()),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("certificate_mismatch")
+        ),
+        "{b:#}"
+    );
     // The subject's own certificate, whose gates failed.
     let (s, b) = promote(&app, json!({ "attempt": "ci_quant8/20261128_204305", "certificate": "reports/ci_quant8_balanced/evaluation.cert.json" })).await;
-    assert_eq!((s, b["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("validation_failed")), "{b:#}");
+    assert_eq!(
+        (s, b["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("validation_failed")),
+        "{b:#}"
+    );
     let (s, b) = promote(&app, json!({ "attempt": "quant8/20261128_204141", "certificate": "reports/quant8_balanced/evaluation.cert.json" })).await;
-    assert_eq!((s, b["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("certificate_not_verified")), "{b:#}");
+    assert_eq!(
+        (s, b["code"].as_str()),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("certificate_not_verified")
+        ),
+        "{b:#}"
+    );
     assert_eq!(listing(ws.path()), before, "nothing written");
     app.stop().await;
 }
@@ -102,12 +156,25 @@ async fn fail_and_error_attempts_and_foreign_or_failing_certificates_are_refused
 async fn a_baseline_without_valid_evaluation_windows_fails_closed() {
     let ws = corpus_copy();
     // Break the baseline's windows; its §5.4 digests do not cover them, so it still matches.
-    let path = ws.path().join("runs/rel_baseline/20261128_204321/report.json");
-    let text = std::fs::read_to_string(&path).unwrap().replacen("\"evaluation_windows\": {", "\"evaluation_windows\": {\"preview\": 1, \"x\": {", 1);
+    let path = ws
+        .path()
+        .join("runs/rel_baseline/20261128_204321/report.json");
+    let text = std::fs::read_to_string(&path).unwrap().replacen(
+        "\"evaluation_windows\": {",
+        "\"evaluation_windows\": {\"preview\": 1, \"x\": {",
+        1,
+    );
     std::fs::write(&path, text).unwrap();
     let app = TestApp::spawn(ws.path()).await;
     let (s, b) = promote(&app, json!({ "attempt": "rel_quant8/20261128_204341", "certificate": REL_CERT, "profile": "release" })).await;
-    assert_eq!((s, b["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("pairing_evidence_missing")), "{b:#}");
+    assert_eq!(
+        (s, b["code"].as_str()),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("pairing_evidence_missing")
+        ),
+        "{b:#}"
+    );
     assert!(!ws.path().join("reports/rel_quant8").exists());
     app.stop().await;
 }
@@ -117,17 +184,33 @@ async fn hostile_names_and_paths_are_400_and_write_nothing() {
     let ws = corpus_copy();
     let outside = tempfile::tempdir().unwrap();
     std::fs::copy(ws.path().join(REL_CERT), outside.path().join("c.json")).unwrap();
-    std::os::unix::fs::symlink(outside.path().join("c.json"), ws.path().join("reports/link.cert.json")).unwrap();
+    std::os::unix::fs::symlink(
+        outside.path().join("c.json"),
+        ws.path().join("reports/link.cert.json"),
+    )
+    .unwrap();
     let app = TestApp::spawn(ws.path()).await;
     let before = listing(ws.path());
     let long = "n".repeat(201);
     for name in ["..", "a/b", "a\u{0}b", "/abs", long.as_str(), "../reports"] {
-        let (s, b) = promote(&app, json!({ "attempt": "rel_baseline/20261128_204321", "name": name })).await;
-        assert_eq!((s, b["code"].as_str()), (StatusCode::BAD_REQUEST, Some("bad_request")), "{name:?}: {b:#}");
+        let (s, b) = promote(
+            &app,
+            json!({ "attempt": "rel_baseline/20261128_204321", "name": name }),
+        )
+        .await;
+        assert_eq!(
+            (s, b["code"].as_str()),
+            (StatusCode::BAD_REQUEST, Some("bad_request")),
+            "{name:?}: {b:#}"
+        );
     }
     let abs = outside.path().join("c.json").to_string_lossy().into_owned();
     for cert in [abs.as_str(), "../outside.json", "reports/link.cert.json"] {
-        let (s, b) = promote(&app, json!({ "attempt": "rel_quant8/20261128_204341", "certificate": cert })).await;
+        let (s, b) = promote(
+            &app,
+            json!({ "attempt": "rel_quant8/20261128_204341", "certificate": cert }),
+        )
+        .await;
         assert_eq!(s, StatusCode::BAD_REQUEST, "{cert}: {b:#}");
         assert_eq!(b["field"], "certificate");
     }
@@ -136,7 +219,8 @@ async fn hostile_names_and_paths_are_400_and_write_nothing() {
 }
 
 #[tokio::test]
-async fn twenty_parallel_identical_promotions_give_one_201_and_two_attempts_under_one_name_one_409() {
+async fn twenty_parallel_identical_promotions_give_one_201_and_two_attempts_under_one_name_one_409()
+{
     let ws = corpus_copy();
     let app = TestApp::spawn(ws.path()).await;
     let token = app.admin_token();
@@ -149,7 +233,7 @@ async fn twenty_parallel_identical_promotions_give_one_201_and_two_attempts_unde
             client
                 .post(url)
                 .bearer_auth(token)
-                .json(&json!({ "attempt": "drift_baseline/20261128_204358" }))
+                .json(&json!({ "attempt": "ci_baseline/20261128_204228" }))
                 .send()
                 .await
                 .unwrap()
@@ -163,9 +247,21 @@ async fn twenty_parallel_identical_promotions_give_one_201_and_two_attempts_unde
     codes.sort();
     assert_eq!(codes.iter().filter(|c| **c == 201).count(), 1, "{codes:?}");
     assert_eq!(codes.iter().filter(|c| **c == 200).count(), 19, "{codes:?}");
-    let (a, _) = promote(&app, json!({ "attempt": "rel_baseline/20261128_204321", "name": "shared" })).await;
-    let (b, body) = promote(&app, json!({ "attempt": "ci_baseline/20261128_204228", "name": "shared" })).await;
-    assert_eq!((a, b), (StatusCode::CREATED, StatusCode::CONFLICT), "{body:#}");
+    let (a, _) = promote(
+        &app,
+        json!({ "attempt": "rel_baseline/20261128_204321", "name": "shared" }),
+    )
+    .await;
+    let (b, body) = promote(
+        &app,
+        json!({ "attempt": "ci_baseline/20261128_204228", "name": "shared" }),
+    )
+    .await;
+    assert_eq!(
+        (a, b),
+        (StatusCode::CREATED, StatusCode::CONFLICT),
+        "{body:#}"
+    );
     app.stop().await;
 }
 
@@ -180,17 +276,38 @@ async fn tampering_is_named_by_the_archive_check_and_the_audit_chain() {
     let at = bytes.len() / 2;
     bytes[at] = if bytes[at] == b' ' { b'\t' } else { b' ' };
     std::fs::write(&report, bytes).unwrap();
-    let (_, check) = post(&app, "/v1/promotions/rel_quant8/verify", json!({}), Some(&app.admin_token())).await;
+    let (_, check) = post(
+        &app,
+        "/v1/promotions/rel_quant8/verify",
+        json!({}),
+        Some(&app.admin_token()),
+    )
+    .await;
     assert_eq!(check["ok"], false);
-    let failed: Vec<&Value> = check["checks"].as_array().unwrap().iter().filter(|c| c["ok"] == false).collect();
-    assert!(failed.iter().any(|c| c["file"] == "reports/rel_quant8/report.json"), "{check:#}");
+    let failed: Vec<&Value> = check["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["ok"] == false)
+        .collect();
+    assert!(
+        failed
+            .iter()
+            .any(|c| c["file"] == "reports/rel_quant8/report.json"),
+        "{check:#}"
+    );
 
     let (_, chain) = app.get("/v1/audit/verify").await;
     assert_eq!(chain["ok"], true, "{chain:#}");
     // Edit one audit row directly in the SQLite file.
     let db = ws.path().join(".invarlockd/index.db");
-    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", db.display())).await.unwrap();
-    sqlx::query("update audit_log set subject = 'forged' where seq = 2").execute(&pool).await.unwrap();
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", db.display()))
+        .await
+        .unwrap();
+    sqlx::query("update audit_log set subject = 'forged' where seq = 2")
+        .execute(&pool)
+        .await
+        .unwrap();
     pool.close().await;
     let (_, chain) = app.get("/v1/audit/verify").await;
     assert_eq!(chain["ok"], false);
@@ -212,6 +329,13 @@ async fn promotions_come_back_from_metadata_json_after_the_index_is_deleted() {
     assert_eq!(before["items"], after["items"]);
     assert_eq!(after["items"].as_array().unwrap().len(), 2, "{after:#}");
     let (_, m) = app.get("/v1/mappings?limit=1000").await;
-    assert!(m["items"].as_array().unwrap().iter().any(|i| i["subject"] == "rel_quant8/20261128_204341"), "{m:#}");
+    assert!(
+        m["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["subject"] == "rel_quant8/20261128_204341"),
+        "{m:#}"
+    );
     app.stop().await;
 }

@@ -13,11 +13,22 @@ async fn plan(app: &TestApp, body: Value) -> (StatusCode, Value) {
 }
 
 async fn apply(app: &TestApp, id: &str) -> (StatusCode, Value) {
-    post(app, "/v1/retention/apply", json!({ "plan_id": id }), Some(&app.admin_token())).await
+    post(
+        app,
+        "/v1/retention/apply",
+        json!({ "plan_id": id }),
+        Some(&app.admin_token()),
+    )
+    .await
 }
 
 fn ids(plan: &Value, key: &str) -> Vec<String> {
-    let mut v: Vec<String> = plan[key].as_array().unwrap().iter().map(|d| d["attempt"].as_str().unwrap().to_string()).collect();
+    let mut v: Vec<String> = plan[key]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["attempt"].as_str().unwrap().to_string())
+        .collect();
     v.sort();
     v
 }
@@ -43,23 +54,45 @@ async fn wait_indexed(app: &TestApp, n: u64) {
 }
 
 #[tokio::test]
-async fn on_the_promoted_corpus_keep_last_1_deletes_exactly_the_superseded_archived_and_old_failed_attempts() {
+async fn on_the_promoted_corpus_keep_last_1_deletes_exactly_the_superseded_archived_and_old_failed_attempts(
+) {
     let ws = corpus_copy();
     let app = TestApp::spawn(ws.path()).await;
     let token = app.admin_token();
     // Promote everything that can be: baselines, and the one subject whose certificate passes.
-    for a in ["baseline/20261128_204115", "baseline/20261128_204128", "ci_baseline/20261128_204228", "drift_baseline/20261128_204358", "acc_baseline/20261128_204430", "drift_quant8_unpaired/20261128_204419"] {
-        let (s, b) = post(&app, "/v1/promotions", json!({ "attempt": a }), Some(&token)).await;
+    for a in [
+        "baseline/20261128_204115",
+        "baseline/20261128_204128",
+        "ci_baseline/20261128_204228",
+        "drift_baseline/20261128_204358",
+        "acc_baseline/20261128_204430",
+        "drift_quant8_unpaired/20261128_204419",
+    ] {
+        let (s, b) = post(
+            &app,
+            "/v1/promotions",
+            json!({ "attempt": a }),
+            Some(&token),
+        )
+        .await;
         assert!(s.is_success(), "{a}: {b:#}");
     }
     let (s, b) = post(&app, "/v1/promotions", json!({ "attempt": "rel_quant8/20261128_204341", "certificate": "reports/rel_quant8_balanced/evaluation.cert.json", "profile": "release" }), Some(&token)).await;
     assert!(s.is_success(), "{b:#}");
-    let (s, p) = plan(&app, json!({ "keep_last": 1, "keep_within": ZERO, "failed_keep_within": ZERO })).await;
+    let (s, p) = plan(
+        &app,
+        json!({ "keep_last": 1, "keep_within": ZERO, "failed_keep_within": ZERO }),
+    )
+    .await;
     assert_eq!(s, StatusCode::OK, "{p:#}");
     // baseline's older attempt is archived and superseded; ci_quant8's two failures are old.
     assert_eq!(
         ids(&p, "delete"),
-        ["baseline/20261128_204115", "ci_quant8/20261128_204243", "ci_quant8/20261128_204253"],
+        [
+            "baseline/20261128_204115",
+            "ci_quant8/20261128_204243",
+            "ci_quant8/20261128_204253"
+        ],
         "{p:#}"
     );
     for k in p["keep"].as_array().unwrap() {
@@ -70,14 +103,20 @@ async fn on_the_promoted_corpus_keep_last_1_deletes_exactly_the_superseded_archi
 }
 
 #[tokio::test]
-async fn a_plan_goes_stale_when_a_condemned_attempt_changes_a_newer_one_arrives_or_a_kept_one_goes() {
+async fn a_plan_goes_stale_when_a_condemned_attempt_changes_a_newer_one_arrives_or_a_kept_one_goes()
+{
     let ws = tempfile::tempdir().unwrap();
     attempts(ws.path(), "q", 4);
     // Archive every report so that nothing is protected as un-archived evidence.
     for m in 0..4 {
         let d = ws.path().join(format!("reports/q{m}"));
         std::fs::create_dir_all(&d).unwrap();
-        std::fs::copy(ws.path().join(format!("runs/q/20261101_10{m:02}00/report.json")), d.join("report.json")).unwrap();
+        std::fs::copy(
+            ws.path()
+                .join(format!("runs/q/20261101_10{m:02}00/report.json")),
+            d.join("report.json"),
+        )
+        .unwrap();
     }
     let app = TestApp::spawn(ws.path()).await;
     wait_indexed(&app, 4).await;
@@ -85,21 +124,37 @@ async fn a_plan_goes_stale_when_a_condemned_attempt_changes_a_newer_one_arrives_
 
     let (_, p) = plan(&app, body.clone()).await;
     assert_eq!(ids(&p, "delete").len(), 3, "{p:#}");
-    std::fs::write(ws.path().join("runs/q/20261101_100000/notes.txt"), "changed").unwrap();
+    std::fs::write(
+        ws.path().join("runs/q/20261101_100000/notes.txt"),
+        "changed",
+    )
+    .unwrap();
     // No waiting for the watcher: apply itself looks at the directories before moving anything.
     let (s, b) = apply(&app, p["id"].as_str().unwrap()).await;
-    assert_eq!((s, b["code"].as_str()), (StatusCode::CONFLICT, Some("plan_stale")), "{b:#}");
+    assert_eq!(
+        (s, b["code"].as_str()),
+        (StatusCode::CONFLICT, Some("plan_stale")),
+        "{b:#}"
+    );
 
     let (_, p) = plan(&app, body.clone()).await;
     attempts(ws.path(), "q", 5);
     let (s, b) = apply(&app, p["id"].as_str().unwrap()).await;
-    assert_eq!((s, b["code"].as_str()), (StatusCode::CONFLICT, Some("plan_stale")), "{b:#}");
+    assert_eq!(
+        (s, b["code"].as_str()),
+        (StatusCode::CONFLICT, Some("plan_stale")),
+        "{b:#}"
+    );
 
     let (_, p) = plan(&app, body.clone()).await;
     let kept = ids(&p, "keep")[0].clone();
     std::fs::remove_dir_all(ws.path().join("runs").join(&kept)).unwrap();
     let (s, b) = apply(&app, p["id"].as_str().unwrap()).await;
-    assert_eq!((s, b["code"].as_str()), (StatusCode::CONFLICT, Some("plan_stale")), "{b:#}");
+    assert_eq!(
+        (s, b["code"].as_str()),
+        (StatusCode::CONFLICT, Some("plan_stale")),
+        "{b:#}"
+    );
     app.stop().await;
 }
 
@@ -110,7 +165,12 @@ async fn apply_moves_to_trash_and_restore_puts_everything_back() {
     for m in 0..3 {
         let d = ws.path().join(format!("reports/q{m}"));
         std::fs::create_dir_all(&d).unwrap();
-        std::fs::copy(ws.path().join(format!("runs/q/20261101_10{m:02}00/report.json")), d.join("report.json")).unwrap();
+        std::fs::copy(
+            ws.path()
+                .join(format!("runs/q/20261101_10{m:02}00/report.json")),
+            d.join("report.json"),
+        )
+        .unwrap();
     }
     let app = TestApp::spawn(ws.path()).await;
     wait_indexed(&app, 3).await;
@@ -119,20 +179,51 @@ async fn apply_moves_to_trash_and_restore_puts_everything_back() {
     let (s, done) = apply(&app, id).await;
     assert_eq!(s, StatusCode::OK, "{done:#}");
     assert!(!ws.path().join("runs/q/20261101_100000").exists());
-    assert!(ws.path().join(format!(".invarlockd/trash/{id}/q/20261101_100000/report.json")).exists());
+    assert!(ws
+        .path()
+        .join(format!(
+            ".invarlockd/trash/{id}/q/20261101_100000/report.json"
+        ))
+        .exists());
     wait_indexed(&app, 1).await;
     let (_, status) = app.get("/v1/status").await;
-    assert!(status["retention"]["trash_bytes"].as_u64().unwrap() > 0, "{status:#}");
+    assert!(
+        status["retention"]["trash_bytes"].as_u64().unwrap() > 0,
+        "{status:#}"
+    );
     let (s, _) = apply(&app, id).await;
     assert_eq!(s, StatusCode::CONFLICT, "a plan applies once");
-    let (s, r) = post(&app, "/v1/retention/restore", json!({ "plan_id": id }), Some(&app.admin_token())).await;
+    let (s, r) = post(
+        &app,
+        "/v1/retention/restore",
+        json!({ "plan_id": id }),
+        Some(&app.admin_token()),
+    )
+    .await;
     assert_eq!(s, StatusCode::OK, "{r:#}");
-    assert!(ws.path().join("runs/q/20261101_100000/report.json").exists());
+    assert!(ws
+        .path()
+        .join("runs/q/20261101_100000/report.json")
+        .exists());
     wait_indexed(&app, 3).await;
     let (_, audit) = app.get("/v1/audit?limit=1000").await;
-    let actions: Vec<&str> = audit["items"].as_array().unwrap().iter().map(|i| i["action"].as_str().unwrap()).collect();
-    assert_eq!(actions.iter().filter(|a| **a == "retention.moved").count(), 2);
-    assert_eq!(actions.iter().filter(|a| **a == "retention.restored").count(), 2);
+    let actions: Vec<&str> = audit["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions.iter().filter(|a| **a == "retention.moved").count(),
+        2
+    );
+    assert_eq!(
+        actions
+            .iter()
+            .filter(|a| **a == "retention.restored")
+            .count(),
+        2
+    );
     app.stop().await;
 }
 
@@ -143,7 +234,10 @@ async fn bad_plans_and_unauthorised_applies_are_refused() {
     cfg.retention.plan_ttl = std::time::Duration::from_millis(1);
     let app = TestApp::spawn_with(cfg).await;
     let (s, b) = apply(&app, "rp-nope").await;
-    assert_eq!((s, b["code"].as_str()), (StatusCode::NOT_FOUND, Some("not_found")));
+    assert_eq!(
+        (s, b["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("not_found"))
+    );
     for (body, field) in [
         (json!({ "keep_last": -1 }), "keep_last"),
         (json!({ "keep_last": 1e12 }), "keep_last"),
@@ -157,11 +251,26 @@ async fn bad_plans_and_unauthorised_applies_are_refused() {
     }
     let (_, p) = plan(&app, json!({})).await;
     let id = p["id"].as_str().unwrap().to_string();
+    let expires = chrono::DateTime::parse_from_rfc3339(p["expires_at"].as_str().unwrap()).unwrap();
+    eventually(std::time::Duration::from_secs(5), || async {
+        (chrono::Utc::now() > expires).then_some(())
+    })
+    .await;
     let (s, b) = apply(&app, &id).await;
-    assert_eq!((s, b["code"].as_str()), (StatusCode::CONFLICT, Some("plan_expired")), "{b:#}");
+    assert_eq!(
+        (s, b["code"].as_str()),
+        (StatusCode::CONFLICT, Some("plan_expired")),
+        "{b:#}"
+    );
     let (s, _) = post(&app, "/v1/retention/apply", json!({ "plan_id": id }), None).await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
-    let (s, _) = post(&app, "/v1/retention/apply", json!({ "plan_id": id }), Some("wrong-token")).await;
+    let (s, _) = post(
+        &app,
+        "/v1/retention/apply",
+        json!({ "plan_id": id }),
+        Some("wrong-token"),
+    )
+    .await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
     app.stop().await;
 }

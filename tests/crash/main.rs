@@ -16,7 +16,10 @@ fn sample() -> PathBuf {
 struct Lcg(u64);
 impl Lcg {
     fn next(&mut self, below: u64) -> u64 {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         (self.0 >> 33) % below
     }
 }
@@ -30,11 +33,17 @@ struct Daemon {
 impl Daemon {
     fn start(root: &Path, env: &[(&str, &str)]) -> Daemon {
         let mut cmd = Command::new(BIN);
-        cmd.args(["serve", "--workspace", root.to_str().unwrap(), "--listen", "127.0.0.1:0"])
-            .env("INVARLOCKD_LOG__FORMAT", "json")
-            .env("RUST_LOG", "info")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped());
+        cmd.args([
+            "serve",
+            "--workspace",
+            root.to_str().unwrap(),
+            "--listen",
+            "127.0.0.1:0",
+        ])
+        .env("INVARLOCKD_LOG__FORMAT", "json")
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
         for (k, v) in env {
             cmd.env(k, v);
         }
@@ -45,13 +54,19 @@ impl Daemon {
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
                 if let Ok(v) = serde_json::from_str::<Value>(&line) {
                     if v["fields"]["message"] == "listening" {
-                        let _ = tx.send(v["fields"]["addr"].as_str().unwrap_or_default().to_string());
+                        let _ =
+                            tx.send(v["fields"]["addr"].as_str().unwrap_or_default().to_string());
                     }
                 }
             }
         });
-        let addr = rx.recv_timeout(Duration::from_secs(60)).expect("daemon reports its address");
-        let token = std::fs::read_to_string(root.join(".invarlockd/admin.token")).unwrap().trim().to_string();
+        let addr = rx
+            .recv_timeout(Duration::from_secs(60))
+            .expect("daemon reports its address");
+        let token = std::fs::read_to_string(root.join(".invarlockd/admin.token"))
+            .unwrap()
+            .trim()
+            .to_string();
         let d = Daemon {
             child,
             url: format!("http://{addr}"),
@@ -62,7 +77,10 @@ impl Daemon {
     }
 
     fn client() -> reqwest::blocking::Client {
-        reqwest::blocking::Client::builder().timeout(Duration::from_secs(60)).build().unwrap()
+        reqwest::blocking::Client::builder()
+            .timeout(Duration::from_secs(60))
+            .build()
+            .unwrap()
     }
 
     fn wait_ready(&self) {
@@ -79,13 +97,20 @@ impl Daemon {
     }
 
     fn post(&self, path: &str, body: Value) -> Result<(u16, Value), reqwest::Error> {
-        let r = Self::client().post(format!("{}{path}", self.url)).bearer_auth(&self.token).json(&body).send()?;
+        let r = Self::client()
+            .post(format!("{}{path}", self.url))
+            .bearer_auth(&self.token)
+            .json(&body)
+            .send()?;
         let s = r.status().as_u16();
         Ok((s, r.json().unwrap_or(Value::Null)))
     }
 
     fn get(&self, path: &str) -> (u16, Value) {
-        let r = Self::client().get(format!("{}{path}", self.url)).send().unwrap();
+        let r = Self::client()
+            .get(format!("{}{path}", self.url))
+            .send()
+            .unwrap();
         let s = r.status().as_u16();
         (s, r.json().unwrap_or(Value::Null))
     }
@@ -110,17 +135,31 @@ fn assert_no_partial_archives(root: &Path, external: &[String]) {
         if external.contains(&name) {
             continue;
         }
-        assert!(!name.starts_with('.'), "temporary directory {name} visible after restart");
-        let meta: Value = serde_json::from_slice(&std::fs::read(e.path().join("metadata.json")).unwrap_or_else(|_| panic!("{name} has no metadata.json"))).unwrap();
+        assert!(
+            !name.starts_with('.'),
+            "temporary directory {name} visible after restart"
+        );
+        let meta: Value = serde_json::from_slice(
+            &std::fs::read(e.path().join("metadata.json"))
+                .unwrap_or_else(|_| panic!("{name} has no metadata.json")),
+        )
+        .unwrap();
         for f in meta["files"].as_array().unwrap() {
             let bytes = std::fs::read(e.path().join(f["name"].as_str().unwrap())).unwrap();
-            assert_eq!(sha256_hex(&bytes), f["sha256"].as_str().unwrap(), "{name}: partial file");
+            assert_eq!(
+                sha256_hex(&bytes),
+                f["sha256"].as_str().unwrap(),
+                "{name}: partial file"
+            );
         }
     }
 }
 
 fn external_names(root: &Path) -> Vec<String> {
-    std::fs::read_dir(root.join("reports")).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect()
+    std::fs::read_dir(root.join("reports"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect()
 }
 
 fn copy_dir(from: &Path, to: &Path) {
@@ -144,7 +183,10 @@ fn sigkill_during_a_hundred_promotions_leaves_no_partial_archive_and_loses_no_an
     let template = sample().join("runs/drift_baseline/20261128_204358");
     let n = 110;
     for i in 0..n {
-        copy_dir(&template, &root.join(format!("runs/crash{i:03}/20261128_204358")));
+        copy_dir(
+            &template,
+            &root.join(format!("runs/crash{i:03}/20261128_204358")),
+        );
     }
     let mut rng = Lcg(Instant::now().elapsed().as_nanos() as u64 ^ 0x9e3779b97f4a7c15);
     let env = [("INVARLOCKD_TEST_PROMOTE_DELAY_MS", "15")];
@@ -156,32 +198,40 @@ fn sigkill_during_a_hundred_promotions_leaves_no_partial_archive_and_loses_no_an
         assert_no_partial_archives(root, &external);
         for name in &answered_201 {
             let (s, v) = daemon.get(&format!("/v1/promotions/{name}"));
-            assert_eq!(s, 200, "{name} answered 201 but is not indexed after restart: {v}");
+            assert_eq!(
+                s, 200,
+                "{name} answered 201 but is not indexed after restart: {v}"
+            );
         }
         // Kill after a random number of promotions, in a background thread at a random moment.
         let pid = daemon.child.id();
         let delay = Duration::from_millis(20 + rng.next(200));
         let killer = std::thread::spawn(move || {
             std::thread::sleep(delay);
-            let _ = Command::new("kill").args(["-KILL", &pid.to_string()]).status();
+            let _ = Command::new("kill")
+                .args(["-KILL", &pid.to_string()])
+                .status();
         });
-        for i in 0..n {
-            if done[i] {
+        for (i, finished) in done.iter_mut().enumerate() {
+            if *finished {
                 continue;
             }
-            match daemon.post("/v1/promotions", json!({ "attempt": format!("crash{i:03}/20261128_204358") })) {
+            match daemon.post(
+                "/v1/promotions",
+                json!({ "attempt": format!("crash{i:03}/20261128_204358") }),
+            ) {
                 Ok((201, _)) => {
                     answered_201.push(format!("crash{i:03}"));
-                    done[i] = true;
+                    *finished = true;
                 }
-                Ok((200, _)) => done[i] = true,
+                Ok((200, _)) => *finished = true,
                 Ok((s, v)) => panic!("crash{i:03}: unexpected {s} {v}"),
                 Err(_) => break, // killed mid-request
             }
         }
         killer.join().unwrap();
         kills += 1;
-        let _ = daemon.kill();
+        daemon.kill();
     }
     let daemon = Daemon::start(root, &env);
     assert_no_partial_archives(root, &external);
@@ -216,14 +266,21 @@ fn sigkill_during_apply_leaves_each_directory_wholly_in_runs_or_in_trash_and_rea
     while daemon.get("/v1/status").1["index"]["attempts"]["total"] != n && Instant::now() < end {
         std::thread::sleep(Duration::from_millis(20));
     }
-    let (s, plan) = daemon.post("/v1/retention/plan", json!({ "keep_last": 1, "keep_within": "0s" })).unwrap();
+    let (s, plan) = daemon
+        .post(
+            "/v1/retention/plan",
+            json!({ "keep_last": 1, "keep_within": "0s" }),
+        )
+        .unwrap();
     assert_eq!(s, 200, "{plan}");
     let id = plan["id"].as_str().unwrap().to_string();
     assert_eq!(plan["delete"].as_array().unwrap().len(), n - 1);
     let pid = daemon.child.id();
     let killer = std::thread::spawn(move || {
         std::thread::sleep(Duration::from_millis(300));
-        let _ = Command::new("kill").args(["-KILL", &pid.to_string()]).status();
+        let _ = Command::new("kill")
+            .args(["-KILL", &pid.to_string()])
+            .status();
     });
     let r = daemon.post("/v1/retention/apply", json!({ "plan_id": id }));
     assert!(r.is_err(), "apply finished before the kill: {r:?}");
@@ -251,12 +308,22 @@ fn sigkill_during_apply_leaves_each_directory_wholly_in_runs_or_in_trash_and_rea
             other => panic!("{attempt}: in runs/trash = {other:?}"),
         }
     }
-    assert!(in_trash > 0 && in_runs > 0, "kill landed mid-apply: {in_trash} moved, {in_runs} not yet");
+    assert!(
+        in_trash > 0 && in_runs > 0,
+        "kill landed mid-apply: {in_trash} moved, {in_runs} not yet"
+    );
     let daemon = Daemon::start(root, &[]);
-    let (s, v) = daemon.post("/v1/retention/apply", json!({ "plan_id": id })).unwrap();
+    let (s, v) = daemon
+        .post("/v1/retention/apply", json!({ "plan_id": id }))
+        .unwrap();
     assert_eq!(s, 200, "{v}");
     assert_eq!(std::fs::read_dir(&trash).unwrap().count(), n - 1);
-    assert_eq!(std::fs::read_dir(root.join("runs/q")).unwrap().count(), 1);
+    // What is left of runs/q: the kept attempt (and the convenience copy report.json).
+    let dirs = std::fs::read_dir(root.join("runs/q"))
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().path().is_dir())
+        .count();
+    assert_eq!(dirs, 1);
     daemon.kill();
 }
 
@@ -264,14 +331,25 @@ fn sigkill_during_apply_leaves_each_directory_wholly_in_runs_or_in_trash_and_rea
 fn sigterm_during_a_promotion_lets_it_complete_and_exits_0() {
     let ws = tempfile::tempdir().unwrap();
     let root = ws.path();
-    copy_dir(&sample().join("runs/drift_baseline"), &root.join("runs/drift_baseline"));
+    copy_dir(
+        &sample().join("runs/drift_baseline"),
+        &root.join("runs/drift_baseline"),
+    );
     let mut daemon = Daemon::start(root, &[("INVARLOCKD_TEST_PROMOTE_DELAY_MS", "800")]);
     let pid = daemon.child.id();
     let term = std::thread::spawn(move || {
         std::thread::sleep(Duration::from_millis(200));
-        Command::new("kill").args(["-TERM", &pid.to_string()]).status().unwrap();
+        Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status()
+            .unwrap();
     });
-    let (s, v) = daemon.post("/v1/promotions", json!({ "attempt": "drift_baseline/20261128_204358" })).unwrap();
+    let (s, v) = daemon
+        .post(
+            "/v1/promotions",
+            json!({ "attempt": "drift_baseline/20261128_204358" }),
+        )
+        .unwrap();
     term.join().unwrap();
     assert_eq!(s, 201, "{v}");
     let status = daemon.child.wait().unwrap();

@@ -1,0 +1,104 @@
+//! The status page at `/`: server-rendered HTML for people, refreshed from the SSE stream.
+
+use super::auth::Read;
+use super::{ApiResult, AppState};
+use crate::storage::{mappings, promotions, retention, runs};
+use axum::extract::State;
+use axum::routing::get;
+use axum::Router;
+use maud::{html, Markup, PreEscaped, DOCTYPE};
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/", get(status_page))
+}
+
+const STYLE: &str = "
+body{font:14px/1.4 system-ui,sans-serif;margin:2rem;color:#222}
+h1{font-size:1.4rem}h2{font-size:1.1rem;margin-top:2rem}
+table{border-collapse:collapse;min-width:40rem}td,th{padding:.25rem .6rem;border-bottom:1px solid #ddd;text-align:left}
+.pass{color:#0a7d32;font-weight:600}.fail,.error,.invalid{color:#b3261e;font-weight:600}.running{color:#8a6d00}
+.muted{color:#777}code{font-size:12px}";
+
+/// Reloads the page (at most once a second) whenever the daemon reports a change.
+const REFRESH: &str = "
+(function(){var t=null;var es=new EventSource('/v1/events');
+es.onmessage=es.onerror=null;
+['attempt.indexed','attempt.updated','attempt.removed','promotion.created','verification.recorded','retention.planned','retention.applied']
+.forEach(function(k){es.addEventListener(k,function(){if(!t){t=setTimeout(function(){location.reload()},1000)}})});})();";
+
+async fn status_page(_: Read, State(state): State<AppState>) -> ApiResult<Markup> {
+    let pool = state.store.reader();
+    let (nicknames, _) = runs::list(pool, None, 1000).await?;
+    let (maps, _) = mappings::list(pool, None, 200).await?;
+    let promos = promotions::evidence_dirs_page(pool, Some("invarlockd"), None, 1000).await?;
+    let ret = retention::status(pool).await?;
+    let watch = state.watch.snapshot();
+    Ok(html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                title { "invarlockd" }
+                style { (PreEscaped(STYLE)) }
+            }
+            body {
+                h1 { "invarlockd " span.muted { (env!("CARGO_PKG_VERSION")) } }
+                p.muted {
+                    "Workspace " code { (state.workspace.root.display()) }
+                    " · watcher " (format!("{:?}", watch.mode).to_lowercase())
+                    @if !watch.initial_scan_done { " · initial scan in progress" }
+                }
+                h2 { "Runs" }
+                table id="runs" {
+                    tr { th { "nickname" } th { "attempts" } th { "latest" } th { "status" } th { "latest pass" } }
+                    @for r in &nicknames {
+                        tr {
+                            td.nickname { (r.nickname) }
+                            td { (r.attempts) }
+                            td { code { (r.latest_id.rsplit('/').next().unwrap_or_default()) } }
+                            td class=(r.latest_status) { (r.latest_status) }
+                            td { @if let Some(p) = &r.latest_pass { code { (p) } } @else { span.muted { "none" } } }
+                        }
+                    }
+                }
+                h2 { "Run → baseline mappings" }
+                table id="mappings" {
+                    tr { th { "subject" } th { "baseline" } th { "how" } th { "confidence" } }
+                    @for m in &maps {
+                        tr {
+                            td { code { (m.subject) } }
+                            td { code { (m.baseline_attempt.as_deref().or(m.baseline_archived.as_deref()).unwrap_or("?")) } }
+                            td { (m.how) }
+                            td { (m.confidence) }
+                        }
+                    }
+                }
+                h2 { "Promotions" }
+                @if promos.is_empty() { p.muted { "None yet." } }
+                @else {
+                    table id="promotions" {
+                        tr { th { "name" } th { "source attempt" } th { "kind" } th { "promoted at" } }
+                        @for d in promos.iter().rev().take(50) {
+                            @let meta: serde_json::Value = d.metadata.as_deref().and_then(|m| serde_json::from_str(m).ok()).unwrap_or_default();
+                            tr {
+                                td { code { (d.path.trim_start_matches("reports/")) } }
+                                td { code { (meta["source_attempt"].as_str().unwrap_or("")) } }
+                                td { (meta["kind"].as_str().unwrap_or("")) }
+                                td { (meta["promoted_at"].as_str().unwrap_or("")) }
+                            }
+                        }
+                    }
+                }
+                h2 { "Retention" }
+                p id="retention" {
+                    "runs/: " (ret["runs_bytes"]) " bytes · trash: " (ret["trash_bytes"]) " bytes · last apply: "
+                    @match ret["last_apply"].as_object() {
+                        Some(a) => { code { (a["plan_id"].as_str().unwrap_or("")) } " reclaimed " (a["bytes_reclaimed"]) " bytes" }
+                        None => span.muted { "never" }
+                    }
+                }
+                script { (PreEscaped(REFRESH)) }
+            }
+        }
+    })
+}
