@@ -62,10 +62,11 @@ pub async fn maintain(
         let (target2, nick2) = (target.clone(), nick.to_string());
         let written =
             tokio::task::spawn_blocking(move || -> std::io::Result<Option<(i64, i64)>> {
-                let bytes = std::fs::read(&src)?;
+                // Kernel-side copy, then an atomic rename: readers see the old or the new
+                // file, never a partial one. No fsync: after a crash the next scan sees a stamp
+                // mismatch and rewrites the copy.
                 let tmp = target2.with_file_name(format!("{TMP_PREFIX}-report.json"));
-                std::fs::write(&tmp, &bytes)?;
-                std::fs::File::open(&tmp)?.sync_all()?;
+                std::fs::copy(&src, &tmp)?;
                 std::fs::rename(&tmp, &target2)?;
                 Ok(stamp(&target2))
             })

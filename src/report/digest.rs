@@ -137,13 +137,33 @@ pub fn subject_digests(report: &Value) -> Option<(String, String)> {
     Some((run_id(&r)?, report_hash(&r)))
 }
 
-/// A digest of a logloss vector (J1 then sha256), so that "exactly equal losses" (§1.5
-/// baseline fingerprint) becomes an indexed string comparison.
+/// A digest of a logloss vector, so that "exactly equal losses" (§1.5 baseline fingerprint)
+/// becomes an indexed string comparison. Hashes each number's type and bit pattern (equal
+/// parsed values ⇔ equal Python reprs), which is much cheaper than serialising them.
 pub fn logloss_fingerprint(v: &Value) -> Option<String> {
-    match v {
-        Value::Array(a) if !a.is_empty() => Some(sha256_hex(dumps(v, DumpStyle::J1).as_bytes())),
-        _ => None,
+    let Value::Array(a) = v else { return None };
+    if a.is_empty() {
+        return None;
     }
+    let mut h = Sha256::new();
+    for x in a {
+        match x {
+            Value::Float(f) => {
+                h.update(b"f");
+                h.update(f.to_bits().to_le_bytes());
+            }
+            Value::Int(i) => {
+                h.update(b"i");
+                h.update(i.to_le_bytes());
+            }
+            other => {
+                h.update(b"j");
+                h.update(dumps(other, DumpStyle::J1).as_bytes());
+                h.update(b"\0");
+            }
+        }
+    }
+    Some(hex::encode(h.finalize()))
 }
 
 #[cfg(test)]

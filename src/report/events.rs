@@ -61,7 +61,7 @@ impl EventsScanner {
     pub fn feed(&mut self, mut chunk: &[u8]) {
         self.hasher.update(chunk);
         self.sum.size += chunk.len() as u64;
-        while let Some(nl) = chunk.iter().position(|&b| b == b'\n') {
+        while let Some(nl) = memchr::memchr(b'\n', chunk) {
             if self.partial.is_empty() {
                 self.line(&chunk[..nl]);
             } else {
@@ -109,17 +109,28 @@ impl EventsScanner {
         if !(contains(raw, b"\"runner\"") || contains(raw, b"\"logger\"")) {
             return;
         }
-        let Ok(text) = decode_utf8(raw) else {
-            self.sum.unparsed_lines += 1;
-            return;
-        };
-        let opts = ParseOptions {
-            skip: EVENT_SKIP,
-            ..ParseOptions::default()
-        };
-        let Ok(ev) = parse_with(text, opts) else {
-            self.sum.unparsed_lines += 1;
-            return;
+        let ev = if raw.len() > BIG_LINE {
+            match big_line(raw) {
+                Some(ev) => ev,
+                None => {
+                    self.sum.unparsed_lines += 1;
+                    return;
+                }
+            }
+        } else {
+            let Ok(text) = decode_utf8(raw) else {
+                self.sum.unparsed_lines += 1;
+                return;
+            };
+            let opts = ParseOptions {
+                skip: EVENT_SKIP,
+                ..ParseOptions::default()
+            };
+            let Ok(ev) = parse_with(text, opts) else {
+                self.sum.unparsed_lines += 1;
+                return;
+            };
+            ev
         };
         let ts = str_at(&ev, &["timestamp"]);
         if self.sum.first_timestamp.is_none() {
@@ -186,6 +197,86 @@ impl EventsScanner {
             _ => {}
         }
     }
+}
+
+/// Lines longer than this (a `runner/start` carrying a whole baseline schedule) are not parsed
+/// whole: only the few values the index needs are cut out and parsed.
+const BIG_LINE: usize = 16 * 1024;
+
+/// The raw JSON value after the first `"key":` in `line`, found by bracket matching.
+fn value_after_key<'a>(line: &'a [u8], key: &str) -> Option<&'a [u8]> {
+    let pat = format!("\"{key}\"");
+    let at = memchr::memmem::find(line, pat.as_bytes())? + pat.len();
+    let mut i = at;
+    let ws = |b: u8| matches!(b, b' ' | b'\t' | b'\n' | b'\r');
+    while i < line.len() && ws(line[i]) {
+        i += 1;
+    }
+    if line.get(i) != Some(&b':') {
+        return None;
+    }
+    i += 1;
+    while i < line.len() && ws(line[i]) {
+        i += 1;
+    }
+    let start = i;
+    let (mut depth, mut in_str, mut esc) = (0usize, false, false);
+    while i < line.len() {
+        let b = line[i];
+        if in_str {
+            if esc {
+                esc = false;
+            } else if b == b'\\' {
+                esc = true;
+            } else if b == b'"' {
+                in_str = false;
+                if depth == 0 {
+                    return Some(&line[start..=i]);
+                }
+            }
+        } else {
+            match b {
+                b'"' => in_str = true,
+                b'{' | b'[' => depth += 1,
+                b'}' | b']' => {
+                    depth = depth.checked_sub(1)?;
+                    if depth == 0 {
+                        return Some(&line[start..=i]);
+                    }
+                }
+                b',' if depth == 0 => return Some(&line[start..i]),
+                _ => {}
+            }
+        }
+        i += 1;
+    }
+    None
+}
+
+fn parse_slice(b: &[u8]) -> Option<Value> {
+    parse(decode_utf8(b).ok()?.trim()).ok()
+}
+
+/// A reduced event from a huge line: top-level strings plus the `runner/start` context values
+/// the index uses (the first occurrence of each key; InvarLock writes top-level keys first).
+fn big_line(raw: &[u8]) -> Option<Value> {
+    let mut top = crate::pyjson::Object::new();
+    for k in ["timestamp", "component", "operation"] {
+        if let Some(v) = value_after_key(raw, k).and_then(parse_slice) {
+            top.insert(k.to_string(), v);
+        }
+    }
+    top.get("component")?;
+    let mut ctx = crate::pyjson::Object::new();
+    for k in ["baseline_eval_windows", "dataset_meta"] {
+        if let Some(v) = value_after_key(raw, k).and_then(parse_slice) {
+            ctx.insert(k.to_string(), v);
+        }
+    }
+    let mut data = crate::pyjson::Object::new();
+    data.insert("context".into(), Value::Object(ctx));
+    top.insert("data".into(), Value::Object(data));
+    Some(Value::Object(top))
 }
 
 fn contains(hay: &[u8], needle: &[u8]) -> bool {
@@ -275,6 +366,28 @@ mod tests {
             assert_eq!(sum.dataset_hash.as_deref(), Some("abc"));
             assert!(sum.baseline_fp.is_some());
         }
+    }
+
+    #[test]
+    fn a_huge_runner_start_line_yields_the_same_facts_as_a_full_parse() {
+        let ids = vec!["1"; 40_000].join(", ");
+        let ctx = format!(
+            r#"{{"context": {{"pairing_baseline": {{"preview": {{"input_ids": [[{ids}]]}}}}, "note": "a \"quoted\" }}", "baseline_eval_windows": {{"final": {{"window_ids": [0], "logloss": [1.25, 2]}}}}, "dataset_meta": {{"dataset_hash": "abc"}}}}}}"#
+        );
+        let line = ev("runner", "start", &ctx);
+        assert!(line.len() > BIG_LINE);
+        let big = EventsScanner::read_from(line.as_bytes()).unwrap();
+        let small = ev(
+            "runner",
+            "start",
+            r#"{"context": {"baseline_eval_windows": {"final": {"logloss": [1.25, 2]}}, "dataset_meta": {"dataset_hash": "abc"}}}"#,
+        );
+        let small = EventsScanner::read_from(small.as_bytes()).unwrap();
+        assert_eq!(big.unparsed_lines, 0);
+        assert_eq!(big.baseline_fp, small.baseline_fp);
+        assert!(big.baseline_fp.is_some());
+        assert_eq!(big.dataset_hash.as_deref(), Some("abc"));
+        assert!(big.session_open);
     }
 
     #[test]

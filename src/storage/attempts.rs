@@ -149,7 +149,8 @@ fn upsert_sql() -> String {
 }
 
 /// Inserts or replaces an attempt with its file list, and appends a history row when `event`
-/// is given (`indexed` for a new attempt, `updated` for a changed one).
+/// is given (`indexed` for a new attempt, whose old file rows need no deletion; `updated` for a
+/// changed one).
 pub async fn upsert(
     tx: &mut Tx<'_>,
     a: &AttemptRow,
@@ -208,19 +209,27 @@ pub async fn upsert(
         .bind(&a.events_dataset_hash)
         .execute(&mut **tx)
         .await?;
-    sqlx::query("delete from attempt_files where attempt_id = ?")
-        .bind(&a.id)
-        .execute(&mut **tx)
-        .await?;
-    for f in files {
-        sqlx::query("insert into attempt_files (attempt_id, name, size, mtime_ns, sha256) values (?, ?, ?, ?, ?)")
+    if event != Some("indexed") {
+        sqlx::query("delete from attempt_files where attempt_id = ?")
             .bind(&a.id)
-            .bind(&f.name)
-            .bind(f.size)
-            .bind(f.mtime_ns)
-            .bind(&f.sha256)
             .execute(&mut **tx)
             .await?;
+    }
+    if !files.is_empty() {
+        // One statement for all files (SQLite allows 32766 parameters; 5 per row).
+        for chunk in files.chunks(1000) {
+            let mut q = QueryBuilder::<Sqlite>::new(
+                "insert into attempt_files (attempt_id, name, size, mtime_ns, sha256) ",
+            );
+            q.push_values(chunk, |mut b, f| {
+                b.push_bind(&a.id)
+                    .push_bind(&f.name)
+                    .push_bind(f.size)
+                    .push_bind(f.mtime_ns)
+                    .push_bind(&f.sha256);
+            });
+            q.build().execute(&mut **tx).await?;
+        }
     }
     if let Some(event) = event {
         history(
