@@ -24,6 +24,8 @@ VOLUME ["/workspace"]
 EXPOSE 8765
 # Inside a container the daemon listens beyond loopback, so it refuses to start without a
 # token: mount one as a secret (at least 16 characters) or override INVARLOCKD_AUTH__TOKENS.
+# The ENV names the secret's path, not the secret.
+# hadolint ignore=DL3064
 ENV INVARLOCKD_SERVER__LISTEN=0.0.0.0:8765 \
     INVARLOCKD_AUTH__TOKENS='[{name="admin",scope="admin",file="/run/secrets/invarlockd_admin_token"}]'
 HEALTHCHECK --interval=30s --timeout=3s --start-period=10s --retries=3 \
