@@ -6,6 +6,7 @@ mod baseline;
 pub mod certificate;
 mod check;
 mod error;
+pub mod gitignore;
 pub mod metadata;
 pub mod name;
 mod paths;

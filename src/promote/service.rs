@@ -256,6 +256,8 @@ impl super::Promoter {
                 )));
             }
         }
+        super::gitignore::ensure(&self.workspace.root)
+            .map_err(|e| PromoteError::Internal(format!("workspace .gitignore: {e}")))?;
         let mut baseline_archived = None;
         let mut touched = Vec::new();
         if let Some((bname, bytes, bid)) = &baseline_plan {

@@ -72,6 +72,13 @@ async fn the_baseline_then_the_passing_subject_are_archived_as_api_md_lays_out()
     assert_eq!(meta["baseline"]["name"], "rel_baseline");
     assert_eq!(meta["profile"], "release");
     assert_eq!(meta["files"].as_array().unwrap().len(), 2);
+    let ignore = std::fs::read_to_string(ws.path().join(".gitignore")).unwrap();
+    for line in ["runs/", "reports_*/", ".invarlockd/"] {
+        assert!(
+            ignore.lines().any(|l| l == line),
+            "{line} not in .gitignore: {ignore}"
+        );
+    }
     // The archived certificate verifies, and the archive proves its pairing and integrity.
     let (s, check) = post(
         &app,

@@ -207,3 +207,18 @@ async fn ten_thousand_generated_attempts_are_all_indexed() {
     assert!(all.is_some(), "not all indexed: {s:#}");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn polling_mode_indexes_new_attempts_and_says_so_in_status() {
+    let ws = tempfile::tempdir().unwrap();
+    let mut cfg = test_config(ws.path());
+    cfg.watch.mode = invarlockd::config::WatchMode::Poll;
+    cfg.watch.poll_interval = Duration::from_millis(100);
+    let app = TestApp::spawn_with(cfg).await;
+    let (_, s) = app.get("/v1/status").await;
+    assert_eq!(s["watcher"]["mode"], "poll", "{s:#}");
+    let (report, _) = template_attempt();
+    write_attempt(ws.path(), "polled/20261128_230000", Some(&report));
+    wait_status(&app, "polled/20261128_230000", "pass").await;
+    app.stop().await;
+}
