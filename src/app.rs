@@ -201,6 +201,10 @@ impl Application {
         token.cancel();
         let _ = watcher_task.await;
         let _ = housekeeping.await;
+        // Flush: closing the pools checkpoints the WAL into index.db.
+        self.state.store.writer().close().await;
+        self.state.store.reader().close().await;
+        tracing::info!("stopped");
         result.map_err(AppError::Serve)
     }
 }
