@@ -351,7 +351,7 @@ fn phase_serve(root: &Path) {
             std::fs::write(dir.join("events.jsonl"), &events).unwrap();
             std::fs::write(
                 dir.join("report.json"),
-                unique_report(&report, 900_000_000 + i),
+                unique_report(&report, 90_000_000 + i),
             )
             .unwrap();
             let written = Instant::now();
