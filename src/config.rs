@@ -178,7 +178,7 @@ impl Default for WatchConfig {
     fn default() -> Self {
         WatchConfig {
             mode: WatchMode::Auto,
-            debounce: Duration::from_millis(200),
+            debounce: Duration::from_millis(50),
             poll_interval: Duration::from_secs(2),
             reconcile_interval: Duration::from_secs(300),
         }

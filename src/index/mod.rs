@@ -339,6 +339,10 @@ impl Indexer {
                 path: d,
             });
         }
+        // A new nickname directory and a file inside it can arrive in one batch: the attempt is
+        // then found twice (walk and path), and indexing it twice in one transaction fails.
+        let mut seen_ids = BTreeSet::new();
+        dirs.retain(|d| seen_ids.insert(d.id.clone()));
         let mut known = HashMap::new();
         for d in &dirs {
             if let Some(f) = attempts::fingerprint(self.store.writer(), &d.id).await? {
