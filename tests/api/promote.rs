@@ -111,7 +111,10 @@ async fn promoting_onto_identical_external_evidence_is_200_with_null_metadata_as
     assert_eq!(s, StatusCode::OK, "{b:#}");
     assert_eq!(b["created"], false);
     assert_eq!(b["metadata"], Value::Null);
-    assert!(!ws.path().join("reports/acc_baseline/metadata.json").exists());
+    assert!(!ws
+        .path()
+        .join("reports/acc_baseline/metadata.json")
+        .exists());
     app.stop().await;
 }
 
