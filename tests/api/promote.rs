@@ -110,6 +110,22 @@ async fn an_unarchived_baseline_is_archived_in_the_same_promotion() {
 }
 
 #[tokio::test]
+async fn promoting_onto_identical_external_evidence_is_200_with_null_metadata_as_openapi_says() {
+    // Found by schemathesis: reports/acc_baseline holds the same report.json but no metadata.json.
+    let ws = corpus_copy();
+    let app = TestApp::spawn(ws.path()).await;
+    let (s, b) = promote(&app, json!({ "attempt": "acc_baseline/20261128_204430" })).await;
+    assert_eq!(s, StatusCode::OK, "{b:#}");
+    assert_eq!(b["created"], false);
+    assert_eq!(b["metadata"], Value::Null);
+    assert!(!ws
+        .path()
+        .join("reports/acc_baseline/metadata.json")
+        .exists());
+    app.stop().await;
+}
+
+#[tokio::test]
 async fn fail_and_error_attempts_and_foreign_or_failing_certificates_are_refused() {
     let ws = corpus_copy();
     let app = TestApp::spawn(ws.path()).await;
