@@ -276,8 +276,18 @@ fn sigkill_during_apply_leaves_each_directory_wholly_in_runs_or_in_trash_and_rea
     let id = plan["id"].as_str().unwrap().to_string();
     assert_eq!(plan["delete"].as_array().unwrap().len(), n - 1);
     let pid = daemon.child.id();
+    let trash_dir = root.join(format!(".invarlockd/trash/{id}/q"));
+    // Kill once the apply is under way (some directories moved), whatever the machine's speed.
     let killer = std::thread::spawn(move || {
-        std::thread::sleep(Duration::from_millis(300));
+        let end = Instant::now() + Duration::from_secs(60);
+        while Instant::now() < end
+            && std::fs::read_dir(&trash_dir)
+                .map(|d| d.count())
+                .unwrap_or(0)
+                < 3
+        {
+            std::thread::sleep(Duration::from_millis(5));
+        }
         let _ = Command::new("kill")
             .args(["-KILL", &pid.to_string()])
             .status();
@@ -337,8 +347,24 @@ fn sigterm_during_a_promotion_lets_it_complete_and_exits_0() {
     );
     let mut daemon = Daemon::start(root, &[("INVARLOCKD_TEST_PROMOTE_DELAY_MS", "800")]);
     let pid = daemon.child.id();
+    let reports = root.join("reports");
+    // Stop the daemon while the promotion is mid-write (its temporary directory exists).
     let term = std::thread::spawn(move || {
-        std::thread::sleep(Duration::from_millis(200));
+        let end = Instant::now() + Duration::from_secs(60);
+        let writing = || {
+            std::fs::read_dir(&reports)
+                .map(|d| {
+                    d.flatten().any(|e| {
+                        e.file_name()
+                            .to_string_lossy()
+                            .starts_with(".invarlockd-tmp-")
+                    })
+                })
+                .unwrap_or(false)
+        };
+        while Instant::now() < end && !writing() {
+            std::thread::sleep(Duration::from_millis(5));
+        }
         Command::new("kill")
             .args(["-TERM", &pid.to_string()])
             .status()
