@@ -339,6 +339,7 @@ impl Indexer {
                 path: d,
             });
         }
+        tracing::debug!(paths = paths.len(), subtrees = ?subtrees, dirs = dirs.len(), "refresh");
         // A new nickname directory and a file inside it can arrive in one batch: the attempt is
         // then found twice (walk and path), and indexing it twice in one transaction fails.
         let mut seen_ids = BTreeSet::new();

@@ -30,8 +30,16 @@ fn handler(tx: UnboundedSender<FsSignal>) -> impl FnMut(DebounceEventResult) + S
                 if let Some(e) = events.iter().find(|e| e.need_rescan()) {
                     FsSignal::Rescan(format!("backend requested a rescan: {:?}", e.kind))
                 } else {
-                    let mut paths: Vec<PathBuf> =
-                        events.into_iter().flat_map(|e| e.event.paths).collect();
+                    // Reads are not changes: the indexer's own reads (open, close-nowrite) would
+                    // otherwise come back as thousands of events after every scan.
+                    let mut paths: Vec<PathBuf> = events
+                        .into_iter()
+                        .filter(|e| !e.event.kind.is_access())
+                        .flat_map(|e| e.event.paths)
+                        .collect();
+                    if paths.is_empty() {
+                        return;
+                    }
                     paths.sort();
                     paths.dedup();
                     FsSignal::Paths(paths)
