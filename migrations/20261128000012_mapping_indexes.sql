@@ -2,4 +2,5 @@
 -- these, each refresh scanned the whole attempts and mappings tables (found at 10k attempts).
 create index mappings_baseline_attempt on mappings (baseline_attempt);
 create index attempts_baseline_fp on attempts (baseline_fp, ts);
-create index attempts_dataset_paired on attempts (dataset_hash, paired, ts);
+-- Only subjects without a logloss fingerprint can map by hashes (HASH_MAPPINGS).
+create index attempts_hash_mappable on attempts (dataset_hash, ts) where paired = 1 and baseline_fp is null;

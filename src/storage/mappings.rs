@@ -163,6 +163,7 @@ pub async fn affected_subjects(
              union
              select s.id from attempts c join attempts s on s.dataset_hash = c.dataset_hash
                  where c.id = ?1 and c.paired = 0 and c.dataset_hash is not null and s.paired = 1
+                   and s.baseline_fp is null
                    and (s.ts >= c.ts or not exists (select 1 from mappings m where m.subject = s.id))",
         )
         .bind(id)
