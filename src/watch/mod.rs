@@ -75,7 +75,26 @@ impl Watcher {
             tokio::select! {
                 _ = shutdown.cancelled() => break,
                 Some(signal) = rx.recv() => match signal {
-                    FsSignal::Paths(paths) => {
+                    FsSignal::Paths(mut paths) => {
+                        // Under load, batches queue up while a refresh runs: merge what is
+                        // already waiting into one refresh instead of one refresh per batch.
+                        let mut deferred = None;
+                        while let Ok(next) = rx.try_recv() {
+                            match next {
+                                FsSignal::Paths(more) => paths.extend(more),
+                                other => {
+                                    deferred = Some(other);
+                                    break;
+                                }
+                            }
+                        }
+                        paths.sort();
+                        paths.dedup();
+                        if deferred.is_some() {
+                            // A rescan or error signal follows: a full reconcile covers the paths too.
+                            self.reconcile("overflow or watcher error").await;
+                            continue;
+                        }
                         metrics::counter!("invarlockd_watcher_events_total").increment(paths.len() as u64);
                         self.status.update(|s| {
                             s.last_event_at = Some(chrono::Utc::now());
