@@ -213,39 +213,20 @@ impl super::Promoter {
             None => self.free_name(id.nickname.as_str(), &id, &report_bytes_for_name(&files))?,
         };
         let metadata = Metadata {
-            generated_by: GENERATED_BY.into(),
-            format: FORMAT.into(),
-            name: name.to_string(),
-            kind: kind.into(),
-            source_attempt: id.to_string(),
-            files: files
-                .iter()
-                .map(|f| FileEntry {
-                    name: f.name.to_string(),
-                    sha256: Sha256::of(&f.bytes).hex(),
-                    size: f.bytes.len() as u64,
-                })
-                .collect(),
-            report_hash: crate::report::report_hash(&report),
-            run_id: crate::report::run_id(&report).unwrap_or_default(),
             baseline: baseline_ref,
             certificate_run_id: cert_run_id,
-            seeds: report
-                .pointer(&["meta", "seeds"])
-                .map(Value::to_serde)
-                .unwrap_or_default(),
-            dataset_hash: text_at(&report, &["data", "dataset_hash"]),
-            preview_hash: text_at(&report, &["data", "preview_hash"]),
-            final_hash: text_at(&report, &["data", "final_hash"]),
-            tokenizer_hash: text_at(&report, &["meta", "tokenizer_hash"])
-                .or_else(|| text_at(&report, &["data", "tokenizer_hash"])),
-            ids_sha256: text_at(&report, &["provenance", "provider_digest", "ids_sha256"]),
             policy_digest,
-            profile: Some(profile.clone()),
             verify: verify_summary,
-            promoted_at: chrono::Utc::now(),
-            token_name: token.map(str::to_string),
             annotations: req.metadata.clone().unwrap_or(serde_json::Value::Null),
+            ..describe(
+                &report,
+                &name,
+                kind,
+                &id.to_string(),
+                &files,
+                &profile,
+                token,
+            )
         };
 
         // Refuse before writing anything if the subject's name is taken by other bytes.
@@ -414,38 +395,13 @@ impl super::Promoter {
         token: Option<&str>,
     ) -> Result<Metadata, PromoteError> {
         let report = report_value(bytes).map_err(PromoteError::Internal)?;
-        Ok(Metadata {
-            generated_by: GENERATED_BY.into(),
-            format: FORMAT.into(),
-            name: name.to_string(),
-            kind: "baseline".into(),
-            source_attempt: id.to_string(),
-            files: vec![FileEntry {
-                name: "report.json".into(),
-                sha256: Sha256::of(bytes).hex(),
-                size: bytes.len() as u64,
-            }],
-            report_hash: crate::report::report_hash(&report),
-            run_id: crate::report::run_id(&report).unwrap_or_default(),
-            baseline: None,
-            certificate_run_id: None,
-            seeds: report
-                .pointer(&["meta", "seeds"])
-                .map(Value::to_serde)
-                .unwrap_or_default(),
-            dataset_hash: text_at(&report, &["data", "dataset_hash"]),
-            preview_hash: text_at(&report, &["data", "preview_hash"]),
-            final_hash: text_at(&report, &["data", "final_hash"]),
-            tokenizer_hash: text_at(&report, &["meta", "tokenizer_hash"])
-                .or_else(|| text_at(&report, &["data", "tokenizer_hash"])),
-            ids_sha256: text_at(&report, &["provenance", "provider_digest", "ids_sha256"]),
-            policy_digest: None,
-            profile: Some(profile.to_string()),
-            verify: None,
-            promoted_at: chrono::Utc::now(),
-            token_name: token.map(str::to_string),
-            annotations: serde_json::Value::Null,
-        })
+        let files = [EvidenceFile {
+            name: "report.json",
+            bytes: bytes.to_vec(),
+        }];
+        Ok(describe(
+            &report, name, "baseline", id, &files, profile, token,
+        ))
     }
 }
 
@@ -455,4 +411,52 @@ fn report_bytes_for_name(files: &[EvidenceFile]) -> Vec<u8> {
         .find(|f| f.name == "report.json")
         .map(|f| f.bytes.clone())
         .unwrap_or_default()
+}
+
+/// The metadata.json fields every archive has, read from its report; subject-only fields
+/// (baseline, certificate, verdict, annotations) start empty.
+fn describe(
+    report: &Value,
+    name: &PromotionName,
+    kind: &str,
+    source_attempt: &str,
+    files: &[EvidenceFile],
+    profile: &str,
+    token: Option<&str>,
+) -> Metadata {
+    Metadata {
+        generated_by: GENERATED_BY.into(),
+        format: FORMAT.into(),
+        name: name.to_string(),
+        kind: kind.into(),
+        source_attempt: source_attempt.to_string(),
+        files: files
+            .iter()
+            .map(|f| FileEntry {
+                name: f.name.to_string(),
+                sha256: Sha256::of(&f.bytes).hex(),
+                size: f.bytes.len() as u64,
+            })
+            .collect(),
+        report_hash: crate::report::report_hash(report),
+        run_id: crate::report::run_id(report).unwrap_or_default(),
+        baseline: None,
+        certificate_run_id: None,
+        seeds: report
+            .pointer(&["meta", "seeds"])
+            .map(Value::to_serde)
+            .unwrap_or_default(),
+        dataset_hash: text_at(report, &["data", "dataset_hash"]),
+        preview_hash: text_at(report, &["data", "preview_hash"]),
+        final_hash: text_at(report, &["data", "final_hash"]),
+        tokenizer_hash: text_at(report, &["meta", "tokenizer_hash"])
+            .or_else(|| text_at(report, &["data", "tokenizer_hash"])),
+        ids_sha256: text_at(report, &["provenance", "provider_digest", "ids_sha256"]),
+        policy_digest: None,
+        profile: Some(profile.to_string()),
+        verify: None,
+        promoted_at: chrono::Utc::now(),
+        token_name: token.map(str::to_string),
+        annotations: serde_json::Value::Null,
+    }
 }
