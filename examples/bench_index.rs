@@ -44,9 +44,24 @@ fn driver(args: &[String]) {
     let tmp = tempfile::tempdir().expect("temp dir");
     let root = keep.unwrap_or_else(|| tmp.path().to_path_buf());
     let t = Instant::now();
-    let bytes = generate(&root, n);
+    // `--dir D` keeps the workspace; a second invocation with the same N reuses it (generating
+    // 100k attempts takes minutes). The marker is written last, so a half-generated tree is redone.
+    let marker = root.join(".bench-generated");
+    let bytes = match std::fs::read_to_string(&marker) {
+        Ok(text) if text.split_whitespace().next() == Some(n.to_string().as_str()) => {
+            eprintln!("reusing the {n} attempts generated in {}", root.display());
+            text.split_whitespace().nth(1).unwrap().parse().unwrap()
+        }
+        _ => {
+            let _ = std::fs::remove_dir_all(root.join("runs"));
+            let _ = std::fs::remove_dir_all(root.join(".invarlockd"));
+            let bytes = generate(&root, n);
+            std::fs::write(&marker, format!("{n} {bytes}\n")).unwrap();
+            bytes
+        }
+    };
     eprintln!(
-        "generated {n} attempts ({:.1} GB logical) in {:.1}s",
+        "{n} attempts ({:.1} GB logical) ready in {:.1}s",
         bytes as f64 / 1e9,
         t.elapsed().as_secs_f64()
     );
@@ -275,6 +290,11 @@ fn config(root: &Path) -> invarlockd::config::Config {
 }
 
 fn phase_index(root: &Path) {
+    // `RUST_LOG=invarlockd=info` shows where a full scan spends its time.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_writer(std::io::stderr)
+        .try_init();
     rt().block_on(async {
         let cfg = config(root);
         let ws = cfg.workspace();
@@ -312,6 +332,10 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 }
 
 fn phase_serve(root: &Path) {
+    // Attempts written live by an earlier invocation on a reused workspace.
+    for i in 0..10 {
+        let _ = std::fs::remove_dir_all(root.join(format!("runs/live{i:02}")));
+    }
     rt().block_on(async {
         let app = invarlockd::app::Application::build(config(root))
             .await

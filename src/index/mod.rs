@@ -86,6 +86,38 @@ pub struct RefreshOutcome {
     pub recheck_after: Option<Duration>,
 }
 
+/// Wall time of each step of a full scan, for the log line that ends it (where a slow
+/// reconcile spends its time, without a profiler).
+struct Steps {
+    last: Instant,
+    laps: Vec<(&'static str, Duration)>,
+}
+
+impl Steps {
+    fn new(started: Instant) -> Self {
+        Steps {
+            last: started,
+            laps: Vec::new(),
+        }
+    }
+
+    fn lap(&mut self, name: &'static str) {
+        let now = Instant::now();
+        self.laps.push((name, now - self.last));
+        self.last = now;
+    }
+}
+
+impl std::fmt::Display for Steps {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (i, (name, d)) in self.laps.iter().enumerate() {
+            let sep = if i == 0 { "" } else { " " };
+            write!(f, "{sep}{name}={}ms", d.as_millis())?;
+        }
+        Ok(())
+    }
+}
+
 fn min_opt(a: Option<Duration>, b: Option<Duration>) -> Option<Duration> {
     match (a, b) {
         (Some(x), Some(y)) => Some(x.min(y)),
@@ -230,11 +262,14 @@ impl Indexer {
         let runs = self.cfg.workspace.runs.clone();
         let fence = self.fence();
         let walk = tokio::task::spawn_blocking(move || walk::walk_runs(&runs, &fence)).await?;
+        let mut steps = Steps::new(started);
+        steps.lap("walk");
         sum.attempts_seen = walk.attempts.len() as u64;
         sum.unrecognized = walk.unrecognized.len() as u64;
         let known = Arc::new(attempts::fingerprints(self.store.writer()).await?);
         let seen: HashSet<String> = walk.attempts.iter().map(|a| a.id.clone()).collect();
         let (parsed, unchanged, gone, _) = self.index_dirs(walk.attempts, known.clone()).await?;
+        steps.lap("attempts");
         sum.parsed = parsed.len() as u64;
         sum.unchanged = unchanged;
         let mut vanished: Vec<String> = known
@@ -249,15 +284,20 @@ impl Indexer {
             attempts::replace_unrecognized(&mut tx, &walk.unrecognized).await?;
             tx.commit().await?;
         }
+        steps.lap("removals");
         let (dirs, files_read, certs) = self.scan_evidence(None).await?;
+        steps.lap("evidence");
         sum.evidence_dirs = dirs;
         sum.evidence_files_read = files_read;
         sum.certificates = certs;
         self.settle_running(None).await?;
+        steps.lap("settle");
         sum.mappings = self.rebuild_mappings().await?;
+        steps.lap("mappings");
         self.maintain_copies(None).await?;
+        steps.lap("copies");
         sum.duration = started.elapsed();
-        tracing::info!(?sum, "full scan done");
+        tracing::info!(?sum, steps = %steps, "full scan done");
         Ok(sum)
     }
 
@@ -351,6 +391,18 @@ impl Indexer {
             }
         }
         let mut nicknames: BTreeSet<String> = dirs.iter().map(|d| d.nickname.clone()).collect();
+        // Subjects that the old rows of changed or vanishing attempts bear on, asked while
+        // those rows are still in place (a reports/ change re-derives everything anyway).
+        let before = if evidence {
+            Vec::new()
+        } else {
+            let mut existing: Vec<String> = known.keys().cloned().collect();
+            existing.extend(removed.iter().cloned());
+            let mut tx = self.store.begin().await?;
+            let before = storage::mappings::subjects_before_change(&mut tx, &existing).await?;
+            tx.commit().await?;
+            before
+        };
         let (parsed, _, gone, recheck) = self.index_dirs(dirs, Arc::new(known)).await?;
         removed.extend(gone);
         let n_removed = self.remove_ids(&removed).await?;
@@ -366,10 +418,11 @@ impl Indexer {
         if evidence {
             self.rebuild_mappings().await?;
         } else if !parsed.is_empty() || n_removed > 0 {
-            let mut changed = parsed.clone();
-            changed.extend(removed.iter().cloned());
             let mut tx = self.store.begin().await?;
-            let affected = storage::mappings::affected_subjects(&mut tx, &changed).await?;
+            let mut affected = before;
+            affected.extend(storage::mappings::subjects_after_change(&mut tx, &parsed).await?);
+            affected.sort();
+            affected.dedup();
             storage::mappings::rebuild_subjects(&mut tx, &affected).await?;
             tx.commit().await?;
         }
