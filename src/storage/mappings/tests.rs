@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 #[derive(Debug, Clone)]
 enum Op {
     /// Writes (inserts or rewrites) the attempt.
-    Put(attempts::AttemptRow),
+    Put(Box<attempts::AttemptRow>),
     /// Removes attempt number `n` of the id space, if present.
     Remove(usize),
 }
@@ -61,7 +61,7 @@ prop_compose! {
 
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
-        3 => row().prop_map(Op::Put),
+        3 => row().prop_map(|r| Op::Put(Box::new(r))),
         1 => (0..NICKS.len() * TIMES.len()).prop_map(Op::Remove),
     ]
 }
@@ -99,30 +99,31 @@ async fn apply_incrementally(tx: &mut Tx<'_>, op: &Op) {
     rebuild_subjects(tx, &affected).await.unwrap();
 }
 
+type Fits<'a> = Box<dyn Fn(&attempts::AttemptRow) -> bool + 'a>;
+
 /// The pairing-evidence rules of `derive.rs`, written plainly over the rows in memory.
 fn model(rows: &BTreeMap<String, attempts::AttemptRow>) -> Snapshot {
     let mut out = Snapshot::new();
     for s in rows.values() {
-        let (fits, kind_confidence): (Box<dyn Fn(&attempts::AttemptRow) -> bool>, [&str; 2]) =
-            if let Some(fp) = &s.baseline_fp {
-                let dh = s.dataset_hash.clone().or(s.events_dataset_hash.clone());
-                let fits = move |b: &attempts::AttemptRow| {
-                    b.final_logloss_fp.as_ref() == Some(fp)
-                        && (dh.is_none() || b.dataset_hash.is_none() || b.dataset_hash == dh)
-                };
-                (Box::new(fits), ["high", "medium"])
-            } else if s.paired && s.report_valid && s.dataset_hash.is_some() {
-                let fits = |b: &attempts::AttemptRow| {
-                    b.dataset_hash == s.dataset_hash
-                        && b.ids_sha256 == s.ids_sha256
-                        && b.tokenizer_hash == s.tokenizer_hash
-                        && !b.paired
-                        && b.report_valid
-                };
-                (Box::new(fits), ["medium", "low"])
-            } else {
-                continue;
+        let (fits, kind_confidence): (Fits, [&str; 2]) = if let Some(fp) = &s.baseline_fp {
+            let dh = s.dataset_hash.clone().or(s.events_dataset_hash.clone());
+            let fits = move |b: &attempts::AttemptRow| {
+                b.final_logloss_fp.as_ref() == Some(fp)
+                    && (dh.is_none() || b.dataset_hash.is_none() || b.dataset_hash == dh)
             };
+            (Box::new(fits), ["high", "medium"])
+        } else if s.paired && s.report_valid && s.dataset_hash.is_some() {
+            let fits = |b: &attempts::AttemptRow| {
+                b.dataset_hash == s.dataset_hash
+                    && b.ids_sha256 == s.ids_sha256
+                    && b.tokenizer_hash == s.tokenizer_hash
+                    && !b.paired
+                    && b.report_valid
+            };
+            (Box::new(fits), ["medium", "low"])
+        } else {
+            continue;
+        };
         let fitting: Vec<&attempts::AttemptRow> =
             rows.values().filter(|b| b.id != s.id && fits(b)).collect();
         let key = |b: &&&attempts::AttemptRow| (b.ts.clone(), b.id.clone());
@@ -158,7 +159,7 @@ fn check(history: Vec<Op>) -> Result<(), TestCaseError> {
         for (step, op) in history.iter().enumerate() {
             apply_incrementally(&mut tx, op).await;
             match op {
-                Op::Put(r) => rows.insert(r.id.clone(), r.clone()),
+                Op::Put(r) => rows.insert(r.id.clone(), (**r).clone()),
                 Op::Remove(n) => rows.remove(&id_of(*n).0),
             };
             let incremental = snapshot(&mut tx).await;
