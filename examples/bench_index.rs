@@ -289,12 +289,16 @@ fn config(root: &Path) -> invarlockd::config::Config {
     cfg
 }
 
-fn phase_index(root: &Path) {
-    // `RUST_LOG=invarlockd=info` shows where a full scan spends its time.
+/// `RUST_LOG=invarlockd=info` (or `debug`) shows where the index and the daemon spend time.
+fn log_to_stderr() {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
         .with_writer(std::io::stderr)
         .try_init();
+}
+
+fn phase_index(root: &Path) {
+    log_to_stderr();
     rt().block_on(async {
         let cfg = config(root);
         let ws = cfg.workspace();
@@ -332,6 +336,7 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 }
 
 fn phase_serve(root: &Path) {
+    log_to_stderr();
     // Attempts written live by an earlier invocation on a reused workspace.
     for i in 0..10 {
         let _ = std::fs::remove_dir_all(root.join(format!("runs/live{i:02}")));

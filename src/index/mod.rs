@@ -425,6 +425,7 @@ impl Indexer {
             affected.dedup();
             storage::mappings::rebuild_subjects(&mut tx, &affected).await?;
             tx.commit().await?;
+            tracing::debug!(subjects = affected.len(), "mappings re-derived");
         }
         if !parsed.is_empty() || n_removed > 0 || evidence {
             self.maintain_copies(Some(&nicknames)).await?;

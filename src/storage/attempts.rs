@@ -355,24 +355,26 @@ pub async fn all_ids(pool: &SqlitePool) -> Result<Vec<String>, StorageError> {
 
 pub async fn count_by_status(pool: &SqlitePool) -> Result<Vec<(String, i64)>, StorageError> {
     Ok(
-        sqlx::query_as("select status, count(*) from attempts group by status")
+        sqlx::query_as("select status, n from attempt_counts where n > 0")
             .fetch_all(pool)
             .await?,
     )
 }
 
 pub async fn nickname_count(pool: &SqlitePool) -> Result<i64, StorageError> {
-    let (n,): (i64,) = sqlx::query_as("select count(distinct nickname) from attempts")
+    let (n,): (i64,) = sqlx::query_as("select count(*) from nickname_counts")
         .fetch_one(pool)
         .await?;
     Ok(n)
 }
 
 pub async fn last_index_event(pool: &SqlitePool) -> Result<Option<String>, StorageError> {
-    let (t,): (Option<String>,) = sqlx::query_as("select max(created_at) from attempt_history")
-        .fetch_one(pool)
-        .await?;
-    Ok(t)
+    // The newest row by seq: history rows are appended in time order, so it is the max.
+    let t: Option<(String,)> =
+        sqlx::query_as("select created_at from attempt_history order by seq desc limit 1")
+            .fetch_optional(pool)
+            .await?;
+    Ok(t.map(|r| r.0))
 }
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]

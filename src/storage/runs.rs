@@ -83,9 +83,11 @@ pub async fn latest_passes(
     pool: &SqlitePool,
 ) -> Result<Vec<(String, String, String, String)>, StorageError> {
     Ok(sqlx::query_as(
-        "select a.nickname, a.id, a.dir, a.report_sha256 from attempts a
-         where a.status = 'pass' and a.report_sha256 is not null
-           and a.ts = (select max(b.ts) from attempts b where b.nickname = a.nickname and b.status = 'pass')",
+        "select a.nickname, a.id, a.dir, a.report_sha256
+         from (select distinct nickname from attempts) n
+         join attempts a on a.id = (select b.id from attempts b
+             where b.nickname = n.nickname and b.status = 'pass' and b.report_sha256 is not null
+             order by b.ts desc, b.id desc limit 1)",
     )
     .fetch_all(pool)
     .await?)

@@ -66,7 +66,12 @@ pub fn start(
     tx: UnboundedSender<FsSignal>,
 ) -> Result<(EventSource, Mode, Option<String>), notify::Error> {
     // Symlinks are never followed: an attempt dir that links out of the workspace is ignored.
-    let base = notify::Config::default().with_follow_symlinks(false);
+    // Only changes and completed writes are asked of the kernel: with open events (notify 8
+    // always subscribed to them) a reconcile's own directory reads overflowed inotify's 16k
+    // queue at 100k attempts, and each overflow forced another full reconcile.
+    let base = notify::Config::default()
+        .with_follow_symlinks(false)
+        .with_event_kinds(notify::EventKindMask::CORE | notify::EventKindMask::ACCESS_CLOSE);
     if cfg.mode == WatchMode::Auto {
         match start_inotify(cfg, roots, tx.clone(), base) {
             Ok(src) => return Ok((src, Mode::Inotify, None)),

@@ -114,6 +114,8 @@ fn compatible_seeks(columns: &str, range: &str, order: &str) -> String {
 
 /// Paired reports (window_pairing_reason null) without a logloss fingerprint: an unpaired
 /// report with the same dataset hash, window-id digest and tokenizer hash.
+/// (`+baseline_fp`, here and in `open_subjects`, keeps SQLite from driving a scoped query by
+/// the baseline_fp index, which at 100k attempts walked 47k null entries instead of the scope.)
 pub(super) const HASH_MAPPINGS: &str = "
 insert or ignore into mappings (subject, baseline_attempt, baseline_archived, how, confidence, certificate, candidates, note)
 select id, battempt, null, 'pairing_evidence', case when n = 1 then 'medium' else 'low' end, null, n,
@@ -130,6 +132,37 @@ from (
         (select count(*) from (select 1 from attempts b where b.dataset_hash = s.dataset_hash and b.ids_sha256 is s.ids_sha256
             and b.tokenizer_hash is s.tokenizer_hash and b.paired = 0 and b.report_valid = 1 and b.id <> s.id limit 2)) as n
     from (select id, ts, dataset_hash, ids_sha256, tokenizer_hash from attempts
-          where paired = 1 and report_valid = 1 and dataset_hash is not null and baseline_fp is null {scope}) s
+          where paired = 1 and report_valid = 1 and dataset_hash is not null and +baseline_fp is null {scope}) s
 )
 where battempt is not null";
+
+/// The evidence key of a subject row `t` (fingerprint kind), as stored in `pairing_open.fit`;
+/// for a candidate row it names the subjects the candidate could serve.
+pub(super) fn fit_fp(t: &str) -> String {
+    format!("'fp:' || {t}.baseline_fp")
+}
+
+/// The key of the paired-hashes kind (same dataset, window ids and tokenizer).
+pub(super) fn fit_hash(t: &str) -> String {
+    format!(
+        "'hash:' || {t}.dataset_hash || ':' || coalesce({t}.ids_sha256, '') || ':' || coalesce({t}.tokenizer_hash, '')"
+    )
+}
+
+/// Re-fills `pairing_open` for the subjects in scope, after their mappings were derived: a
+/// subject is settled once it has a baseline at or before its own timestamp and two or more
+/// candidates, because no later report can then change its mapping.
+pub(super) fn open_subjects(scope: &str) -> String {
+    let unsettled = "not exists (select 1 from mappings m join attempts b on b.id = m.baseline_attempt
+            where m.subject = s.id and m.candidates >= 2 and b.ts <= s.ts)";
+    let (fp, hash) = (fit_fp("s"), fit_hash("s"));
+    format!(
+        "insert into pairing_open (subject, fit, dh)
+select s.id, {fp}, coalesce(s.dataset_hash, s.events_dataset_hash) from attempts s
+where s.baseline_fp is not null {scope} and {unsettled}
+union all
+select s.id, {hash}, null from attempts s
+where s.paired = 1 and s.report_valid = 1 and s.dataset_hash is not null and +s.baseline_fp is null
+  {scope} and {unsettled}"
+    )
+}

@@ -12,7 +12,9 @@ mod derive;
 mod tests;
 
 use super::{StorageError, Tx};
-use derive::{fingerprint_mappings, CERTIFICATE_MAPPINGS, HASH_MAPPINGS, PROMOTION_MAPPINGS};
+use derive::{
+    fingerprint_mappings, open_subjects, CERTIFICATE_MAPPINGS, HASH_MAPPINGS, PROMOTION_MAPPINGS,
+};
 use serde::Serialize;
 use sqlx::SqlitePool;
 
@@ -35,6 +37,9 @@ pub async fn rebuild(tx: &mut Tx<'_>) -> Result<(), StorageError> {
     sqlx::query("delete from mappings")
         .execute(&mut **tx)
         .await?;
+    sqlx::query("delete from pairing_open")
+        .execute(&mut **tx)
+        .await?;
     run_all(tx, "", "").await
 }
 
@@ -55,9 +60,13 @@ pub async fn rebuild_subjects(tx: &mut Tx<'_>, subjects: &[String]) -> Result<()
             .execute(&mut **tx)
             .await?;
     }
-    sqlx::query("delete from mappings where subject in (select id from temp.mapping_scope)")
+    for table in ["mappings", "pairing_open"] {
+        sqlx::query(&format!(
+            "delete from {table} where subject in (select id from temp.mapping_scope)"
+        ))
         .execute(&mut **tx)
         .await?;
+    }
     run_all(
         tx,
         " and id in (select id from temp.mapping_scope)",
@@ -72,6 +81,7 @@ async fn run_all(tx: &mut Tx<'_>, scope: &str, scope_s: &str) -> Result<(), Stor
         PROMOTION_MAPPINGS.replace("{scope_s}", scope_s),
         fingerprint_mappings(scope),
         HASH_MAPPINGS.replace("{scope}", scope),
+        open_subjects(scope_s),
     ] {
         sqlx::query(&sql).execute(&mut **tx).await?;
     }

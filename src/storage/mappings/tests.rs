@@ -45,12 +45,13 @@ prop_compose! {
         tokenizer_hash in pick(&["t1"]),
         paired in any::<bool>(),
         report_valid in prop::bool::weighted(0.8),
+        status in prop::sample::select(&["pass", "fail", "running"][..]),
     ) -> attempts::AttemptRow {
         let (id, nickname, ts) = id_of(n);
         attempts::AttemptRow {
             dir: format!("/w/runs/{id}"),
             id, nickname, ts,
-            status: "pass".into(),
+            status: status.into(),
             listing_digest: "x".into(),
             final_logloss_fp, baseline_fp, dataset_hash, events_dataset_hash,
             ids_sha256, tokenizer_hash, paired, report_valid,
@@ -184,11 +185,48 @@ fn check(history: Vec<Op>) -> Result<(), TestCaseError> {
     })
 }
 
+/// The trigger-kept counts behind `/v1/status` equal a count of the rows after every step.
+fn check_counts(history: Vec<Op>) -> Result<(), TestCaseError> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Storage::open(&dir.path().join("index.db")).await.unwrap();
+        for op in &history {
+            let mut tx = store.begin().await.unwrap();
+            apply_incrementally(&mut tx, op).await;
+            tx.commit().await.unwrap();
+            let pool = store.reader();
+            let mut kept = attempts::count_by_status(pool).await.unwrap();
+            kept.sort();
+            let counted: Vec<(String, i64)> =
+                sqlx::query_as("select status, count(*) from attempts group by status order by 1")
+                    .fetch_all(pool)
+                    .await
+                    .unwrap();
+            prop_assert_eq!(kept, counted);
+            let (nicks,): (i64,) = sqlx::query_as("select count(distinct nickname) from attempts")
+                .fetch_one(pool)
+                .await
+                .unwrap();
+            prop_assert_eq!(attempts::nickname_count(pool).await.unwrap(), nicks);
+        }
+        Ok(())
+    })
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(96))]
 
     #[test]
     fn incremental_mappings_always_equal_a_full_rebuild(history in prop::collection::vec(op(), 1..40)) {
         check(history)?;
+    }
+
+    #[test]
+    fn status_and_nickname_counts_always_match_the_rows(history in prop::collection::vec(op(), 1..30)) {
+        check_counts(history)?;
     }
 }
