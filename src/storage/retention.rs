@@ -175,7 +175,7 @@ pub async fn status(pool: &SqlitePool) -> Result<serde_json::Value, StorageError
     )
     .fetch_optional(pool)
     .await?;
-    let (runs,): (i64,) = sqlx::query_as("select coalesce(sum(size), 0) from attempt_files")
+    let (runs,): (i64,) = sqlx::query_as("select bytes from file_totals where id = 1")
         .fetch_one(pool)
         .await?;
     Ok(serde_json::json!({

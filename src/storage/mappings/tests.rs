@@ -46,6 +46,7 @@ prop_compose! {
         paired in any::<bool>(),
         report_valid in prop::bool::weighted(0.8),
         status in prop::sample::select(&["pass", "fail", "running"][..]),
+        report_size in prop::option::of(0i64..1000),
     ) -> attempts::AttemptRow {
         let (id, nickname, ts) = id_of(n);
         attempts::AttemptRow {
@@ -54,7 +55,7 @@ prop_compose! {
             status: status.into(),
             listing_digest: "x".into(),
             final_logloss_fp, baseline_fp, dataset_hash, events_dataset_hash,
-            ids_sha256, tokenizer_hash, paired, report_valid,
+            ids_sha256, tokenizer_hash, paired, report_valid, report_size,
             ..Default::default()
         }
     }
@@ -88,7 +89,17 @@ async fn apply_incrementally(tx: &mut Tx<'_>, op: &Op) {
     let mut affected = subjects_before_change(tx, ids).await.unwrap();
     match op {
         Op::Put(r) => {
-            attempts::upsert(tx, r, &[], None).await.unwrap();
+            let files: Vec<attempts::FileRow> = r
+                .report_size
+                .map(|size| attempts::FileRow {
+                    name: "report.json".into(),
+                    size,
+                    mtime_ns: 0,
+                    sha256: None,
+                })
+                .into_iter()
+                .collect();
+            attempts::upsert(tx, r, &files, None).await.unwrap();
             affected.extend(subjects_after_change(tx, ids).await.unwrap());
         }
         Op::Remove(_) => {
@@ -185,7 +196,8 @@ fn check(history: Vec<Op>) -> Result<(), TestCaseError> {
     })
 }
 
-/// The trigger-kept counts behind `/v1/status` equal a count of the rows after every step.
+/// The trigger-kept counts and bytes behind `/v1/status` equal a count of the rows after every
+/// step.
 fn check_counts(history: Vec<Op>) -> Result<(), TestCaseError> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -212,6 +224,13 @@ fn check_counts(history: Vec<Op>) -> Result<(), TestCaseError> {
                 .await
                 .unwrap();
             prop_assert_eq!(attempts::nickname_count(pool).await.unwrap(), nicks);
+            let (bytes,): (i64,) =
+                sqlx::query_as("select coalesce(sum(size), 0) from attempt_files")
+                    .fetch_one(pool)
+                    .await
+                    .unwrap();
+            let status = crate::storage::retention::status(pool).await.unwrap();
+            prop_assert_eq!(status["runs_bytes"].as_i64(), Some(bytes));
         }
         Ok(())
     })
@@ -226,7 +245,7 @@ proptest! {
     }
 
     #[test]
-    fn status_and_nickname_counts_always_match_the_rows(history in prop::collection::vec(op(), 1..30)) {
+    fn status_counts_and_bytes_always_match_the_rows(history in prop::collection::vec(op(), 1..30)) {
         check_counts(history)?;
     }
 }
