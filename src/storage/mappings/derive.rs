@@ -153,7 +153,8 @@ pub(super) fn fit_hash(t: &str) -> String {
 /// subject is settled once it has a baseline at or before its own timestamp and two or more
 /// candidates, because no later report can then change its mapping.
 pub(super) fn open_subjects(scope: &str) -> String {
-    let unsettled = "not exists (select 1 from mappings m join attempts b on b.id = m.baseline_attempt
+    let unsettled =
+        "not exists (select 1 from mappings m join attempts b on b.id = m.baseline_attempt
             where m.subject = s.id and m.candidates >= 2 and b.ts <= s.ts)";
     let (fp, hash) = (fit_fp("s"), fit_hash("s"));
     format!(
