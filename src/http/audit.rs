@@ -35,9 +35,8 @@ async fn list_audit(
         None => 0,
     };
     let rows = audit::list(state.store.reader(), after, limit + 1).await?;
-    let more = rows.len() > limit as usize;
-    let rows = &rows[..rows.len().min(limit as usize)];
-    let next = more.then(|| crate::storage::encode_token(&rows.last().map(|r| r.seq)));
+    let (rows, next) =
+        crate::storage::split_page(rows, limit, |r| crate::storage::encode_token(&r.seq));
     let items: Vec<Value> = rows
         .iter()
         .map(|r| {

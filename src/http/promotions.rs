@@ -85,9 +85,7 @@ async fn list_promotions(
         limit + 1,
     )
     .await?;
-    let more = rows.len() > limit as usize;
-    let rows = &rows[..rows.len().min(limit as usize)];
-    let next = more.then(|| encode_token(&rows.last().map(|r| r.path.clone())));
+    let (rows, next) = crate::storage::split_page(rows, limit, |r| encode_token(&r.path));
     let items: Vec<Value> = rows
         .iter()
         .map(|r| item(&r.path, &r.origin, r.metadata.as_deref()))

@@ -455,17 +455,11 @@ pub async fn list(
     }
     q.push(" order by ts desc, id desc limit ")
         .push_bind(limit as i64 + 1);
-    let mut rows: Vec<AttemptRow> = q.build_query_as().fetch_all(pool).await?;
-    let next = if rows.len() > limit as usize {
-        rows.truncate(limit as usize);
-        rows.last().map(|r| AttemptKey {
-            ts: r.ts.clone(),
-            id: r.id.clone(),
-        })
-    } else {
-        None
-    };
-    Ok((rows, next))
+    let rows: Vec<AttemptRow> = q.build_query_as().fetch_all(pool).await?;
+    Ok(super::split_page(rows, limit, |r| AttemptKey {
+        ts: r.ts.clone(),
+        id: r.id.clone(),
+    }))
 }
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]

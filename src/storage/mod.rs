@@ -153,6 +153,21 @@ impl Storage {
     }
 }
 
+/// Keyset pagination: a page query fetches `limit + 1` rows, and the extra row only says that
+/// another page exists. Returns the page and, when there is a next one, the key of its last row.
+pub fn split_page<T, K>(
+    mut rows: Vec<T>,
+    limit: u32,
+    key: impl FnOnce(&T) -> K,
+) -> (Vec<T>, Option<K>) {
+    if rows.len() <= limit as usize {
+        return (rows, None);
+    }
+    rows.truncate(limit as usize);
+    let next = rows.last().map(key);
+    (rows, next)
+}
+
 /// Opaque keyset page tokens: base64url(JSON of the last row's sort key).
 pub fn encode_token<T: Serialize>(key: &T) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD

@@ -28,18 +28,12 @@ pub async fn list(
 ) -> Result<(Vec<RunRow>, Option<String>), StorageError> {
     let sql =
         format!("{SELECT} where a.nickname > ? group by a.nickname order by a.nickname limit ?");
-    let mut rows: Vec<RunRow> = sqlx::query_as(&sql)
+    let rows: Vec<RunRow> = sqlx::query_as(&sql)
         .bind(after.unwrap_or(""))
         .bind(limit as i64 + 1)
         .fetch_all(pool)
         .await?;
-    let next = if rows.len() > limit as usize {
-        rows.truncate(limit as usize);
-        rows.last().map(|r| r.nickname.clone())
-    } else {
-        None
-    };
-    Ok((rows, next))
+    Ok(super::split_page(rows, limit, |r| r.nickname.clone()))
 }
 
 pub async fn get(pool: &SqlitePool, nickname: &str) -> Result<Option<RunRow>, StorageError> {

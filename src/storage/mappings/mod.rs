@@ -93,7 +93,7 @@ pub async fn list(
     after: Option<&str>,
     limit: u32,
 ) -> Result<(Vec<MappingRow>, Option<String>), StorageError> {
-    let mut rows: Vec<MappingRow> = sqlx::query_as(
+    let rows: Vec<MappingRow> = sqlx::query_as(
         "select subject, baseline_attempt, baseline_archived, how, confidence, certificate, candidates, note
          from mappings where subject > ? order by subject limit ?",
     )
@@ -101,13 +101,7 @@ pub async fn list(
     .bind(limit as i64 + 1)
     .fetch_all(pool)
     .await?;
-    let next = if rows.len() > limit as usize {
-        rows.truncate(limit as usize);
-        rows.last().map(|r| r.subject.clone())
-    } else {
-        None
-    };
-    Ok((rows, next))
+    Ok(super::split_page(rows, limit, |r| r.subject.clone()))
 }
 
 pub async fn for_subject(

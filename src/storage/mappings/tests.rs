@@ -79,6 +79,20 @@ async fn snapshot(tx: &mut Tx<'_>) -> Snapshot {
     .unwrap()
 }
 
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// A migrated index in a temp dir (kept alive by the returned guard).
+async fn fresh_store() -> (tempfile::TempDir, Storage) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Storage::open(&dir.path().join("index.db")).await.unwrap();
+    (dir, store)
+}
+
 /// Applies one operation the way `Indexer::refresh_paths` does: ask, write, ask, re-derive.
 async fn apply_incrementally(tx: &mut Tx<'_>, op: &Op) {
     let id = match op {
@@ -159,13 +173,8 @@ fn model(rows: &BTreeMap<String, attempts::AttemptRow>) -> Snapshot {
 }
 
 fn check(history: Vec<Op>) -> Result<(), TestCaseError> {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Storage::open(&dir.path().join("index.db")).await.unwrap();
+    runtime().block_on(async {
+        let (_dir, store) = fresh_store().await;
         let mut tx = store.begin().await.unwrap();
         let mut rows = BTreeMap::new();
         for (step, op) in history.iter().enumerate() {
@@ -199,13 +208,8 @@ fn check(history: Vec<Op>) -> Result<(), TestCaseError> {
 /// The trigger-kept counts and bytes behind `/v1/status` equal a count of the rows after every
 /// step.
 fn check_counts(history: Vec<Op>) -> Result<(), TestCaseError> {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Storage::open(&dir.path().join("index.db")).await.unwrap();
+    runtime().block_on(async {
+        let (_dir, store) = fresh_store().await;
         for op in &history {
             let mut tx = store.begin().await.unwrap();
             apply_incrementally(&mut tx, op).await;
