@@ -267,16 +267,18 @@ impl Indexer {
         sum.attempts_seen = walk.attempts.len() as u64;
         sum.unrecognized = walk.unrecognized.len() as u64;
         let known = Arc::new(attempts::fingerprints(self.store.writer()).await?);
-        let seen: HashSet<String> = walk.attempts.iter().map(|a| a.id.clone()).collect();
+        let mut vanished: Vec<String> = {
+            let seen: HashSet<&str> = walk.attempts.iter().map(|a| a.id.as_str()).collect();
+            known
+                .keys()
+                .filter(|id| !seen.contains(id.as_str()))
+                .cloned()
+                .collect()
+        };
         let (parsed, unchanged, gone, _) = self.index_dirs(walk.attempts, known.clone()).await?;
         steps.lap("attempts");
         sum.parsed = parsed.len() as u64;
         sum.unchanged = unchanged;
-        let mut vanished: Vec<String> = known
-            .keys()
-            .filter(|id| !seen.contains(*id))
-            .cloned()
-            .collect();
         vanished.extend(gone);
         sum.removed = self.remove_ids(&vanished).await?;
         {

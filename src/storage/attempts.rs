@@ -63,24 +63,36 @@ pub struct FileRow {
     pub sha256: Option<String>,
 }
 
-/// What the scanner compares to decide whether an attempt must be read again.
+/// What the scanner compares to decide whether an attempt must be read again (keyed by id;
+/// a full scan holds one per attempt, so nothing else is in it).
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Fingerprint {
-    pub id: String,
     pub listing_digest: String,
     pub status: String,
 }
 
 pub async fn fingerprints(pool: &SqlitePool) -> Result<HashMap<String, Fingerprint>, StorageError> {
-    let rows: Vec<Fingerprint> = sqlx::query_as("select id, listing_digest, status from attempts")
-        .fetch_all(pool)
-        .await?;
-    Ok(rows.into_iter().map(|r| (r.id.clone(), r)).collect())
+    let rows: Vec<(String, String, String)> =
+        sqlx::query_as("select id, listing_digest, status from attempts")
+            .fetch_all(pool)
+            .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, listing_digest, status)| {
+            (
+                id,
+                Fingerprint {
+                    listing_digest,
+                    status,
+                },
+            )
+        })
+        .collect())
 }
 
 pub async fn fingerprint(pool: &SqlitePool, id: &str) -> Result<Option<Fingerprint>, StorageError> {
     Ok(
-        sqlx::query_as("select id, listing_digest, status from attempts where id = ?")
+        sqlx::query_as("select listing_digest, status from attempts where id = ?")
             .bind(id)
             .fetch_optional(pool)
             .await?,
