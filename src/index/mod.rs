@@ -309,9 +309,16 @@ impl Indexer {
         let ws = &self.cfg.workspace;
         let mut attempt_dirs: BTreeSet<PathBuf> = BTreeSet::new();
         let mut subtrees: BTreeSet<PathBuf> = BTreeSet::new();
+        // Top-level entries of runs/ whose unrecognized rows may have changed.
+        let mut tops: BTreeSet<String> = BTreeSet::new();
         let mut evidence = false;
         for p in paths {
             if let Ok(r) = p.strip_prefix(&ws.runs) {
+                if let Some(top) = r.iter().next().and_then(|c| c.to_str()) {
+                    if !top.starts_with(walk::TMP_PREFIX) {
+                        tops.insert(top.to_string());
+                    }
+                }
                 let parts: Vec<String> =
                     r.iter().map(|c| c.to_string_lossy().into_owned()).collect();
                 let ts_at = parts
@@ -408,6 +415,7 @@ impl Indexer {
         let (parsed, _, gone, recheck) = self.index_dirs(dirs, Arc::new(known)).await?;
         removed.extend(gone);
         let n_removed = self.remove_ids(&removed).await?;
+        self.reclassify_tops(tops).await?;
         nicknames.extend(
             removed
                 .iter()
@@ -435,6 +443,31 @@ impl Indexer {
         Ok(RefreshOutcome {
             recheck_after: min_opt(recheck, settle_recheck),
         })
+    }
+
+    /// Replaces the unrecognized rows under each top-level entry of runs/ (a nickname directory
+    /// or a stray file): one directory listing each, so a refresh need not wait for the next
+    /// reconcile to report or clear them.
+    async fn reclassify_tops(&self, tops: BTreeSet<String>) -> Result<(), IndexError> {
+        if tops.is_empty() {
+            return Ok(());
+        }
+        let (runs, fence) = (self.cfg.workspace.runs.clone(), self.fence());
+        let walks = tokio::task::spawn_blocking(move || {
+            tops.into_iter()
+                .map(|top| {
+                    let w = walk::walk_top(&runs, &top, &fence);
+                    (top, w.unrecognized)
+                })
+                .collect::<Vec<_>>()
+        })
+        .await?;
+        let mut tx = self.store.begin().await?;
+        for (top, rows) in &walks {
+            attempts::replace_unrecognized_under(&mut tx, top, rows).await?;
+        }
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Re-derives `running` attempts whose verdict may change without their files changing:

@@ -108,6 +108,26 @@ pub fn walk_subtree(runs: &Path, dir: &Path, fence: &Fence) -> RunsWalk {
     out
 }
 
+/// Walks one top-level entry `runs/<name>` exactly as the full walk would classify it, so that
+/// a refresh can replace the unrecognized rows under it (the entry may be gone: nothing then).
+pub fn walk_top(runs: &Path, name: &str, fence: &Fence) -> RunsWalk {
+    let mut out = RunsWalk::default();
+    let path = runs.join(name);
+    if std::fs::symlink_metadata(&path).is_ok() {
+        entry(
+            runs,
+            path,
+            name.to_string(),
+            &mut Vec::new(),
+            false,
+            fence,
+            &mut out,
+            0,
+        );
+    }
+    out
+}
+
 /// Returns the number of attempts found below `dir`.
 fn visit(
     runs: &Path,
@@ -136,69 +156,101 @@ fn visit(
             });
             continue;
         };
-        if name.starts_with(TMP_PREFIX) {
-            continue;
+        found += entry(
+            runs,
+            path,
+            name,
+            parts,
+            has_attempt_child,
+            fence,
+            out,
+            depth,
+        );
+    }
+    found
+}
+
+/// Classifies one entry of a directory being visited; returns the attempts found at or below it.
+#[allow(clippy::too_many_arguments)] // the walk's state, passed down rather than bundled
+fn entry(
+    runs: &Path,
+    path: PathBuf,
+    name: String,
+    parts: &mut Vec<String>,
+    has_attempt_child: bool,
+    fence: &Fence,
+    out: &mut RunsWalk,
+    depth: usize,
+) -> usize {
+    if name.starts_with(TMP_PREFIX) {
+        return 0;
+    }
+    let (k, via_link) = kind(&path, fence);
+    match k {
+        Kind::Outside => {
+            tracing::debug!(path = %path.display(), "ignoring a symlink that leaves the workspace");
+            0
         }
-        let (k, via_link) = kind(&path, fence);
-        match k {
-            Kind::Outside => {
-                tracing::debug!(path = %path.display(), "ignoring a symlink that leaves the workspace");
-            }
-            Kind::Dir if AttemptTs::is_timestamp(&name) => {
-                let nick = parts.join("/");
-                match (Nickname::parse(&nick), AttemptTs::parse(&name)) {
-                    (Ok(_), Ok(ts)) => {
-                        found += 1;
-                        out.attempts.push(AttemptDir {
-                            id: format!("{nick}/{name}"),
-                            nickname: nick,
-                            ts,
-                            path,
-                        });
-                    }
-                    _ => out.unrecognized.push(UnrecognizedRow {
+        Kind::Dir if AttemptTs::is_timestamp(&name) => {
+            let nick = parts.join("/");
+            match (Nickname::parse(&nick), AttemptTs::parse(&name)) {
+                (Ok(_), Ok(ts)) => {
+                    out.attempts.push(AttemptDir {
+                        id: format!("{nick}/{name}"),
+                        nickname: nick,
+                        ts,
+                        path,
+                    });
+                    1
+                }
+                _ => {
+                    out.unrecognized.push(UnrecognizedRow {
                         path: rel(runs, &path),
                         kind: "dir".into(),
                         reason: "timestamp directory without a valid nickname above it".into(),
-                    }),
-                }
-            }
-            Kind::Dir => {
-                if depth >= MAX_DEPTH || (via_link && depth > 0) {
-                    out.unrecognized.push(UnrecognizedRow {
-                        path: rel(runs, &path),
-                        kind: "dir".into(),
-                        reason: "not descended into (symlink or too deep)".into(),
                     });
-                    continue;
-                }
-                let mut sub = RunsWalk::default();
-                parts.push(name);
-                let n = visit(runs, &path, parts, fence, &mut sub, depth + 1);
-                parts.pop();
-                found += n;
-                out.attempts.extend(sub.attempts);
-                if n == 0 {
-                    out.unrecognized.push(UnrecognizedRow {
-                        path: rel(runs, &path),
-                        kind: "dir".into(),
-                        reason: "no attempt directory (YYYYMMDD_HHMMSS) below it".into(),
-                    });
-                } else {
-                    out.unrecognized.extend(sub.unrecognized);
+                    0
                 }
             }
-            Kind::File if name == "report.json" && has_attempt_child => {
-                // The convenience copy runs/<nickname>/report.json: recognized, never an attempt.
+        }
+        Kind::Dir => {
+            if depth >= MAX_DEPTH || (via_link && depth > 0) {
+                out.unrecognized.push(UnrecognizedRow {
+                    path: rel(runs, &path),
+                    kind: "dir".into(),
+                    reason: "not descended into (symlink or too deep)".into(),
+                });
+                return 0;
             }
-            Kind::File | Kind::Other => out.unrecognized.push(UnrecognizedRow {
+            let mut sub = RunsWalk::default();
+            parts.push(name);
+            let n = visit(runs, &path, parts, fence, &mut sub, depth + 1);
+            parts.pop();
+            out.attempts.extend(sub.attempts);
+            if n == 0 {
+                out.unrecognized.push(UnrecognizedRow {
+                    path: rel(runs, &path),
+                    kind: "dir".into(),
+                    reason: "no attempt directory (YYYYMMDD_HHMMSS) below it".into(),
+                });
+            } else {
+                out.unrecognized.extend(sub.unrecognized);
+            }
+            n
+        }
+        Kind::File if name == "report.json" && has_attempt_child => {
+            // The convenience copy runs/<nickname>/report.json: recognized, never an attempt.
+            0
+        }
+        Kind::File | Kind::Other => {
+            out.unrecognized.push(UnrecognizedRow {
                 path: rel(runs, &path),
                 kind: if k == Kind::File { "file" } else { "other" }.into(),
                 reason: "not part of an attempt directory".into(),
-            }),
+            });
+            0
         }
     }
-    found
 }
 
 #[cfg(test)]

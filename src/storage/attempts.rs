@@ -489,6 +489,29 @@ pub async fn replace_unrecognized(
     sqlx::query("delete from unrecognized")
         .execute(&mut **tx)
         .await?;
+    insert_unrecognized(tx, rows).await
+}
+
+/// Replaces the unrecognized rows for one top-level entry of runs/ (`top` and below it).
+pub async fn replace_unrecognized_under(
+    tx: &mut Tx<'_>,
+    top: &str,
+    rows: &[UnrecognizedRow],
+) -> Result<(), StorageError> {
+    // A prefix test without LIKE, whose wildcards a directory name may contain.
+    sqlx::query(
+        "delete from unrecognized where path = ?1 or substr(path, 1, length(?1) + 1) = ?1 || '/'",
+    )
+    .bind(top)
+    .execute(&mut **tx)
+    .await?;
+    insert_unrecognized(tx, rows).await
+}
+
+async fn insert_unrecognized(
+    tx: &mut Tx<'_>,
+    rows: &[UnrecognizedRow],
+) -> Result<(), StorageError> {
     for r in rows {
         sqlx::query("insert or replace into unrecognized (path, kind, reason) values (?, ?, ?)")
             .bind(&r.path)

@@ -222,3 +222,51 @@ async fn polling_mode_indexes_new_attempts_and_says_so_in_status() {
     wait_status(&app, "polled/20261128_230000", "pass").await;
     app.stop().await;
 }
+
+async fn unrecognized_paths(app: &TestApp) -> Vec<String> {
+    let (_, page) = app.get("/v1/unrecognized").await;
+    page["items"]
+        .as_array()
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(|i| i["path"].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+async fn wait_unrecognized(app: &TestApp, want: &[&str]) {
+    let got = eventually(DEADLINE, || async {
+        (unrecognized_paths(app).await == want).then_some(())
+    })
+    .await;
+    assert!(
+        got.is_some(),
+        "unrecognized never became {want:?}; last: {:?}",
+        unrecognized_paths(app).await
+    );
+}
+
+#[tokio::test]
+async fn stray_entries_in_runs_are_reported_and_cleared_without_waiting_for_a_reconcile() {
+    let ws = tempfile::tempdir().unwrap();
+    let (report, _) = template_attempt();
+    write_attempt(ws.path(), "good/20261128_230000", Some(&report));
+    let app = TestApp::spawn(ws.path()).await;
+    wait_status(&app, "good/20261128_230000", "pass").await;
+    assert_eq!(unrecognized_paths(&app).await, Vec::<String>::new());
+
+    std::fs::write(ws.path().join("runs/notes.txt"), "x").unwrap();
+    std::fs::create_dir_all(ws.path().join("runs/scratch")).unwrap();
+    wait_unrecognized(&app, &["notes.txt", "scratch"]).await;
+
+    // An attempt below the empty directory makes it a nickname.
+    write_attempt(ws.path(), "scratch/20261128_230100", Some(&report));
+    wait_status(&app, "scratch/20261128_230100", "pass").await;
+    wait_unrecognized(&app, &["notes.txt"]).await;
+
+    std::fs::remove_file(ws.path().join("runs/notes.txt")).unwrap();
+    wait_unrecognized(&app, &[]).await;
+    app.stop().await;
+}
