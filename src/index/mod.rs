@@ -168,11 +168,14 @@ impl Indexer {
     }
 
     /// Reads `dirs` (skipping unchanged ones per `known`) and writes them in batches.
-    /// Returns (ids read and written, unchanged count, gone ids, min recheck).
+    /// Returns (ids read and written, unchanged count, gone ids, min recheck). With `before`,
+    /// collects the subjects that the old rows of rewritten attempts bear on (see
+    /// `storage::mappings::subjects_before_change`), asked in each batch's transaction.
     async fn index_dirs(
         &self,
         dirs: Vec<AttemptDir>,
         known: Arc<HashMap<String, attempts::Fingerprint>>,
+        mut before: Option<&mut Vec<String>>,
     ) -> Result<(Vec<String>, u64, Vec<String>, Option<Duration>), IndexError> {
         let now = (self.clock)();
         let fence = Arc::new(self.fence());
@@ -210,12 +213,13 @@ impl Indexer {
                     recheck = min_opt(recheck, a.recheck_after);
                     batch.push(*a);
                     if batch.len() >= BATCH {
-                        self.write_batch(&mut batch, &known).await?;
+                        self.write_batch(&mut batch, &known, before.as_deref_mut())
+                            .await?;
                     }
                 }
             }
         }
-        self.write_batch(&mut batch, &known).await?;
+        self.write_batch(&mut batch, &known, before).await?;
         Ok((parsed, unchanged, gone, recheck))
     }
 
@@ -223,11 +227,20 @@ impl Indexer {
         &self,
         batch: &mut Vec<ReadAttempt>,
         known: &HashMap<String, attempts::Fingerprint>,
+        before: Option<&mut Vec<String>>,
     ) -> Result<(), IndexError> {
         if batch.is_empty() {
             return Ok(());
         }
         let mut tx = self.store.begin().await?;
+        if let Some(before) = before {
+            let rewritten: Vec<String> = batch
+                .iter()
+                .filter(|a| known.contains_key(&a.row.id))
+                .map(|a| a.row.id.clone())
+                .collect();
+            before.extend(storage::mappings::subjects_before_change(&mut tx, &rewritten).await?);
+        }
         for a in batch.drain(..) {
             let event = match known.get(&a.row.id) {
                 None => Some("indexed"),
@@ -242,10 +255,18 @@ impl Indexer {
         Ok(())
     }
 
-    async fn remove_ids(&self, ids: &[String]) -> Result<u64, IndexError> {
+    /// Removes `ids`; with `before`, first collects the subjects their rows bear on.
+    async fn remove_ids(
+        &self,
+        ids: &[String],
+        mut before: Option<&mut Vec<String>>,
+    ) -> Result<u64, IndexError> {
         let mut n = 0;
         for chunk in ids.chunks(BATCH) {
             let mut tx = self.store.begin().await?;
+            if let Some(before) = before.as_deref_mut() {
+                before.extend(storage::mappings::subjects_before_change(&mut tx, chunk).await?);
+            }
             for id in chunk {
                 n += attempts::remove(&mut tx, id).await? as u64;
             }
@@ -275,12 +296,13 @@ impl Indexer {
                 .cloned()
                 .collect()
         };
-        let (parsed, unchanged, gone, _) = self.index_dirs(walk.attempts, known.clone()).await?;
+        let (parsed, unchanged, gone, _) =
+            self.index_dirs(walk.attempts, known.clone(), None).await?;
         steps.lap("attempts");
         sum.parsed = parsed.len() as u64;
         sum.unchanged = unchanged;
         vanished.extend(gone);
-        sum.removed = self.remove_ids(&vanished).await?;
+        sum.removed = self.remove_ids(&vanished, None).await?;
         {
             let mut tx = self.store.begin().await?;
             attempts::replace_unrecognized(&mut tx, &walk.unrecognized).await?;
@@ -400,21 +422,18 @@ impl Indexer {
             }
         }
         let mut nicknames: BTreeSet<String> = dirs.iter().map(|d| d.nickname.clone()).collect();
-        // Subjects that the old rows of changed or vanishing attempts bear on, asked while
-        // those rows are still in place (a reports/ change re-derives everything anyway).
-        let before = if evidence {
-            Vec::new()
-        } else {
-            let mut existing: Vec<String> = known.keys().cloned().collect();
-            existing.extend(removed.iter().cloned());
-            let mut tx = self.store.begin().await?;
-            let before = storage::mappings::subjects_before_change(&mut tx, &existing).await?;
-            tx.commit().await?;
-            before
-        };
-        let (parsed, _, gone, recheck) = self.index_dirs(dirs, Arc::new(known)).await?;
+        // Subjects that the old rows of rewritten or vanishing attempts bear on, asked while
+        // those rows are still in place, and only for attempts that really changed (asking for
+        // every known attempt re-derived thousands of subjects when an event merely repeated).
+        // A reports/ change re-derives everything anyway.
+        let mut before = Vec::new();
+        let (parsed, _, gone, recheck) = self
+            .index_dirs(dirs, Arc::new(known), (!evidence).then_some(&mut before))
+            .await?;
         removed.extend(gone);
-        let n_removed = self.remove_ids(&removed).await?;
+        let n_removed = self
+            .remove_ids(&removed, (!evidence).then_some(&mut before))
+            .await?;
         self.reclassify_tops(tops).await?;
         nicknames.extend(
             removed
@@ -530,8 +549,10 @@ impl Indexer {
             }
         }
         if !dirs.is_empty() {
-            let (_, _, gone, _) = self.index_dirs(dirs, Arc::new(HashMap::new())).await?;
-            self.remove_ids(&gone).await?;
+            let (_, _, gone, _) = self
+                .index_dirs(dirs, Arc::new(HashMap::new()), None)
+                .await?;
+            self.remove_ids(&gone, None).await?;
         }
         Ok(recheck)
     }
