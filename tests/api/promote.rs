@@ -362,3 +362,37 @@ async fn promotions_come_back_from_metadata_json_after_the_index_is_deleted() {
     );
     app.stop().await;
 }
+
+/// Follows `next_page_token` from `path` (which already has a `?`) until the last page.
+async fn every_page(app: &TestApp, path: &str) -> Vec<Value> {
+    let mut items = Vec::new();
+    let mut url = path.to_string();
+    loop {
+        let (status, page) = app.get(&url).await;
+        assert_eq!(status, StatusCode::OK, "{url}: {page:#}");
+        items.extend(page["items"].as_array().unwrap().iter().cloned());
+        match page["next_page_token"].as_str() {
+            Some(token) => url = format!("{path}&page_token={token}"),
+            None => return items,
+        }
+    }
+}
+
+#[tokio::test]
+async fn promotions_and_audit_page_one_item_at_a_time_to_the_same_lists() {
+    let ws = corpus_copy();
+    let app = TestApp::spawn(ws.path()).await;
+    let (s, _) = promote(&app, json!({ "attempt": "rel_quant8/20261128_204341", "certificate": REL_CERT, "profile": "release" })).await;
+    assert_eq!(s, StatusCode::CREATED);
+    for list in ["/v1/promotions", "/v1/audit"] {
+        let (_, whole) = app.get(&format!("{list}?limit=1000")).await;
+        let whole = whole["items"].as_array().unwrap().clone();
+        assert!(whole.len() >= 2, "{list}: {whole:#?}");
+        assert_eq!(
+            every_page(&app, &format!("{list}?limit=1")).await,
+            whole,
+            "{list}"
+        );
+    }
+    app.stop().await;
+}
