@@ -1,7 +1,7 @@
 //! Issue item 4: digests the real tool never checks are recomputed and reported, without
 //! touching the verdict.
 
-use invarlockd::verify::{verify_documents, Input, Options};
+use invarlockd::verify::{verify_documents, Input, Options, Outcome};
 use std::path::Path;
 
 fn certs_dir() -> &'static Path {
@@ -11,16 +11,20 @@ fn certs_dir() -> &'static Path {
     ))
 }
 
-fn integrity_of(name: &str) -> invarlockd::verify::Integrity {
+/// Verifies one fixture certificate in the default (dev) profile.
+fn verify_fixture(name: &str) -> Outcome {
     let bytes = std::fs::read(certs_dir().join(name)).unwrap();
-    let out = verify_documents(
+    verify_documents(
         &[Input {
             id: name.into(),
             bytes: Ok(bytes),
         }],
         &Options::default(),
-    );
-    out.per_cert[0].integrity.clone().unwrap()
+    )
+}
+
+fn integrity_of(name: &str) -> invarlockd::verify::Integrity {
+    verify_fixture(name).per_cert[0].integrity.clone().unwrap()
 }
 
 #[test]
@@ -51,14 +55,7 @@ fn every_real_certificate_reproduces_its_policy_digests_and_thresholds_hash() {
 #[test]
 fn a_tampered_contract_hash_is_reported_even_in_dev_where_the_verdict_ignores_it() {
     let name = "var__mc_hash_tampered.json";
-    let bytes = std::fs::read(certs_dir().join(name)).unwrap();
-    let out = verify_documents(
-        &[Input {
-            id: name.into(),
-            bytes: Ok(bytes),
-        }],
-        &Options::default(),
-    );
+    let out = verify_fixture(name);
     assert_eq!(out.exit_code, 0, "dev does not check contracts");
     let integrity = out.per_cert[0].integrity.clone().unwrap();
     assert_eq!(integrity.mismatches, ["spectral.measurement_contract_hash"]);

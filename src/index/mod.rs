@@ -331,16 +331,13 @@ impl Indexer {
         let ws = &self.cfg.workspace;
         let mut attempt_dirs: BTreeSet<PathBuf> = BTreeSet::new();
         let mut subtrees: BTreeSet<PathBuf> = BTreeSet::new();
-        // Top-level entries of runs/ whose unrecognized rows may have changed.
+        // Top-level entries of runs/ whose unrecognized rows may have changed: those holding a
+        // changed path outside any attempt, or an attempt that appeared or vanished. Rewriting
+        // an existing attempt never changes them, so the hot path lists nothing.
         let mut tops: BTreeSet<String> = BTreeSet::new();
         let mut evidence = false;
         for p in paths {
             if let Ok(r) = p.strip_prefix(&ws.runs) {
-                if let Some(top) = r.iter().next().and_then(|c| c.to_str()) {
-                    if !top.starts_with(walk::TMP_PREFIX) {
-                        tops.insert(top.to_string());
-                    }
-                }
                 let parts: Vec<String> =
                     r.iter().map(|c| c.to_string_lossy().into_owned()).collect();
                 let ts_at = parts
@@ -364,6 +361,7 @@ impl Indexer {
                         }
                         if !parts.is_empty() {
                             subtrees.insert(p.clone());
+                            tops.insert(parts[0].clone());
                         }
                     }
                 }
@@ -421,6 +419,12 @@ impl Indexer {
                 known.insert(d.id.clone(), f);
             }
         }
+        let top_of = |id: &str| id.split('/').next().unwrap_or(id).to_string();
+        tops.extend(
+            dirs.iter()
+                .filter(|d| !known.contains_key(&d.id))
+                .map(|d| top_of(&d.id)),
+        );
         let mut nicknames: BTreeSet<String> = dirs.iter().map(|d| d.nickname.clone()).collect();
         // Subjects that the old rows of rewritten or vanishing attempts bear on, asked while
         // those rows are still in place, and only for attempts that really changed (asking for
@@ -434,6 +438,7 @@ impl Indexer {
         let n_removed = self
             .remove_ids(&removed, (!evidence).then_some(&mut before))
             .await?;
+        tops.extend(removed.iter().map(|id| top_of(id)));
         self.reclassify_tops(tops).await?;
         nicknames.extend(
             removed

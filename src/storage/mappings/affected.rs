@@ -55,8 +55,7 @@ pub async fn subjects_after_change(
     tx: &mut Tx<'_>,
     ids: &[String],
 ) -> Result<Vec<String>, StorageError> {
-    let (fp, hash) = (fit_fp("c"), fit_hash("c"));
-    let fp = fp.replace("c.baseline_fp", "c.final_logloss_fp");
+    let (fp, hash) = (fit_fp("c.final_logloss_fp"), fit_hash("c"));
     let open = format!(
         "select o.subject from attempts c join pairing_open o on o.fit = {fp} and o.dh = c.dataset_hash
              where c.id = ?1 and o.subject <> c.id

@@ -136,10 +136,11 @@ from (
 )
 where battempt is not null";
 
-/// The evidence key of a subject row `t` (fingerprint kind), as stored in `pairing_open.fit`;
-/// for a candidate row it names the subjects the candidate could serve.
-pub(super) fn fit_fp(t: &str) -> String {
-    format!("'fp:' || {t}.baseline_fp")
+/// The evidence key of the fingerprint kind, as stored in `pairing_open.fit`, from a column
+/// holding a logloss fingerprint: a subject's `baseline_fp`, or a candidate's
+/// `final_logloss_fp` to name the subjects it could serve.
+pub(super) fn fit_fp(column: &str) -> String {
+    format!("'fp:' || {column}")
 }
 
 /// The key of the paired-hashes kind (same dataset, window ids and tokenizer).
@@ -156,7 +157,7 @@ pub(super) fn open_subjects(scope: &str) -> String {
     let unsettled =
         "not exists (select 1 from mappings m join attempts b on b.id = m.baseline_attempt
             where m.subject = s.id and m.candidates >= 2 and b.ts <= s.ts)";
-    let (fp, hash) = (fit_fp("s"), fit_hash("s"));
+    let (fp, hash) = (fit_fp("s.baseline_fp"), fit_hash("s"));
     format!(
         "insert into pairing_open (subject, fit, dh)
 select s.id, {fp}, coalesce(s.dataset_hash, s.events_dataset_hash) from attempts s

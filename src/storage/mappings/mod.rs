@@ -32,14 +32,16 @@ pub struct MappingRow {
     pub note: Option<String>,
 }
 
+/// The tables `run_all` derives, per subject.
+const DERIVED: [&str; 2] = ["mappings", "pairing_open"];
+
 /// Recomputes every mapping. Certificates win over promotions, promotions over pairing evidence.
 pub async fn rebuild(tx: &mut Tx<'_>) -> Result<(), StorageError> {
-    sqlx::query("delete from mappings")
-        .execute(&mut **tx)
-        .await?;
-    sqlx::query("delete from pairing_open")
-        .execute(&mut **tx)
-        .await?;
+    for table in DERIVED {
+        sqlx::query(&format!("delete from {table}"))
+            .execute(&mut **tx)
+            .await?;
+    }
     run_all(tx, "", "").await
 }
 
@@ -60,7 +62,7 @@ pub async fn rebuild_subjects(tx: &mut Tx<'_>, subjects: &[String]) -> Result<()
             .execute(&mut **tx)
             .await?;
     }
-    for table in ["mappings", "pairing_open"] {
+    for table in DERIVED {
         sqlx::query(&format!(
             "delete from {table} where subject in (select id from temp.mapping_scope)"
         ))
