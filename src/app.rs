@@ -7,6 +7,7 @@ use crate::index::{IndexSettings, Indexer};
 use crate::storage::Storage;
 use crate::watch::status::WatchStatus;
 use crate::watch::Watcher;
+use crate::workspace::{DaemonLock, LockInfo};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use std::future::Future;
 use std::net::SocketAddr;
@@ -26,6 +27,8 @@ pub enum AppError {
     },
     #[error(transparent)]
     Auth(#[from] crate::auth::AuthError),
+    #[error(transparent)]
+    Lock(#[from] crate::workspace::lock::LockError),
     #[error("cannot open the index: {0}")]
     Storage(#[from] crate::storage::StorageError),
     #[error("cannot listen on {addr}: {source}")]
@@ -42,6 +45,8 @@ pub struct Application {
     metrics_listener: Option<TcpListener>,
     state: AppState,
     rescan_rx: mpsc::Receiver<()>,
+    /// Held until `run_until` returns: one daemon per workspace.
+    lock: DaemonLock,
 }
 
 /// The process-wide Prometheus recorder (the `metrics` facade has one global recorder).
@@ -68,6 +73,8 @@ impl Application {
                 source,
             })?;
         }
+        // Before anything else touches the state: a second daemon stops here, naming the first.
+        let mut lock = DaemonLock::acquire(&ws.state)?;
         let tokens = crate::auth::Tokens::load(&config.auth, config.server.listen, &ws.state)?;
         let store = Storage::open(&ws.index_db()).await?;
         let indexer = Indexer::new(
@@ -119,6 +126,15 @@ impl Application {
             ),
             None => None,
         };
+        let url = client_url(listener.local_addr().map_err(AppError::Serve)?);
+        lock.record(&LockInfo {
+            pid: std::process::id(),
+            url: Some(url),
+        })
+        .map_err(|source| AppError::Dir {
+            path: lock.path().display().to_string(),
+            source,
+        })?;
         let (rescan, rescan_rx) = mpsc::channel(1);
         let state = AppState::new(Inner {
             workspace: ws,
@@ -140,6 +156,7 @@ impl Application {
             metrics_listener,
             state,
             rescan_rx,
+            lock,
         })
     }
 
@@ -205,8 +222,19 @@ impl Application {
         self.state.store.writer().close().await;
         self.state.store.reader().close().await;
         tracing::info!("stopped");
+        drop(self.lock);
         result.map_err(AppError::Serve)
     }
+}
+
+/// The URL a local client uses to reach `addr` (an unspecified address answers on loopback).
+fn client_url(addr: SocketAddr) -> String {
+    let ip = match addr.ip() {
+        std::net::IpAddr::V4(v4) if v4.is_unspecified() => std::net::Ipv4Addr::LOCALHOST.into(),
+        std::net::IpAddr::V6(v6) if v6.is_unspecified() => std::net::Ipv6Addr::LOCALHOST.into(),
+        ip => ip,
+    };
+    format!("http://{}", SocketAddr::new(ip, addr.port()))
 }
 
 /// Retention housekeeping: resumes interrupted applies and purges expired trash, once at start

@@ -20,3 +20,4 @@ pub mod telemetry;
 pub mod timezone;
 pub mod verify;
 pub mod watch;
+pub mod workspace;
