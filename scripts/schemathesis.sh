@@ -22,7 +22,10 @@ if [[ ! -x "$venv/bin/schemathesis" ]] ||
     "$venv/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
 fi
 
-cargo build --locked --bin invarlockd
+# The binary `cargo test` builds (integration tests need it), with the test build's features:
+# `cargo build --bin` would resolve dev-dependency features differently and compile the
+# dependency graph a second time. Right after `cargo test` this is a no-op.
+cargo test --locked --no-run --test cli
 bin="$repo/target/debug/invarlockd"
 
 tmp=$(mktemp -d)

@@ -2,7 +2,8 @@
 //! workspace, every nickname is in the rendered DOM, and a screenshot lands in
 //! `target/status-page.png` for a person to look at.
 //!
-//! Skipped (with a message) when `/usr/bin/chromium` is absent, unless `CI=true`:
+//! Skipped when `/usr/bin/chromium` is absent, with a `SKIPPED …` line in the `cargo test`
+//! output (the test itself still reads `ok`), unless `CI=true`:
 //! `.ci/run` installs Chromium, so there its absence is a failure.
 #[allow(dead_code)]
 #[path = "api/helpers.rs"]
@@ -70,6 +71,16 @@ fn chromium(profile: &Path, args: &[&str], url: &str) -> Output {
     }
 }
 
+/// Says the test was skipped where `cargo test` shows it: libtest captures `eprintln!` (shown
+/// only for failures) but not writes to the stderr handle itself.
+fn skipped(why: &str) {
+    use std::io::Write;
+    let line = format!(
+        "SKIPPED chromium_renders_the_status_page_with_every_nickname_and_writes_a_screenshot: {why}\n"
+    );
+    let _ = std::io::stderr().write_all(line.as_bytes());
+}
+
 fn nicknames() -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(sample_workspace().join("runs"))
         .unwrap()
@@ -88,7 +99,9 @@ async fn chromium_renders_the_status_page_with_every_nickname_and_writes_a_scree
             std::env::var("CI").as_deref() != Ok("true"),
             "{CHROMIUM} is missing under CI=true (.ci/run installs it)"
         );
-        eprintln!("skipped: {CHROMIUM} is not installed (apt-get install chromium)");
+        skipped(&format!(
+            "{CHROMIUM} is not installed (apt-get install chromium)"
+        ));
         return;
     }
     let dir = tempfile::tempdir().unwrap();

@@ -18,14 +18,21 @@ pub fn router() -> Router<AppState> {
         .route("/v1/retention/restore", post(restore_plan))
 }
 
-/// The body is optional: no body (or `{}`) plans with the configured policy.
+/// The body is optional: no body (or `{}`) plans with the configured policy. A body is JSON
+/// with its content type, as for every other POST (`Body`).
 async fn create_plan(
     _: Write,
     State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
     body: axum::body::Bytes,
 ) -> ApiResult<Json<PlanView>> {
     let overrides: Overrides = if body.iter().all(u8::is_ascii_whitespace) {
         Overrides::default()
+    } else if !super::extract::is_json(&headers) {
+        return Err(super::ApiError::BadRequest {
+            field: None,
+            detail: "Expected request with `Content-Type: application/json`".into(),
+        });
     } else {
         serde_json::from_slice(&body).map_err(|e| super::ApiError::BadRequest {
             field: None,

@@ -274,3 +274,41 @@ async fn bad_plans_and_unauthorised_applies_are_refused() {
     assert_eq!(s, StatusCode::UNAUTHORIZED);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_plan_body_without_a_json_content_type_is_refused_like_a_promotion_body() {
+    let ws = tempfile::tempdir().unwrap();
+    let app = TestApp::spawn(ws.path()).await;
+    let token = app.admin_token();
+    for path in ["/v1/retention/plan", "/v1/promotions"] {
+        // What `curl -d` sends: a form content type.
+        let resp = app
+            .client
+            .post(app.url(path))
+            .bearer_auth(&token)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(r#"{"keep_last":1}"#)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::BAD_REQUEST, "{path}");
+        let body: Value = resp.json().await.unwrap();
+        assert!(
+            body["detail"]
+                .as_str()
+                .unwrap()
+                .contains("application/json"),
+            "{path}: {body}"
+        );
+    }
+    // No body at all still plans with the configured policy.
+    let resp = app
+        .client
+        .post(app.url("/v1/retention/plan"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    app.stop().await;
+}
