@@ -166,6 +166,12 @@ impl Connection {
                 "invarlockd: cannot reach the daemon at {url} (URL from {}): {e}",
                 target.url_from
             );
+            if target.url_from == "the default" {
+                eprintln!(
+                    "  is it running? No --url, no INVARLOCKD_URL, and no workspace daemon \
+                     found from here (run inside the workspace, or pass --workspace DIR)"
+                );
+            }
             exit::UNAVAILABLE
         })?;
         let status = resp.status();

@@ -181,7 +181,7 @@ fn clients_inside_the_workspace_find_the_daemon_and_its_token_and_print_summarie
     let out = invarlockd(&deep, &plan);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let human = text(&out.stdout);
-    assert!(human.contains("delete 1 attempts"), "{human}");
+    assert!(human.contains("delete 1 attempt "), "{human}");
     assert!(human.contains("ci_quant8/20261128_204253"), "{human}");
 
     let out = invarlockd(&deep, &[&plan[..], &["--json"]].concat());

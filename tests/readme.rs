@@ -190,18 +190,25 @@ fn script(blocks: &[Block], port: u16, logs: &Path) -> (String, Vec<(PathBuf, Op
 /// Kills the session's process group (the daemon and background blocks) when dropped.
 struct Group(u32);
 
+/// `kill -SIG -- -PGID` with bash's builtin (no dependence on a procps `kill` binary).
+fn kill_group(signal: &str, pgid: u32) -> bool {
+    Command::new("bash")
+        .args([
+            "-c",
+            "kill \"$1\" -- \"-$2\" 2>/dev/null",
+            "kill",
+            signal,
+            &pgid.to_string(),
+        ])
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
 impl Drop for Group {
     fn drop(&mut self) {
-        let g = format!("-{}", self.0);
-        let _ = Command::new("kill").args(["-TERM", "--", &g]).status();
+        kill_group("-TERM", self.0);
         let end = Instant::now() + Duration::from_secs(30);
-        while Command::new("kill")
-            .args(["-0", "--", &g])
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success())
-            && Instant::now() < end
-        {
+        while kill_group("-0", self.0) && Instant::now() < end {
             std::thread::sleep(Duration::from_millis(50)); // poll interval, bounded above
         }
     }
@@ -295,7 +302,7 @@ fn every_readme_shell_block_runs_in_order_and_leaves_git_status_clean() {
     );
     let session = session();
     assert!(
-        session.contains("delete 1 attempts"),
+        session.contains("delete 1 attempt "),
         "retention shows a deletion:\n{session}"
     );
 }

@@ -184,9 +184,13 @@ pub fn plan(v: &Value) -> String {
     let totals = body.get("totals").unwrap_or(&Value::Null);
     let id = s(v, "id");
     let state = s(v, "state");
+    let count = |k: &str| match n(totals, k) {
+        1 => "1 attempt".to_string(),
+        c => format!("{c} attempts"),
+    };
     let mut out = format!(
-        "plan {id} ({state}): delete {} attempts ({}), keep {} ({})\n",
-        n(totals, "delete_count"),
+        "plan {id} ({state}): delete {} ({}), keep {} ({})\n",
+        count("delete_count"),
         bytes(n(totals, "delete_bytes")),
         n(totals, "keep_count"),
         bytes(n(totals, "keep_bytes")),
@@ -285,7 +289,7 @@ mod tests {
             "keep": [], "totals": {"delete_count": 1, "delete_bytes": 2048}});
         let text = plan(&v);
         assert!(
-            text.starts_with("plan rp-1 (planned): delete 1 attempts (2.0 KiB)"),
+            text.starts_with("plan rp-1 (planned): delete 1 attempt (2.0 KiB)"),
             "{text}"
         );
         assert!(

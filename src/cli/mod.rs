@@ -193,15 +193,27 @@ mod tests {
         assert!(missing.is_empty(), "no help text: {missing:?}");
     }
 
+    fn helps(cmd: &mut clap::Command, out: &mut Vec<String>) {
+        out.push(cmd.render_long_help().to_string());
+        for sub in cmd.get_subcommands_mut() {
+            helps(sub, out);
+        }
+    }
+
     #[test]
-    fn the_help_shows_no_environment_values() {
+    fn the_help_shows_no_environment_values_and_names_the_client_variables() {
+        let mut all = Vec::new();
+        helps(&mut Cli::command(), &mut all);
+        assert!(all.len() > 10);
+        for help in &all {
+            assert!(!help.contains("[env:"), "{help}");
+        }
         let mut cmd = Cli::command();
-        let help = cmd
-            .find_subcommand_mut("promote")
-            .unwrap()
-            .render_long_help()
-            .to_string();
-        assert!(!help.contains("[env:"), "{help}");
-        assert!(help.contains("INVARLOCKD_URL"), "{help}");
+        let promote = cmd.find_subcommand_mut("promote").unwrap();
+        let help = promote.render_long_help().to_string();
+        assert!(
+            help.contains("$INVARLOCKD_URL") && help.contains("$INVARLOCKD_TOKEN"),
+            "{help}"
+        );
     }
 }
