@@ -8,10 +8,9 @@ use crate::storage::Storage;
 use crate::watch::status::WatchStatus;
 use crate::watch::Watcher;
 use crate::workspace::{DaemonLock, LockInfo};
-use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use std::future::Future;
 use std::net::SocketAddr;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
@@ -47,20 +46,6 @@ pub struct Application {
     rescan_rx: mpsc::Receiver<()>,
     /// Held until `run_until` returns: one daemon per workspace.
     lock: DaemonLock,
-}
-
-/// The process-wide Prometheus recorder (the `metrics` facade has one global recorder).
-fn metrics_handle() -> PrometheusHandle {
-    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
-    HANDLE
-        .get_or_init(|| {
-            let recorder = PrometheusBuilder::new().build_recorder();
-            let handle = recorder.handle();
-            // Fails only if another recorder is installed (never in this binary).
-            let _ = metrics::set_global_recorder(recorder);
-            handle
-        })
-        .clone()
 }
 
 impl Application {
@@ -148,7 +133,7 @@ impl Application {
             rescan,
             started_at: chrono::Utc::now(),
             shutdown: CancellationToken::new(),
-            metrics: metrics_handle(),
+            metrics: crate::metrics::handle(),
             config,
         });
         Ok(Application {

@@ -74,7 +74,7 @@ impl EventBus {
         }
         ring.push_back(event.clone());
         let _ = self.0.tx.send(event);
-        metrics::counter!("invarlockd_events_total", "type" => kind).increment(1);
+        crate::metrics::event_published(kind);
     }
 
     /// Publishes the index's attempt history written since the last call, as

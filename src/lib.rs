@@ -11,6 +11,7 @@ pub mod domain;
 pub mod events;
 pub mod http;
 pub mod index;
+pub mod metrics;
 pub mod promote;
 pub mod pyjson;
 pub mod report;

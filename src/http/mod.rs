@@ -85,7 +85,6 @@ pub fn router(state: AppState) -> Router {
         .merge(verify::router())
         .merge(page::router())
         .fallback(not_found)
-        .layer(axum::middleware::from_fn(track_metrics))
         .layer(axum::extract::DefaultBodyLimit::max(body_limit))
         .layer(RequestBodyLimitLayer::new(body_limit))
         .layer(TimeoutLayer::with_status_code(
@@ -93,6 +92,9 @@ pub fn router(state: AppState) -> Router {
             timeout.max(Duration::from_millis(1)),
         ))
         .layer(axum::middleware::map_response(problem::ensure_problem_json))
+        // Outermost of the per-route layers (so timeouts and body-limit answers are counted)
+        // yet inside routing, so the matched route template is known.
+        .layer(axum::middleware::from_fn(track_metrics))
         // Failures worth an ERROR are logged where they happen (ApiError::Internal); a 503 from
         // /readyz during start-up is not one.
         .layer(
@@ -119,7 +121,7 @@ async fn not_found(uri: axum::http::Uri) -> ApiError {
     ApiError::NotFound(format!("no route for {}", uri.path()))
 }
 
-/// Request count and latency by matched route and status.
+/// Request count and latency by method, route template and status.
 async fn track_metrics(
     req: axum::extract::Request,
     next: axum::middleware::Next,
@@ -127,18 +129,15 @@ async fn track_metrics(
     let route = req
         .extensions()
         .get::<axum::extract::MatchedPath>()
-        .map(|p| p.as_str().to_string())
-        .unwrap_or_else(|| "unmatched".into());
-    let method = req.method().to_string();
+        .cloned();
+    let method = req.method().clone();
     let started = std::time::Instant::now();
     let resp = next.run(req).await;
-    let labels = [
-        ("method", method),
-        ("route", route),
-        ("status", resp.status().as_u16().to_string()),
-    ];
-    metrics::counter!("invarlockd_http_requests_total", &labels).increment(1);
-    metrics::histogram!("invarlockd_http_request_duration_seconds", &labels)
-        .record(started.elapsed().as_secs_f64());
+    crate::metrics::http_request(
+        &method,
+        route.as_ref().map(|r| r.as_str()),
+        resp.status().as_u16(),
+        started.elapsed(),
+    );
     resp
 }

@@ -71,7 +71,6 @@ async fn verify_body(
         "exit_code": out.exit_code,
         "certificates": out.per_cert,
     });
-    metrics::counter!("invarlockd_verifications_total", "ok" => (out.exit_code == 0).to_string())
-        .increment(1);
+    crate::metrics::verification(crate::metrics::VerifySource::Api, out.exit_code == 0);
     Ok(Json(envelope))
 }

@@ -55,7 +55,20 @@ pub enum IndexError {
 
 impl From<sqlx::Error> for IndexError {
     fn from(e: sqlx::Error) -> Self {
-        IndexError::Storage(StorageError::Db(e))
+        IndexError::Storage(StorageError::from(e))
+    }
+}
+
+impl IndexError {
+    /// The cause under which a failed scan is counted.
+    pub fn cause(&self) -> crate::metrics::ScanCause {
+        use crate::metrics::ScanCause;
+        match self {
+            IndexError::Io(_) => ScanCause::Filesystem,
+            IndexError::Storage(StorageError::Dir(..)) => ScanCause::Filesystem,
+            IndexError::Storage(_) => ScanCause::Database,
+            IndexError::Join(_) => ScanCause::Internal,
+        }
     }
 }
 

@@ -197,7 +197,7 @@ impl super::Promoter {
             "verification.recorded",
             json!({ "name": name.as_str(), "ok": ok }),
         );
-        metrics::counter!("invarlockd_verifications_total", "ok" => ok.to_string()).increment(1);
+        crate::metrics::verification(crate::metrics::VerifySource::Promotion, ok);
         Ok(result)
     }
 

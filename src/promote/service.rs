@@ -285,7 +285,7 @@ impl super::Promoter {
                 "promotion.created",
                 json!({ "name": n.as_str(), "kind": k, "attempt": source }),
             );
-            metrics::counter!("invarlockd_promotions_total", "kind" => k.clone()).increment(1);
+            crate::metrics::promotion_created(k);
         }
         let stored = std::fs::read(
             self.workspace

@@ -263,6 +263,8 @@ impl super::Retention {
     ) -> Result<Value, RetentionError> {
         let root = &self.workspace.root;
         let mut reclaimed = 0i64;
+        // Bytes moved by this call (a resumed apply already moved some).
+        let mut moved_now = 0i64;
         let mut touched = Vec::new();
         for m in store_ret::moves(self.store.reader(), id).await? {
             if m.state != "pending" {
@@ -301,6 +303,7 @@ impl super::Retention {
                 .await
                 .map_err(crate::storage::StorageError::from)?;
             reclaimed += m.bytes;
+            moved_now += m.bytes;
             touched.push(from);
         }
         let mut tx = self.store.begin().await?;
@@ -314,7 +317,7 @@ impl super::Retention {
             "retention.applied",
             json!({ "plan_id": id, "moved": touched.len(), "bytes": reclaimed }),
         );
-        metrics::counter!("invarlockd_retention_moves_total").increment(touched.len() as u64);
+        crate::metrics::retention_moved(touched.len(), moved_now.max(0) as u64);
         self.show(id).await
     }
 

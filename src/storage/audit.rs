@@ -79,6 +79,9 @@ pub async fn append(
     .bind(&hash)
     .execute(&mut **tx)
     .await?;
+    // Counted when written into the caller's transaction (a rollback after this is counted
+    // under invarlockd_db_errors_total).
+    crate::metrics::audit_appended(action);
     Ok(AuditRow {
         seq,
         at,

@@ -26,13 +26,21 @@ pub type Tx<'a> = Transaction<'a, Sqlite>;
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {
     #[error("database: {0}")]
-    Db(#[from] sqlx::Error),
+    Db(sqlx::Error),
     #[error("migration: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("cannot create {0}: {1}")]
     Dir(PathBuf, std::io::Error),
     #[error("corrupt row: {0}")]
     Corrupt(String),
+}
+
+/// Every database error passes through here, which is where it is counted.
+impl From<sqlx::Error> for StorageError {
+    fn from(e: sqlx::Error) -> Self {
+        crate::metrics::db_error(&e);
+        StorageError::Db(e)
+    }
 }
 
 #[derive(Clone, Debug)]

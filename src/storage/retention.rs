@@ -186,3 +186,13 @@ pub async fn status(pool: &SqlitePool) -> Result<serde_json::Value, StorageError
         })),
     }))
 }
+
+/// For `/metrics`: bytes of indexed files under runs/ and bytes in trash (moved, not purged).
+pub async fn byte_totals(pool: &SqlitePool) -> Result<(i64, i64), StorageError> {
+    Ok(sqlx::query_as(
+        "select (select bytes from file_totals where id = 1),
+                (select coalesce(sum(bytes), 0) from retention_moves where state = 'moved')",
+    )
+    .fetch_one(pool)
+    .await?)
+}

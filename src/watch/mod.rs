@@ -75,13 +75,16 @@ impl Watcher {
             tokio::select! {
                 _ = shutdown.cancelled() => break,
                 Some(signal) = rx.recv() => match signal {
-                    FsSignal::Paths(mut paths) => {
+                    FsSignal::Paths(mut paths, mut first) => {
                         // Under load, batches queue up while a refresh runs: merge what is
                         // already waiting into one refresh instead of one refresh per batch.
                         let mut deferred = None;
                         while let Ok(next) = rx.try_recv() {
                             match next {
-                                FsSignal::Paths(more) => paths.extend(more),
+                                FsSignal::Paths(more, at) => {
+                                    paths.extend(more);
+                                    first = first.min(at);
+                                }
                                 other => {
                                     deferred = Some(other);
                                     break;
@@ -95,12 +98,12 @@ impl Watcher {
                             self.reconcile("overflow or watcher error").await;
                             continue;
                         }
-                        metrics::counter!("invarlockd_watcher_events_total").increment(paths.len() as u64);
+                        crate::metrics::watcher_events(paths.len());
                         self.status.update(|s| {
                             s.last_event_at = Some(chrono::Utc::now());
                             s.events_seen += paths.len() as u64;
                         });
-                        self.refresh(paths, &mut pending).await;
+                        self.refresh(paths, Some(first), &mut pending).await;
                     }
                     FsSignal::Rescan(why) => {
                         tracing::warn!(%why, "event queue overflow; rescanning");
@@ -120,7 +123,7 @@ impl Watcher {
                     for p in &due {
                         pending.remove(p);
                     }
-                    self.refresh(due, &mut pending).await;
+                    self.refresh(due, None, &mut pending).await;
                 }
             }
             self.status.update(|s| s.pending_rechecks = pending.len());
@@ -128,16 +131,22 @@ impl Watcher {
         tracing::info!("watcher stopped");
     }
 
-    async fn refresh(&self, paths: Vec<PathBuf>, pending: &mut BTreeMap<PathBuf, Instant>) {
+    /// `first_event`: when the earliest filesystem event behind `paths` happened (None for
+    /// rechecks the watcher scheduled itself).
+    async fn refresh(
+        &self,
+        paths: Vec<PathBuf>,
+        first_event: Option<std::time::Instant>,
+        pending: &mut BTreeMap<PathBuf, Instant>,
+    ) {
         if paths.is_empty() {
             return;
         }
         let started = std::time::Instant::now();
         let result = self.indexer.refresh_paths(&paths).await;
-        // Lag from the (debounced) event to the index having it.
-        metrics::histogram!("invarlockd_index_lag_seconds").record(started.elapsed().as_secs_f64());
         self.events.drain_history(self.indexer.store()).await;
-        self.publish_gauges().await;
+        // Visible now: in the index (API) and on the event stream.
+        crate::metrics::refreshed(started.elapsed(), first_event);
         match result {
             Ok(outcome) => {
                 if let Some(after) = outcome.recheck_after {
@@ -150,6 +159,7 @@ impl Watcher {
             Err(e) => {
                 // A failed refresh is repaired by a reconcile rather than lost.
                 tracing::warn!(error = %e, "refresh failed; reconciling");
+                crate::metrics::scan_aborted(crate::metrics::ScanKind::Refresh, e.cause());
                 self.status.update(|s| s.last_error = Some(e.to_string()));
                 self.reconcile("refresh failure").await;
             }
@@ -160,9 +170,8 @@ impl Watcher {
         let started = std::time::Instant::now();
         let result = self.indexer.full_scan().await;
         self.events.drain_history(self.indexer.store()).await;
-        self.publish_gauges().await;
         let ms = started.elapsed().as_millis() as u64;
-        metrics::histogram!("invarlockd_reconcile_seconds").record(started.elapsed().as_secs_f64());
+        crate::metrics::reconciled(started.elapsed());
         match result {
             Ok(summary) => {
                 tracing::info!(why, ms, ?summary, "reconcile done");
@@ -174,27 +183,11 @@ impl Watcher {
             }
             Err(e) => {
                 tracing::error!(why, error = %e, "reconcile failed");
+                crate::metrics::scan_aborted(crate::metrics::ScanKind::Full, e.cause());
                 self.status.update(|s| {
                     s.healthy = false;
                     s.last_error = Some(format!("reconcile failed: {e}"));
                 });
-            }
-        }
-    }
-}
-
-impl Watcher {
-    /// `invarlockd_attempts{status}` from the index, after every change.
-    async fn publish_gauges(&self) {
-        if let Ok(counts) =
-            crate::storage::attempts::count_by_status(self.indexer.store().reader()).await
-        {
-            for st in crate::report::AttemptStatus::ALL {
-                let n = counts
-                    .iter()
-                    .find(|(s, _)| s == st.as_str())
-                    .map_or(0, |(_, n)| *n);
-                metrics::gauge!("invarlockd_attempts", "status" => st.as_str()).set(n as f64);
             }
         }
     }

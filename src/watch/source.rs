@@ -10,7 +10,8 @@ use tokio::sync::mpsc::UnboundedSender;
 
 /// What the watcher loop receives from the debouncer thread.
 pub enum FsSignal {
-    Paths(Vec<PathBuf>),
+    /// Changed paths, and when the earliest of their events happened (before debouncing).
+    Paths(Vec<PathBuf>, std::time::Instant),
     /// The kernel queue overflowed or the backend asked for a rescan.
     Rescan(String),
     Error(String),
@@ -32,17 +33,18 @@ fn handler(tx: UnboundedSender<FsSignal>) -> impl FnMut(DebounceEventResult) + S
                 } else {
                     // Reads are not changes: the indexer's own reads (open, close-nowrite) would
                     // otherwise come back as thousands of events after every scan.
-                    let mut paths: Vec<PathBuf> = events
+                    let changes: Vec<_> = events
                         .into_iter()
                         .filter(|e| !e.event.kind.is_access())
-                        .flat_map(|e| e.event.paths)
                         .collect();
-                    if paths.is_empty() {
+                    let Some(first) = changes.iter().map(|e| e.time).min() else {
                         return;
-                    }
+                    };
+                    let mut paths: Vec<PathBuf> =
+                        changes.into_iter().flat_map(|e| e.event.paths).collect();
                     paths.sort();
                     paths.dedup();
-                    FsSignal::Paths(paths)
+                    FsSignal::Paths(paths, first)
                 }
             }
             Err(errors) => FsSignal::Error(

@@ -1,0 +1,34 @@
+//! What is measured when Prometheus scrapes rather than when things happen: process figures
+//! (from /proc), index totals and watcher state. Reading them at
+//! scrape time keeps them exact however the index was changed (watcher, promote, retention).
+
+use super::catalogue::*;
+use crate::http::AppState;
+
+/// The text exposition of every metric, with scrape-time gauges brought up to date first.
+pub async fn render(state: &AppState) -> String {
+    let watch = state.watch.snapshot();
+    ::metrics::gauge!(WATCHER_HEALTHY).set(if watch.healthy { 1.0 } else { 0.0 });
+    if let Some(at) = watch.last_reconcile_at {
+        ::metrics::gauge!(LAST_RECONCILE).set(at.timestamp_millis() as f64 / 1000.0);
+    }
+    let reader = state.store.reader();
+    // A database error leaves the previous values (and is counted by the storage layer).
+    if let Ok(counts) = crate::storage::attempts::count_by_status(reader).await {
+        for status in crate::report::AttemptStatus::ALL {
+            let n = counts
+                .iter()
+                .find(|(s, _)| s == status.as_str())
+                .map_or(0, |(_, n)| *n);
+            ::metrics::gauge!(ATTEMPTS, "status" => status.as_str()).set(n as f64);
+        }
+    }
+    if let Ok((runs, trash)) = crate::storage::retention::byte_totals(reader).await {
+        ::metrics::gauge!(RUNS_BYTES).set(runs as f64);
+        ::metrics::gauge!(TRASH_BYTES).set(trash as f64);
+    }
+    ::metrics::gauge!(INDEX_DB_BYTES).set(state.store.db_size() as f64);
+    let mut text = state.metrics.render();
+    super::process::render_into(&mut text);
+    text
+}
