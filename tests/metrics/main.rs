@@ -8,6 +8,7 @@ mod helpers;
 mod dashboard;
 mod exposition;
 mod failures;
+mod promql;
 mod rules;
 mod workflow;
 
