@@ -230,3 +230,52 @@ fn a_client_outside_any_workspace_is_refused_with_where_it_looked_for_a_token() 
     let out = invarlockd(&outside, &["retention", "plan", "--workspace", "../ws"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
 }
+
+#[test]
+fn promote_and_check_print_summaries_and_a_failed_check_exits_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = dir.path().join("ws");
+    copy_dir(&sample(), &ws);
+    let _daemon = Daemon::start(&ws, &[]);
+    let out = invarlockd(
+        &ws,
+        &[
+            "promote",
+            "--attempt",
+            "rel_quant8/20261128_204341",
+            "--certificate",
+            "reports/rel_quant8_balanced/evaluation.cert.json",
+            "--profile",
+            "release",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let human = text(&out.stdout);
+    assert!(
+        human.starts_with("promoted rel_quant8/20261128_204341 into reports/rel_quant8/"),
+        "{human}"
+    );
+    assert!(
+        human.contains("archived the baseline too: reports/rel_baseline/"),
+        "{human}"
+    );
+
+    let out = invarlockd(&ws, &["check", "rel_quant8"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).starts_with("rel_quant8: OK, 5 checks passed"));
+
+    // Archived bytes changed behind the daemon's back: the check names the file and exits 1.
+    let cert = ws.join("reports/rel_quant8/evaluation.cert.json");
+    let mut bytes = std::fs::read(&cert).unwrap();
+    bytes.extend_from_slice(b"\n");
+    std::fs::write(&cert, bytes).unwrap();
+    let out = invarlockd(&ws, &["check", "rel_quant8"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
+    let human = text(&out.stdout);
+    assert!(human.starts_with("rel_quant8: FAILED"), "{human}");
+    assert!(human.contains("FAIL  sha256"), "{human}");
+    let out = invarlockd(&ws, &["check", "rel_quant8", "--json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["ok"], false);
+}
