@@ -135,6 +135,7 @@ impl From<crate::storage::StorageError> for ApiError {
 
 impl From<sqlx::Error> for ApiError {
     fn from(e: sqlx::Error) -> Self {
+        crate::metrics::db_error(&e);
         ApiError::Internal(format!("database: {e}"))
     }
 }

@@ -192,7 +192,7 @@ impl super::Promoter {
         .await?;
         tx.commit()
             .await
-            .map_err(|e| PromoteError::Internal(e.to_string()))?;
+            .map_err(crate::storage::StorageError::from)?;
         self.events.publish(
             "verification.recorded",
             json!({ "name": name.as_str(), "ok": ok }),

@@ -280,7 +280,7 @@ impl super::Promoter {
             .await?;
             tx.commit()
                 .await
-                .map_err(|e| PromoteError::Internal(e.to_string()))?;
+                .map_err(crate::storage::StorageError::from)?;
             self.events.publish(
                 "promotion.created",
                 json!({ "name": n.as_str(), "kind": k, "attempt": source }),
