@@ -145,8 +145,8 @@ impl Watcher {
         let started = std::time::Instant::now();
         let result = self.indexer.refresh_paths(&paths).await;
         self.events.drain_history(self.indexer.store()).await;
-        // Visible now: in the index (API) and on the event stream.
-        crate::metrics::refreshed(started.elapsed(), first_event);
+        // Visible now (when it worked): in the index (API) and on the event stream.
+        crate::metrics::refreshed(started.elapsed(), first_event.filter(|_| result.is_ok()));
         match result {
             Ok(outcome) => {
                 if let Some(after) = outcome.recheck_after {
