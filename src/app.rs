@@ -134,6 +134,7 @@ impl Application {
             started_at: chrono::Utc::now(),
             shutdown: CancellationToken::new(),
             metrics: crate::metrics::handle(),
+            verify_slots: Arc::new(tokio::sync::Semaphore::new(config.verify.max_concurrent)),
             config,
         });
         Ok(Application {
@@ -179,27 +180,23 @@ impl Application {
         let watcher_task = tokio::spawn(watcher.run(self.rescan_rx, token.clone()));
         let housekeeping = tokio::spawn(housekeeping(self.state.clone(), token.clone()));
 
+        let limits = http::serve::ConnLimits::from_config(&self.state.config.server);
         if let Some(l) = self.metrics_listener {
             let app = axum::Router::new()
                 .route("/metrics", axum::routing::get(crate::http::metrics_only))
                 .with_state(self.state.clone());
             let t = token.clone();
-            tokio::spawn(async move {
-                let _ = axum::serve(l, app)
-                    .with_graceful_shutdown(t.cancelled_owned())
-                    .await;
-            });
+            tokio::spawn(http::serve::serve(l, app, limits, t.cancelled_owned()));
         }
 
         let app = http::router(self.state.clone());
         tracing::info!(addr = %self.listener.local_addr().map_err(AppError::Serve)?, "listening");
         let t = token.clone();
-        let result = axum::serve(self.listener, app)
-            .with_graceful_shutdown(async move {
-                shutdown.await;
-                t.cancel();
-            })
-            .await;
+        let result = http::serve::serve(self.listener, app, limits, async move {
+            shutdown.await;
+            t.cancel();
+        })
+        .await;
         token.cancel();
         let _ = watcher_task.await;
         let _ = housekeeping.await;

@@ -25,6 +25,7 @@ pub struct Config {
     pub auth: AuthConfig,
     pub retention: RetentionConfig,
     pub log: LogConfig,
+    pub verify: VerifyConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -46,8 +47,37 @@ pub struct ServerConfig {
     /// Optional second listener for `/metrics` only.
     pub metrics_listen: Option<SocketAddr>,
     pub body_limit_bytes: usize,
+    /// Time allowed for a request to be answered (not SSE streams, which last until closed).
     #[serde(with = "duration")]
     pub request_timeout: Duration,
+    /// A connection must deliver a request's complete header within this long of starting it
+    /// (or of finishing the previous one, for an idle keep-alive connection) or it is closed.
+    #[serde(with = "duration")]
+    pub header_read_timeout: Duration,
+    /// A connection that neither sends nor receives a byte for this long is closed.
+    #[serde(with = "duration")]
+    pub idle_timeout: Duration,
+    /// Connections served at once; further ones wait in the kernel's accept queue.
+    pub max_connections: usize,
+}
+
+/// `POST /v1/verify`: what one upload may cost.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct VerifyConfig {
+    /// Verifications running at once; beyond, 503 with `Retry-After`.
+    pub max_concurrent: usize,
+    /// Largest tree (JSON values) a certificate object may parse to; beyond, 413.
+    pub max_values: usize,
+}
+
+impl Default for VerifyConfig {
+    fn default() -> Self {
+        VerifyConfig {
+            max_concurrent: 2,
+            max_values: 1_000_000,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -159,6 +189,9 @@ impl Default for ServerConfig {
             metrics_listen: None,
             body_limit_bytes: 64 * 1024 * 1024,
             request_timeout: Duration::from_secs(60),
+            header_read_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(120),
+            max_connections: 256,
         }
     }
 }
@@ -262,6 +295,26 @@ impl Config {
         }
         if self.server.body_limit_bytes == 0 {
             return bad("server.body_limit_bytes", "must be greater than zero");
+        }
+        if self.server.max_connections == 0 {
+            return bad("server.max_connections", "must be greater than zero");
+        }
+        if self.server.header_read_timeout.is_zero() {
+            return bad("server.header_read_timeout", "must be greater than zero");
+        }
+        // SSE sends a keep-alive comment every 15 s; a shorter idle timeout would cut streams.
+        if self.server.idle_timeout < Duration::from_secs(20) {
+            return bad("server.idle_timeout", "must be at least 20s");
+        }
+        // A handler at work leaves the socket quiet; only the request timeout may end it.
+        if self.server.idle_timeout <= self.server.request_timeout {
+            return bad(
+                "server.idle_timeout",
+                "must be longer than server.request_timeout",
+            );
+        }
+        if self.verify.max_concurrent == 0 {
+            return bad("verify.max_concurrent", "must be greater than zero");
         }
         if crate::timezone::TimeZone::parse(&self.index.timezone).is_none() {
             return bad(

@@ -7,7 +7,7 @@ use std::fmt;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DomainError {
     #[error("invalid nickname {0:?}: {1}")]
-    Nickname(String, &'static str),
+    Nickname(String, String),
     #[error("invalid attempt timestamp {0:?}: expected YYYYMMDD_HHMMSS")]
     Timestamp(String),
     #[error("invalid attempt id {0:?}: expected <nickname>/<YYYYMMDD_HHMMSS>")]
@@ -21,9 +21,33 @@ pub enum DomainError {
 #[serde(try_from = "String", into = "String")]
 pub struct Nickname(String);
 
+/// Why a name people will read (a nickname, a promotion name) cannot be one: empty or only
+/// whitespace, whitespace at either end, or a Unicode control, format or line/paragraph
+/// separator character (Cc, Cf, Zl, Zp: bidi overrides U+202A–202E and U+2066–2069, zero-width
+/// characters, NUL, newlines), which make one name display as another.
+pub fn name_text_problem(s: &str) -> Option<String> {
+    use unicode_properties::{GeneralCategory as G, UnicodeGeneralCategory};
+    if s.trim().is_empty() {
+        return Some("empty or only whitespace".into());
+    }
+    if s.trim() != s {
+        return Some("leading or trailing whitespace".into());
+    }
+    let bad = s.chars().find(|c| {
+        matches!(
+            c.general_category(),
+            G::Control | G::Format | G::LineSeparator | G::ParagraphSeparator
+        )
+    })?;
+    Some(format!(
+        "contains U+{:04X}, a control or format character (invisible, or reorders what is shown)",
+        bad as u32
+    ))
+}
+
 impl Nickname {
     pub fn parse(s: &str) -> Result<Self, DomainError> {
-        let bad = |why| Err(DomainError::Nickname(s.to_string(), why));
+        let bad = |why: &str| Err(DomainError::Nickname(s.to_string(), why.to_string()));
         if s.is_empty() {
             return bad("empty");
         }
@@ -39,6 +63,9 @@ impl Nickname {
         for seg in s.split('/') {
             if seg.is_empty() || seg == "." || seg == ".." {
                 return bad("empty, '.' or '..' path segment");
+            }
+            if let Some(why) = name_text_problem(seg) {
+                return bad(&format!("a path segment has {why}"));
             }
         }
         Ok(Nickname(s.to_string()))
@@ -198,6 +225,26 @@ mod tests {
         ] {
             assert!(Nickname::parse(bad).is_err(), "{bad:?} accepted");
         }
+    }
+
+    #[test]
+    fn nicknames_refuse_invisible_and_reordering_characters_and_outer_whitespace() {
+        for bad in [
+            "evil\u{202e}gnp",
+            "a\u{2066}b",
+            "zero\u{200b}width",
+            "bom\u{feff}",
+            " ",
+            "a/ b",
+            "a /b",
+            "tab\t",
+            "\u{2028}",
+            "a/\u{85}",
+        ] {
+            assert!(Nickname::parse(bad).is_err(), "{bad:?} accepted");
+        }
+        assert!(Nickname::parse("team/quant 8").is_ok());
+        assert!(Nickname::parse("équipe/量子化").is_ok());
     }
 
     #[test]

@@ -115,13 +115,21 @@ impl EventBus {
         *last = Some(seq);
     }
 
+    /// Events after `after` (a `Last-Event-ID`), then live ones. An id this bus never issued
+    /// (beyond the newest, e.g. from a daemon whose clock ran ahead) cannot be placed: the
+    /// subscriber starts from the latest event with `gap` set, so it refetches state.
     pub fn subscribe(&self, after: Option<u64>) -> Subscription {
         let ring = self.0.ring.lock().unwrap_or_else(|p| p.into_inner());
         let live = self.0.tx.subscribe();
+        // Ids are issued under the ring lock, so this is the next one to be issued.
+        let next = self.0.next.load(Ordering::SeqCst);
         let (backlog, gap) = match after {
             None => (Vec::new(), false),
+            Some(after) if after >= next => (Vec::new(), true),
             Some(after) => {
-                let gap = ring.front().is_some_and(|first| first.id > after + 1);
+                let gap = ring
+                    .front()
+                    .is_some_and(|first| first.id > after.saturating_add(1));
                 (ring.iter().filter(|e| e.id > after).cloned().collect(), gap)
             }
         };
@@ -150,5 +158,16 @@ mod tests {
             ids[1..]
         );
         assert!(!resumed.gap);
+    }
+
+    #[test]
+    fn an_id_never_issued_resumes_from_the_latest_with_a_gap_and_never_wraps() {
+        let bus = EventBus::default();
+        bus.publish("attempt.indexed", serde_json::json!({"n": 1}));
+        for after in [u64::MAX, u64::MAX - 1] {
+            let sub = bus.subscribe(Some(after));
+            assert!(sub.backlog.is_empty());
+            assert!(sub.gap);
+        }
     }
 }

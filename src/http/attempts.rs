@@ -1,21 +1,22 @@
 //! `GET /v1/attempts`, `/v1/attempts/{nickname}/{ts}`, `…/report` (ETag) and `…/events`.
 
 use super::auth::Read;
+use super::extract::{parse_query, NoParams, Params};
+use super::pagination::Pagination;
 use super::{ApiError, AppState};
 use crate::domain::{AttemptId, AttemptTs, Nickname};
 use crate::report::{read_events_page, AttemptStatus};
 use crate::storage::attempts::{self, AttemptFilter, AttemptKey, AttemptRow};
-use crate::storage::{decode_token, encode_token, evidence, mappings};
+use crate::storage::{encode_token, evidence, mappings};
 use crate::timezone::TimeZone;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-use std::collections::HashMap;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -23,33 +24,28 @@ pub fn router() -> Router<AppState> {
         .route("/v1/attempts/{*rest}", get(get_attempt_resource))
 }
 
-pub(crate) const DEFAULT_LIMIT: u32 = 100;
-pub(crate) const MAX_LIMIT: u32 = 1000;
-
-/// `limit`: default 100, 1..=1000, else 400 naming the field.
-pub(crate) fn parse_limit(q: &HashMap<String, String>) -> Result<u32, ApiError> {
-    match q.get("limit") {
-        None => Ok(DEFAULT_LIMIT),
-        Some(s) => match s.parse::<u32>() {
-            Ok(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
-            _ => Err(ApiError::bad_field(
-                "limit",
-                format!("limit must be an integer from 1 to {MAX_LIMIT}, got {s:?}"),
-            )),
-        },
-    }
+/// The query of `GET /v1/attempts`: filters and paging.
+#[derive(Deserialize, Debug, Default)]
+pub(crate) struct AttemptsQuery {
+    nickname: Option<String>,
+    status: Option<String>,
+    model_id: Option<String>,
+    edit: Option<String>,
+    dataset_hash: Option<String>,
+    tokenizer_hash: Option<String>,
+    ids_sha256: Option<String>,
+    since: Option<String>,
+    until: Option<String>,
+    limit: Option<String>,
+    page_token: Option<String>,
 }
 
-pub(crate) fn parse_token<T: serde::de::DeserializeOwned>(
-    q: &HashMap<String, String>,
-) -> Result<Option<T>, ApiError> {
-    match q.get("page_token") {
-        None => Ok(None),
-        Some(t) if t.is_empty() => Ok(None),
-        Some(t) => decode_token(t).map(Some).ok_or_else(|| {
-            ApiError::bad_field("page_token", "page_token is not a token this API issued")
-        }),
-    }
+/// The query of `…/events`: paging by line number.
+#[derive(Deserialize, Debug, Default)]
+struct EventsQuery {
+    after: Option<String>,
+    limit: Option<String>,
+    page_token: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -58,8 +54,8 @@ pub(crate) struct Page<T: Serialize> {
     pub next_page_token: Option<String>,
 }
 
-fn hex_field(q: &HashMap<String, String>, field: &str) -> Result<Option<String>, ApiError> {
-    match q.get(field) {
+fn hex_field(value: &Option<String>, field: &str) -> Result<Option<String>, ApiError> {
+    match value {
         None => Ok(None),
         Some(v) if !v.is_empty() && v.bytes().all(|b| b.is_ascii_hexdigit()) => {
             Ok(Some(v.to_ascii_lowercase()))
@@ -81,11 +77,11 @@ fn utc_to_local_ts(tz: TimeZone, t: DateTime<Utc>) -> String {
 
 /// `since`/`until`: RFC 3339 (converted to the directory-name clock) or `YYYYMMDD_HHMMSS`.
 fn time_field(
-    q: &HashMap<String, String>,
+    value: &Option<String>,
     field: &str,
     tz: TimeZone,
 ) -> Result<Option<String>, ApiError> {
-    let Some(v) = q.get(field) else {
+    let Some(v) = value else {
         return Ok(None);
     };
     if let Ok(ts) = AttemptTs::parse(v) {
@@ -102,19 +98,12 @@ fn time_field(
     }
 }
 
-pub(crate) fn parse_filter(
-    q: &HashMap<String, String>,
-    tz: TimeZone,
-) -> Result<AttemptFilter, ApiError> {
-    let nickname = match q.get("nickname") {
+pub(crate) fn parse_filter(q: &AttemptsQuery, tz: TimeZone) -> Result<AttemptFilter, ApiError> {
+    let nickname = match &q.nickname {
         None => None,
-        Some(n) => Some(
-            Nickname::parse(n)
-                .map_err(|e| ApiError::bad_field("nickname", e.to_string()))?
-                .to_string(),
-        ),
+        Some(n) => Some(Nickname::parse(n).map_err(ApiError::from)?.to_string()),
     };
-    let status = match q.get("status") {
+    let status = match &q.status {
         None => None,
         Some(s) => Some(
             AttemptStatus::parse(s)
@@ -133,13 +122,13 @@ pub(crate) fn parse_filter(
     let f = AttemptFilter {
         nickname,
         status,
-        model_id: q.get("model_id").cloned(),
-        edit: q.get("edit").cloned(),
-        dataset_hash: hex_field(q, "dataset_hash")?,
-        tokenizer_hash: q.get("tokenizer_hash").cloned(),
-        ids_sha256: hex_field(q, "ids_sha256")?,
-        since_ts: time_field(q, "since", tz)?,
-        until_ts: time_field(q, "until", tz)?,
+        model_id: q.model_id.clone(),
+        edit: q.edit.clone(),
+        dataset_hash: hex_field(&q.dataset_hash, "dataset_hash")?,
+        tokenizer_hash: q.tokenizer_hash.clone(),
+        ids_sha256: hex_field(&q.ids_sha256, "ids_sha256")?,
+        since_ts: time_field(&q.since, "since", tz)?,
+        until_ts: time_field(&q.until, "until", tz)?,
     };
     if let (Some(s), Some(u)) = (&f.since_ts, &f.until_ts) {
         if s > u {
@@ -174,11 +163,15 @@ pub(crate) fn summary(a: &AttemptRow) -> Value {
 pub(crate) async fn attempts_page(
     state: &AppState,
     filter: &AttemptFilter,
-    q: &HashMap<String, String>,
+    page: Pagination<AttemptKey>,
 ) -> Result<Page<Value>, ApiError> {
-    let limit = parse_limit(q)?;
-    let after: Option<AttemptKey> = parse_token(q)?;
-    let (rows, next) = attempts::list(state.store.reader(), filter, after.as_ref(), limit).await?;
+    let (rows, next) = attempts::list(
+        state.store.reader(),
+        filter,
+        page.after.as_ref(),
+        page.limit,
+    )
+    .await?;
     Ok(Page {
         items: rows.iter().map(summary).collect(),
         next_page_token: next.map(|k| encode_token(&k)),
@@ -189,10 +182,11 @@ pub(crate) async fn attempts_page(
 async fn list_attempts(
     _: Read,
     State(state): State<AppState>,
-    Query(q): Query<HashMap<String, String>>,
+    Params(q): Params<AttemptsQuery>,
 ) -> Result<Json<Page<Value>>, ApiError> {
     let filter = parse_filter(&q, state.indexer.timezone())?;
-    Ok(Json(attempts_page(&state, &filter, &q).await?))
+    let page = Pagination::parse(q.limit.as_deref(), q.page_token.as_deref())?;
+    Ok(Json(attempts_page(&state, &filter, page).await?))
 }
 
 enum Resource {
@@ -227,20 +221,28 @@ async fn load(state: &AppState, id: &AttemptId) -> Result<AttemptRow, ApiError> 
         .ok_or_else(|| ApiError::NotFound(format!("attempt {id} is not indexed")))
 }
 
-#[tracing::instrument(skip(state, headers, q, _r))]
+#[tracing::instrument(skip(state, headers, query, _r))]
 async fn get_attempt_resource(
     _r: Read,
     State(state): State<AppState>,
     Path(rest): Path<String>,
     headers: HeaderMap,
-    Query(q): Query<HashMap<String, String>>,
+    RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
     let (id, what) = parse_rest(&rest)?;
+    // Which parameters apply depends on the resource the path names.
+    let events_query = match what {
+        Resource::Events => Some(parse_query::<EventsQuery>(query.as_deref())?),
+        _ => {
+            parse_query::<NoParams>(query.as_deref())?;
+            None
+        }
+    };
     let a = load(&state, &id).await?;
-    match what {
-        Resource::Detail => Ok(Json(detail(&state, &a).await?).into_response()),
-        Resource::Report => raw_report(&a, &headers).await,
-        Resource::Events => Ok(Json(events(&a, &q).await?).into_response()),
+    match (what, events_query) {
+        (Resource::Events, Some(q)) => Ok(Json(events(&a, &q).await?).into_response()),
+        (Resource::Report, _) => raw_report(&a, &headers).await,
+        _ => Ok(Json(detail(&state, &a).await?).into_response()),
     }
 }
 
@@ -395,11 +397,11 @@ async fn raw_report(a: &AttemptRow, headers: &HeaderMap) -> Result<Response, Api
         .into_response())
 }
 
-async fn events(a: &AttemptRow, q: &HashMap<String, String>) -> Result<Value, ApiError> {
-    let limit = parse_limit(q)?;
-    let token_after: Option<u64> = parse_token(q)?;
-    let after = match q.get("after") {
-        None => token_after.unwrap_or(0),
+async fn events(a: &AttemptRow, q: &EventsQuery) -> Result<Value, ApiError> {
+    let page: Pagination<u64> = Pagination::parse(q.limit.as_deref(), q.page_token.as_deref())?;
+    let limit = page.limit;
+    let after = match &q.after {
+        None => page.after.unwrap_or(0),
         Some(s) => s.parse::<u64>().map_err(|_| {
             ApiError::bad_field("after", format!("after must be a line number, got {s:?}"))
         })?,
@@ -432,11 +434,9 @@ async fn events(a: &AttemptRow, q: &HashMap<String, String>) -> Result<Value, Ap
 mod tests {
     use super::*;
 
-    fn q(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
+    fn q(pairs: &[(&str, &str)]) -> AttemptsQuery {
+        let text = serde_urlencoded::to_string(pairs).unwrap();
+        parse_query(Some(&text)).unwrap()
     }
 
     #[test]
@@ -451,16 +451,10 @@ mod tests {
         ] {
             match parse_filter(&q(&[(k, v)]), tz) {
                 Err(ApiError::BadRequest { field, .. }) => assert_eq!(field.as_deref(), Some(k)),
+                Err(ApiError::InvalidName { field, .. }) => assert_eq!(field, k),
                 other => panic!("{k}={v}: {other:?}"),
             }
         }
-        for v in ["0", "1001", "ten"] {
-            assert!(matches!(
-                parse_limit(&q(&[("limit", v)])),
-                Err(ApiError::BadRequest { .. })
-            ));
-        }
-        assert_eq!(parse_limit(&q(&[])).unwrap(), 100);
     }
 
     #[test]

@@ -1,13 +1,13 @@
 //! The audit log and its chain check.
 
 use super::auth::Read;
-use super::extract::Params;
-use super::{ApiError, ApiResult, AppState};
+use super::extract::{NoParams, Params};
+use super::pagination::PageQuery;
+use super::{ApiResult, AppState};
 use crate::storage::audit;
 use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
-use serde::Deserialize;
 use serde_json::{json, Value};
 
 pub fn router() -> Router<AppState> {
@@ -16,24 +16,13 @@ pub fn router() -> Router<AppState> {
         .route("/v1/audit/verify", get(check_audit))
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ListParams {
-    limit: Option<u32>,
-    page_token: Option<String>,
-}
-
 async fn list_audit(
     _: Read,
     State(state): State<AppState>,
-    Params(p): Params<ListParams>,
+    Params(p): Params<PageQuery>,
 ) -> ApiResult<Json<Value>> {
-    let limit = super::page_limit(p.limit)?;
-    let after = match &p.page_token {
-        Some(t) => crate::storage::decode_token::<i64>(t)
-            .ok_or_else(|| ApiError::bad_field("page_token", "not a token from this API"))?,
-        None => 0,
-    };
+    let page = p.parse::<i64>()?;
+    let (limit, after) = (page.limit, page.after.unwrap_or(0));
     let rows = audit::list(state.store.reader(), after, limit + 1).await?;
     let (rows, next) =
         crate::storage::split_page(rows, limit, |r| crate::storage::encode_token(&r.seq));
@@ -49,6 +38,10 @@ async fn list_audit(
 }
 
 /// Walks the chain and names the first broken entry.
-async fn check_audit(_: Read, State(state): State<AppState>) -> ApiResult<Json<audit::ChainCheck>> {
+async fn check_audit(
+    _: Read,
+    _: Params<NoParams>,
+    State(state): State<AppState>,
+) -> ApiResult<Json<audit::ChainCheck>> {
     Ok(Json(audit::check_chain(state.store.reader()).await?))
 }

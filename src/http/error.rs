@@ -16,6 +16,9 @@ pub enum ApiError {
         field: Option<String>,
         detail: String,
     },
+    /// A nickname or promotion name that cannot be one (`invalid_name`); `field` names where.
+    #[error("{detail}")]
+    InvalidName { field: String, detail: String },
     #[error("{0}")]
     Conflict(String),
     /// A well-formed request that the domain refuses (`not_pass`, `pairing_evidence_missing`, ...).
@@ -29,6 +32,17 @@ pub enum ApiError {
     Forbidden(String),
     #[error("request body too large")]
     PayloadTooLarge,
+    /// A body within the size limit whose content is beyond what the route accepts.
+    #[error("{detail}")]
+    TooLarge { code: &'static str, detail: String },
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    /// Too many requests of this kind at once; the client may retry after `retry_after_secs`.
+    #[error("{detail}")]
+    Overloaded {
+        detail: String,
+        retry_after_secs: u64,
+    },
     #[error("{0}")]
     NotReady(String),
     /// Logged with its cause, never echoed to the client.
@@ -51,12 +65,14 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
-            ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            ApiError::BadRequest { .. } | ApiError::InvalidName { .. } => StatusCode::BAD_REQUEST,
             ApiError::Conflict(_) | ApiError::ConflictCode { .. } => StatusCode::CONFLICT,
             ApiError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
-            ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::PayloadTooLarge | ApiError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::Overloaded { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::NotReady(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -66,11 +82,15 @@ impl ApiError {
         match self {
             ApiError::NotFound(_) => "not_found",
             ApiError::BadRequest { .. } => "bad_request",
+            ApiError::InvalidName { .. } => "invalid_name",
             ApiError::Conflict(_) => "conflict",
             ApiError::Unprocessable { code, .. } | ApiError::ConflictCode { code, .. } => code,
             ApiError::Unauthorized => "unauthorized",
             ApiError::Forbidden(_) => "forbidden",
             ApiError::PayloadTooLarge => "payload_too_large",
+            ApiError::TooLarge { code, .. } => code,
+            ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
+            ApiError::Overloaded { .. } => "overloaded",
             ApiError::NotReady(_) => "not_ready",
             ApiError::Internal(_) => "internal",
         }
@@ -101,6 +121,7 @@ impl IntoResponse for ApiError {
         };
         let field = match &self {
             ApiError::BadRequest { field, .. } => field.as_deref(),
+            ApiError::InvalidName { field, .. } => Some(field.as_str()),
             _ => None,
         };
         let body = Problem {
@@ -117,6 +138,15 @@ impl IntoResponse for ApiError {
             header::CONTENT_TYPE,
             header::HeaderValue::from_static("application/problem+json"),
         );
+        if let ApiError::Overloaded {
+            retry_after_secs, ..
+        } = &self
+        {
+            resp.headers_mut().insert(
+                header::RETRY_AFTER,
+                header::HeaderValue::from(*retry_after_secs),
+            );
+        }
         if matches!(self, ApiError::Unauthorized) {
             resp.headers_mut().insert(
                 header::WWW_AUTHENTICATE,
@@ -142,6 +172,12 @@ impl From<sqlx::Error> for ApiError {
 
 impl From<crate::domain::DomainError> for ApiError {
     fn from(e: crate::domain::DomainError) -> Self {
+        if let crate::domain::DomainError::Nickname(..) = e {
+            return ApiError::InvalidName {
+                field: "nickname".into(),
+                detail: e.to_string(),
+            };
+        }
         ApiError::BadRequest {
             field: None,
             detail: e.to_string(),

@@ -1,7 +1,8 @@
 //! `GET /v1/events`: Server-Sent Events with resumable ids.
 
 use super::auth::Read;
-use super::AppState;
+use super::extract::{NoParams, Params};
+use super::{ApiError, AppState};
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
@@ -22,15 +23,41 @@ fn to_sse(e: &crate::events::Event) -> SseEvent {
         .data(serde_json::to_string(e).unwrap_or_default())
 }
 
+/// `Last-Event-ID`: absent, or a decimal event id that fits 64 bits (what this API issues);
+/// anything else (text, a negative number, a value that overflows) is a 400, never wrapped.
+fn last_event_id(headers: &HeaderMap) -> Result<Option<u64>, ApiError> {
+    let Some(v) = headers.get("last-event-id") else {
+        return Ok(None);
+    };
+    let text = v.to_str().unwrap_or("").trim();
+    if text.is_empty() {
+        // The SSE spec lets a client send an empty id to mean "none".
+        return Ok(None);
+    }
+    if !text.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(ApiError::bad_field(
+            "Last-Event-ID",
+            format!("Last-Event-ID must be an event id (decimal digits), got {text:?}"),
+        ));
+    }
+    text.parse::<u64>().map(Some).map_err(|_| {
+        ApiError::bad_field(
+            "Last-Event-ID",
+            format!(
+                "Last-Event-ID {text} is beyond any event id (at most {})",
+                u64::MAX
+            ),
+        )
+    })
+}
+
 async fn events(
     _: Read,
+    _: Params<NoParams>,
     State(state): State<AppState>,
     headers: HeaderMap,
-) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>>> {
-    let after = headers
-        .get("last-event-id")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok());
+) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>, ApiError> {
+    let after = last_event_id(&headers)?;
     let sub = state.events.subscribe(after);
     let mut last = after.unwrap_or(0);
     let mut first: Vec<SseEvent> = Vec::new();
@@ -69,6 +96,8 @@ async fn events(
     });
     // End with the daemon, or graceful shutdown would wait for every subscriber forever.
     let stop = state.shutdown.clone().cancelled_owned();
-    Sse::new(stream::iter(first).chain(live).take_until(stop).map(Ok))
-        .keep_alive(KeepAlive::default())
+    Ok(
+        Sse::new(stream::iter(first).chain(live).take_until(stop).map(Ok))
+            .keep_alive(KeepAlive::default()),
+    )
 }

@@ -1,5 +1,6 @@
 //! Liveness, readiness and Prometheus metrics.
 
+use super::extract::{NoParams, Params};
 use super::{ApiError, AppState};
 use axum::extract::State;
 use axum::http::header;
@@ -15,12 +16,15 @@ pub fn router() -> Router<AppState> {
         .route("/metrics", get(metrics))
 }
 
-async fn healthz() -> Json<serde_json::Value> {
+async fn healthz(_: Params<NoParams>) -> Json<serde_json::Value> {
     Json(json!({ "status": "ok" }))
 }
 
 /// Ready once the initial scan is done and the index accepts writes.
-async fn readyz(State(state): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
+async fn readyz(
+    _: Params<NoParams>,
+    State(state): State<AppState>,
+) -> Result<Json<serde_json::Value>, ApiError> {
     let watch = state.watch.snapshot();
     if !watch.initial_scan_done {
         return Err(ApiError::NotReady("initial scan in progress".into()));
@@ -34,7 +38,7 @@ async fn readyz(State(state): State<AppState>) -> Result<Json<serde_json::Value>
 }
 
 /// The Prometheus text exposition format, version 0.0.4.
-pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+pub async fn metrics(_: Params<NoParams>, State(state): State<AppState>) -> impl IntoResponse {
     (
         [(
             header::CONTENT_TYPE,

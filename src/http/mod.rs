@@ -7,9 +7,11 @@ mod events;
 mod extract;
 mod health;
 mod page;
+mod pagination;
 mod problem;
 mod promotions;
 mod retention;
+pub mod serve;
 mod verify;
 pub use health::metrics as metrics_only;
 mod attempts;
@@ -53,6 +55,8 @@ pub struct Inner {
     /// Cancelled when the daemon stops; long-lived responses (SSE) end with it.
     pub shutdown: tokio_util::sync::CancellationToken,
     pub metrics: PrometheusHandle,
+    /// `verify.max_concurrent` slots for `POST /v1/verify`.
+    pub verify_slots: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {
@@ -103,18 +107,6 @@ pub fn router(state: AppState) -> Router {
             ),
         )
         .with_state(state)
-}
-
-/// `?limit=`: default 100, 1..=1000, anything else is a 400 naming the field.
-pub(crate) fn page_limit(limit: Option<u32>) -> Result<u32, ApiError> {
-    match limit {
-        None => Ok(100),
-        Some(n @ 1..=1000) => Ok(n),
-        Some(n) => Err(ApiError::bad_field(
-            "limit",
-            format!("limit must be between 1 and 1000 (got {n})"),
-        )),
-    }
 }
 
 async fn not_found(uri: axum::http::Uri) -> ApiError {

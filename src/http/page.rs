@@ -1,6 +1,7 @@
 //! The status page at `/`: server-rendered HTML for people, refreshed from the SSE stream.
 
 use super::auth::Read;
+use super::extract::{NoParams, Params};
 use super::{ApiResult, AppState};
 use crate::storage::{mappings, promotions, retention, runs};
 use axum::extract::State;
@@ -26,7 +27,11 @@ es.onmessage=es.onerror=null;
 ['attempt.indexed','attempt.updated','attempt.removed','promotion.created','verification.recorded','retention.planned','retention.applied']
 .forEach(function(k){es.addEventListener(k,function(){if(!t){t=setTimeout(function(){location.reload()},1000)}})});})();";
 
-async fn status_page(_: Read, State(state): State<AppState>) -> ApiResult<Markup> {
+async fn status_page(
+    _: Read,
+    _: Params<NoParams>,
+    State(state): State<AppState>,
+) -> ApiResult<Markup> {
     let pool = state.store.reader();
     let (nicknames, _) = runs::list(pool, None, 1000).await?;
     let (maps, _) = mappings::list(pool, None, 200).await?;

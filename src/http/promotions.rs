@@ -1,11 +1,12 @@
 //! Promotion endpoints: create, list, show, re-verify.
 
 use super::auth::{Read, Write};
-use super::extract::{Body, Params};
+use super::extract::{Body, NoParams, Params};
+use super::pagination::Pagination;
 use super::{ApiError, ApiResult, AppState};
 use crate::promote::metadata::Metadata;
 use crate::promote::{CheckReport, PromoteRequest};
-use crate::storage::{decode_token, encode_token, promotions};
+use crate::storage::{encode_token, promotions};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
@@ -25,6 +26,7 @@ pub fn router() -> Router<AppState> {
 
 async fn create_promotion(
     caller: Write,
+    _: Params<NoParams>,
     State(state): State<AppState>,
     Body(req): Body<PromoteRequest>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
@@ -43,7 +45,7 @@ async fn create_promotion(
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ListParams {
-    limit: Option<u32>,
+    limit: Option<String>,
     page_token: Option<String>,
     origin: Option<String>,
 }
@@ -62,7 +64,8 @@ async fn list_promotions(
     State(state): State<AppState>,
     Params(p): Params<ListParams>,
 ) -> ApiResult<Json<Value>> {
-    let limit = super::page_limit(p.limit)?;
+    let page: Pagination<String> = Pagination::parse(p.limit.as_deref(), p.page_token.as_deref())?;
+    let limit = page.limit;
     if let Some(o) = &p.origin {
         if o != "external" && o != "invarlockd" {
             return Err(ApiError::bad_field(
@@ -71,13 +74,7 @@ async fn list_promotions(
             ));
         }
     }
-    let after: Option<String> = match &p.page_token {
-        Some(t) => Some(
-            decode_token(t)
-                .ok_or_else(|| ApiError::bad_field("page_token", "not a token from this API"))?,
-        ),
-        None => None,
-    };
+    let after = page.after;
     let rows = promotions::evidence_dirs_page(
         state.store.reader(),
         p.origin.as_deref(),
@@ -95,6 +92,7 @@ async fn list_promotions(
 
 async fn show_promotion(
     _: Read,
+    _: Params<NoParams>,
     State(state): State<AppState>,
     Path(name): Path<String>,
 ) -> ApiResult<Json<Value>> {

@@ -1,7 +1,7 @@
 //! Retention endpoints: plan (nothing changes), apply and restore (admin).
 
 use super::auth::{Admin, Read, Write};
-use super::extract::Body;
+use super::extract::{Body, JsonBytes, NoParams, Params};
 use super::{ApiResult, AppState};
 use crate::retention::{Overrides, PlanView};
 use axum::extract::{Path, State};
@@ -19,20 +19,15 @@ pub fn router() -> Router<AppState> {
 }
 
 /// The body is optional: no body (or `{}`) plans with the configured policy. A body is JSON
-/// with its content type, as for every other POST (`Body`).
+/// by the one rule for every POST (`JsonBytes`).
 async fn create_plan(
     _: Write,
+    _: Params<NoParams>,
     State(state): State<AppState>,
-    headers: axum::http::HeaderMap,
-    body: axum::body::Bytes,
+    JsonBytes(body): JsonBytes,
 ) -> ApiResult<Json<PlanView>> {
     let overrides: Overrides = if body.iter().all(u8::is_ascii_whitespace) {
         Overrides::default()
-    } else if !super::extract::is_json(&headers) {
-        return Err(super::ApiError::BadRequest {
-            field: None,
-            detail: "Expected request with `Content-Type: application/json`".into(),
-        });
     } else {
         serde_json::from_slice(&body).map_err(|e| super::ApiError::BadRequest {
             field: None,
@@ -45,6 +40,7 @@ async fn create_plan(
 
 async fn show_plan(
     _: Read,
+    _: Params<NoParams>,
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
@@ -59,6 +55,7 @@ struct PlanRef {
 
 async fn apply_plan(
     caller: Admin,
+    _: Params<NoParams>,
     State(state): State<AppState>,
     Body(p): Body<PlanRef>,
 ) -> ApiResult<Json<Value>> {
@@ -72,6 +69,7 @@ async fn apply_plan(
 
 async fn restore_plan(
     caller: Admin,
+    _: Params<NoParams>,
     State(state): State<AppState>,
     Body(p): Body<PlanRef>,
 ) -> ApiResult<Json<Value>> {

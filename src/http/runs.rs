@@ -1,18 +1,20 @@
 //! `GET /v1/runs`, `GET /v1/runs/{nickname}` (nicknames may contain `/`) and
 //! `GET /v1/unrecognized`.
 
-use super::attempts::{attempts_page, mapping_json, parse_limit, parse_token, Page};
+use super::attempts::{attempts_page, mapping_json, Page};
 use super::auth::Read;
+use super::extract::Params;
+use super::pagination::{parse_limit, PageQuery};
 use super::{ApiError, AppState};
 use crate::domain::Nickname;
 use crate::storage::attempts::{self, AttemptFilter};
 use crate::storage::encode_token;
 use crate::storage::runs::{self, RunRow};
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::routing::get;
 use axum::{Json, Router};
+use serde::Deserialize;
 use serde_json::{json, Value};
-use std::collections::HashMap;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -36,11 +38,10 @@ async fn run_json(state: &AppState, r: &RunRow) -> Result<Value, ApiError> {
 async fn list_runs(
     _: Read,
     State(state): State<AppState>,
-    Query(q): Query<HashMap<String, String>>,
+    Params(q): Params<PageQuery>,
 ) -> Result<Json<Page<Value>>, ApiError> {
-    let limit = parse_limit(&q)?;
-    let after: Option<String> = parse_token(&q)?;
-    let (rows, next) = runs::list(state.store.reader(), after.as_deref(), limit).await?;
+    let page = q.parse::<String>()?;
+    let (rows, next) = runs::list(state.store.reader(), page.after.as_deref(), page.limit).await?;
     let mut items = Vec::with_capacity(rows.len());
     for r in &rows {
         items.push(run_json(&state, r).await?);
@@ -56,8 +57,9 @@ async fn get_run(
     _r: Read,
     State(state): State<AppState>,
     Path(nickname): Path<String>,
-    Query(q): Query<HashMap<String, String>>,
+    Params(q): Params<PageQuery>,
 ) -> Result<Json<Value>, ApiError> {
+    let page = q.parse()?;
     let nick = Nickname::parse(nickname.trim_end_matches('/'))
         .map_err(|e| ApiError::NotFound(format!("no run {nickname:?}: {e}")))?;
     let row = runs::get(state.store.reader(), nick.as_str())
@@ -68,18 +70,24 @@ async fn get_run(
         nickname: Some(nick.to_string()),
         ..Default::default()
     };
-    let page = attempts_page(&state, &filter, &q).await?;
+    let page = attempts_page(&state, &filter, page).await?;
     out["items"] = json!(page.items);
     out["next_page_token"] = json!(page.next_page_token);
     Ok(Json(out))
 }
 
+/// `/v1/unrecognized` is one page (the list is short by nature): `limit` only.
+#[derive(Deserialize)]
+struct LimitQuery {
+    limit: Option<String>,
+}
+
 async fn list_unrecognized(
     _: Read,
     State(state): State<AppState>,
-    Query(q): Query<HashMap<String, String>>,
+    Params(q): Params<LimitQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let limit = parse_limit(&q)?;
+    let limit = parse_limit(q.limit.as_deref())?;
     let rows = attempts::list_unrecognized(state.store.reader(), limit).await?;
     Ok(Json(json!({ "items": rows, "next_page_token": null })))
 }

@@ -1,6 +1,7 @@
 //! `GET /v1/status` for dashboards and `POST /v1/rescan`.
 
 use super::auth::{Read, Write};
+use super::extract::{NoParams, Params};
 use super::{ApiError, AppState};
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -14,7 +15,11 @@ pub fn router() -> Router<AppState> {
         .route("/v1/rescan", post(rescan))
 }
 
-async fn status(_: Read, State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+async fn status(
+    _: Read,
+    _: Params<NoParams>,
+    State(state): State<AppState>,
+) -> Result<Json<Value>, ApiError> {
     let watch = state.watch.snapshot();
     let index = state.store.status_summary().await?;
     Ok(Json(json!({
@@ -49,7 +54,11 @@ async fn status(_: Read, State(state): State<AppState>) -> Result<Json<Value>, A
 }
 
 /// Queues a full reconcile; answers before it runs.
-async fn rescan(_: Write, State(state): State<AppState>) -> (StatusCode, Json<Value>) {
+async fn rescan(
+    _: Write,
+    _: Params<NoParams>,
+    State(state): State<AppState>,
+) -> (StatusCode, Json<Value>) {
     // A full queue means a rescan is already pending, which serves this request too.
     let _ = state.rescan.try_send(());
     (StatusCode::ACCEPTED, Json(json!({ "status": "queued" })))

@@ -1,14 +1,20 @@
 //! `POST /v1/verify`: the body is a certificate; any bytes get a verdict, never a 500.
+//!
+//! What one upload may cost is bounded: the body by `server.body_limit_bytes`, the work by
+//! `verify.max_concurrent` slots (503 + `Retry-After` beyond, before the body is read), and the
+//! parsed tree by `verify.max_values` (413 beyond, counted without building it).
 
 use super::auth::Read;
-use super::extract::Params;
+use super::extract::{JsonBytes, Params};
 use super::{ApiError, ApiResult, AppState};
-use crate::verify::{verify_documents, Input, Options};
-use axum::body::Bytes;
+use crate::verify::{tree_values, verify_documents, Input, Options};
+use axum::extract::{FromRequestParts, State};
+use axum::http::request::Parts;
 use axum::routing::post;
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
+use tokio::sync::OwnedSemaphorePermit;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/v1/verify", post(verify_body))
@@ -23,11 +29,37 @@ struct VerifyParams {
     id: Option<String>,
 }
 
+/// One of `verify.max_concurrent` verification slots, held until the verdict is made. Taken
+/// before the body extractor runs, so a refused request costs no body memory.
+struct Slot(#[allow(dead_code)] OwnedSemaphorePermit);
+
+impl FromRequestParts<AppState> for Slot {
+    type Rejection = ApiError;
+    async fn from_request_parts(_: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        match state.verify_slots.clone().try_acquire_owned() {
+            Ok(permit) => Ok(Slot(permit)),
+            Err(_) => {
+                metrics::counter!("invarlockd_verify_rejected_total", "reason" => "busy")
+                    .increment(1);
+                Err(ApiError::Overloaded {
+                    detail: format!(
+                        "{} verifications are already running; retry shortly",
+                        state.config.verify.max_concurrent
+                    ),
+                    retry_after_secs: 1,
+                })
+            }
+        }
+    }
+}
+
 /// Verification changes nothing, so a read token suffices.
 async fn verify_body(
     _: Read,
+    slot: Slot,
+    State(state): State<AppState>,
     Params(p): Params<VerifyParams>,
-    body: Bytes,
+    JsonBytes(body): JsonBytes,
 ) -> ApiResult<Json<Value>> {
     let profile = p.profile.unwrap_or_else(|| "dev".into());
     if !matches!(profile.as_str(), "dev" | "ci" | "release") {
@@ -44,11 +76,28 @@ async fn verify_body(
             .map_err(|_| ApiError::bad_field("tolerance", format!("not a number: {t:?}")))?,
     };
     let id = p.id.unwrap_or_else(|| "certificate.json".into());
+    let max_values = state.config.verify.max_values;
     let out = tokio::task::spawn_blocking(move || {
-        verify_documents(
+        // The slot is held by the work itself: a request timeout drops the handler, not this.
+        let _slot = slot;
+        // Counting first holds nothing but the text; only a tree of bounded size is built.
+        if let Some(n) = tree_values(&body).filter(|&n| n > max_values) {
+            metrics::counter!("invarlockd_verify_rejected_total", "reason" => "too_complex")
+                .increment(1);
+            return Err(ApiError::TooLarge {
+                code: "certificate_too_complex",
+                detail: format!(
+                    "the certificate holds {n} JSON values; at most {max_values} are verified \
+                     (verify.max_values; a real certificate holds a few thousand)"
+                ),
+            });
+        }
+        // Reuses the body's buffer when it is the only owner (no second copy of 64 MB).
+        let bytes = Vec::from(body);
+        Ok(verify_documents(
             &[Input {
                 id,
-                bytes: Ok(body.to_vec()),
+                bytes: Ok(bytes),
             }],
             &Options {
                 profile,
@@ -56,10 +105,10 @@ async fn verify_body(
                 baseline: None,
                 json: true,
             },
-        )
+        ))
     })
     .await
-    .map_err(ApiError::internal)?;
+    .map_err(ApiError::internal)??;
     // The envelope is Python JSON (it may hold NaN); clients get strict JSON with "NaN" strings.
     let mut envelope = out
         .envelope_json

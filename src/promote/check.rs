@@ -52,7 +52,7 @@ impl super::Promoter {
         profile: Option<String>,
         token: Option<&str>,
     ) -> Result<CheckReport, PromoteError> {
-        let name = PromotionName::parse(name).map_err(|e| PromoteError::bad("name", e))?;
+        let name = PromotionName::parse(name).map_err(|e| PromoteError::bad_name("name", e))?;
         let dir = self.workspace.reports.join(name.as_str());
         let rel = |f: &str| format!("reports/{name}/{f}");
         let meta_bytes = std::fs::read(dir.join("metadata.json")).map_err(|_| {

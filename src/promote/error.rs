@@ -4,6 +4,9 @@ use crate::http::ApiError;
 pub enum PromoteError {
     #[error("{detail}")]
     BadRequest { field: &'static str, detail: String },
+    /// A nickname or promotion name that cannot be one.
+    #[error("{detail}")]
+    BadName { field: &'static str, detail: String },
     #[error("{0}")]
     NotFound(String),
     /// 422 with a stable code: `not_pass`, `pairing_evidence_missing`, `certificate_not_verified`,
@@ -20,6 +23,13 @@ impl PromoteError {
     pub fn refused(code: &'static str, detail: impl Into<String>) -> Self {
         PromoteError::Refused {
             code,
+            detail: detail.into(),
+        }
+    }
+
+    pub fn bad_name(field: &'static str, detail: impl Into<String>) -> Self {
+        PromoteError::BadName {
+            field,
             detail: detail.into(),
         }
     }
@@ -53,6 +63,10 @@ impl From<PromoteError> for ApiError {
     fn from(e: PromoteError) -> Self {
         match e {
             PromoteError::BadRequest { field, detail } => ApiError::bad_field(field, detail),
+            PromoteError::BadName { field, detail } => ApiError::InvalidName {
+                field: field.into(),
+                detail,
+            },
             PromoteError::NotFound(d) => ApiError::NotFound(d),
             PromoteError::Refused { code, detail } => ApiError::Unprocessable { code, detail },
             PromoteError::Conflict(d) => ApiError::Conflict(d),

@@ -33,8 +33,8 @@ impl PromotionName {
         if s.starts_with('.') {
             return Err("name must not start with '.'".into());
         }
-        if s.chars().any(|c| c.is_control()) {
-            return Err("name contains control characters".into());
+        if let Some(why) = crate::domain::name_text_problem(s) {
+            return Err(format!("name has {why}"));
         }
         Ok(PromotionName(s.to_string()))
     }
@@ -80,6 +80,12 @@ mod tests {
             ".hidden",
             long.as_str(),
             "a\nb",
+            "rel\u{202e}gnp.exe",
+            "a\u{200d}b",
+            " ",
+            " lead",
+            "trail ",
+            "\u{2067}x",
         ] {
             assert!(PromotionName::parse(bad).is_err(), "{bad:?} accepted");
         }

@@ -64,7 +64,9 @@ impl super::Promoter {
         }
         // Validate every client-given name and path before touching anything.
         let explicit_name = match &req.name {
-            Some(n) => Some(PromotionName::parse(n).map_err(|e| PromoteError::bad("name", e))?),
+            Some(n) => {
+                Some(PromotionName::parse(n).map_err(|e| PromoteError::bad_name("name", e))?)
+            }
             None => None,
         };
         let cert_path = match &req.certificate {
@@ -336,7 +338,7 @@ impl super::Promoter {
             PromoteError::bad("attempt", "give `attempt` (<nickname>/<ts>) or `nickname`")
         })?;
         crate::domain::Nickname::parse(nick)
-            .map_err(|e| PromoteError::bad("nickname", e.to_string()))?;
+            .map_err(|e| PromoteError::bad_name("nickname", e.to_string()))?;
         let latest = promotions::latest_pass(self.store.reader(), nick)
             .await?
             .ok_or_else(|| {

@@ -12,7 +12,10 @@ mod value;
 
 pub use dump::{dumps, DumpStyle};
 pub use float::{py_fixed, py_repr};
-pub use parse::{decode_utf8, parse, parse_with, ErrorKind, ParseError, ParseOptions, Utf8Error};
+pub use parse::{
+    decode_utf8, parse, parse_object_root, parse_with, shape, ErrorKind, ParseError, ParseOptions,
+    Shape, Utf8Error,
+};
 pub use value::{Object, Value};
 
 #[cfg(test)]

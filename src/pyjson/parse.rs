@@ -142,12 +142,36 @@ pub fn parse(s: &str) -> Result<Value, ParseError> {
 }
 
 pub fn parse_with(s: &str, opts: ParseOptions<'_>) -> Result<Value, ParseError> {
-    let mut p = Parser {
-        s,
-        b: s.as_bytes(),
-        opts,
-    };
-    p.document()
+    Parser::new(s, opts, Keep::All).document()
+}
+
+/// Like [`parse_with`], for callers that only ever look inside an object root (a certificate):
+/// a root of any other type is checked exactly as `parse_with` checks it (same errors, same
+/// positions) but its items are dropped as they are read, so a 64 MB array costs no memory
+/// beyond the text. The result is then an empty array of the root's type.
+pub fn parse_object_root(s: &str, opts: ParseOptions<'_>) -> Result<Value, ParseError> {
+    Parser::new(s, opts, Keep::UnlessRootArray).document()
+}
+
+/// The shape of a document, found without building it: what a full parse would hold.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shape {
+    /// The root is an object.
+    pub object_root: bool,
+    /// Every value (containers and scalars, the root included).
+    pub values: usize,
+}
+
+/// Checks `s` exactly as [`parse_with`] would (same errors) and counts its values, holding only
+/// the nesting stack. Lets a server refuse a document whose tree would be too large before
+/// building it.
+pub fn shape(s: &str, opts: ParseOptions<'_>) -> Result<Shape, ParseError> {
+    let mut p = Parser::new(s, opts, Keep::Nothing);
+    let root = p.document()?;
+    Ok(Shape {
+        object_root: matches!(root, Value::Object(_)),
+        values: p.values,
+    })
 }
 
 enum Frame {
@@ -155,10 +179,23 @@ enum Frame {
     Object(Object, String),
 }
 
+/// Which values a parse keeps in their containers (a value not kept is still parsed in full).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Keep {
+    All,
+    /// Nothing below a root array.
+    UnlessRootArray,
+    /// Nothing below the root.
+    Nothing,
+}
+
 struct Parser<'a> {
     s: &'a str,
     b: &'a [u8],
     opts: ParseOptions<'a>,
+    keep: Keep,
+    /// Values parsed so far.
+    values: usize,
 }
 
 enum Failure {
@@ -177,6 +214,25 @@ fn is_ws(c: u8) -> bool {
 }
 
 impl<'a> Parser<'a> {
+    fn new(s: &'a str, opts: ParseOptions<'a>, keep: Keep) -> Self {
+        Parser {
+            s,
+            b: s.as_bytes(),
+            opts,
+            keep,
+            values: 0,
+        }
+    }
+
+    /// Whether a value completed inside `stack` goes into its container.
+    fn keeps(&self, stack: &[Frame]) -> bool {
+        match self.keep {
+            Keep::All => true,
+            Keep::UnlessRootArray => !matches!(stack.first(), Some(Frame::Array(_))),
+            Keep::Nothing => false,
+        }
+    }
+
     fn document(&mut self) -> Result<Value, ParseError> {
         if self.s.starts_with('\u{feff}') {
             return Err(self.error(
@@ -293,10 +349,14 @@ impl<'a> Parser<'a> {
             };
             // Complete v into its containers.
             loop {
+                self.values += 1;
+                let keep = self.keeps(&stack);
                 match stack.last_mut() {
                     None => return Ok((v, end)),
                     Some(Frame::Array(items)) => {
-                        items.push(v);
+                        if keep {
+                            items.push(v);
+                        }
                         let j = self.ws(end);
                         match self.b.get(j) {
                             Some(b']') => {
@@ -314,7 +374,9 @@ impl<'a> Parser<'a> {
                         }
                     }
                     Some(Frame::Object(map, key)) => {
-                        map.insert(std::mem::take(key), v);
+                        if keep {
+                            map.insert(std::mem::take(key), v);
+                        }
                         let j = self.ws(end);
                         match self.b.get(j) {
                             Some(b'}') => {

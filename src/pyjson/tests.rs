@@ -147,3 +147,33 @@ fn utf8_errors_read_like_python() {
         "'utf-8' codec can't decode bytes in position 3-4: unexpected end of data"
     );
 }
+
+#[test]
+fn a_root_array_is_checked_like_a_full_parse_but_not_kept_and_shapes_count_every_value() {
+    use super::{parse_object_root, shape};
+    let opts = ParseOptions::default();
+    for text in [
+        "[1, 2, [3, {\"a\": 4}]]",
+        "[1, 2",
+        "[1,, 2]",
+        "[\"\\x\"]",
+        "[1] x",
+    ] {
+        let full = parse_with(text, opts).map(|_| ());
+        let hollow = parse_object_root(text, opts).map(|v| {
+            assert_eq!(v, Value::Array(Vec::new()));
+        });
+        assert_eq!(full, hollow, "{text}");
+    }
+    let obj = "{\"a\": [1, 2, {\"b\": null}], \"c\": \"x\"}";
+    assert_eq!(parse_object_root(obj, opts), parse_with(obj, opts));
+    let s = shape(obj, opts).unwrap();
+    assert!(s.object_root);
+    // root, a, 1, 2, {b}, null, c
+    assert_eq!(s.values, 7);
+    assert!(!shape("[1, 2]", opts).unwrap().object_root);
+    assert_eq!(
+        shape("{\"a\": [1,}", opts).unwrap_err(),
+        parse_with("{\"a\": [1,}", opts).unwrap_err()
+    );
+}

@@ -39,6 +39,7 @@ mod schema;
 pub use digests::{DigestCheck, Integrity};
 pub use engine::{verify_documents, verify_documents_with};
 pub use envelope::python_utc_now;
+pub use loading::tree_values;
 pub use pyops::path_id;
 
 use serde::Serialize;

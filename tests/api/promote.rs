@@ -223,7 +223,7 @@ async fn hostile_names_and_paths_are_400_and_write_nothing() {
         .await;
         assert_eq!(
             (s, b["code"].as_str()),
-            (StatusCode::BAD_REQUEST, Some("bad_request")),
+            (StatusCode::BAD_REQUEST, Some("invalid_name")),
             "{name:?}: {b:#}"
         );
     }

@@ -276,7 +276,7 @@ async fn bad_plans_and_unauthorised_applies_are_refused() {
 }
 
 #[tokio::test]
-async fn a_plan_body_without_a_json_content_type_is_refused_like_a_promotion_body() {
+async fn a_plan_body_with_a_form_content_type_is_refused_like_a_promotion_body() {
     let ws = tempfile::tempdir().unwrap();
     let app = TestApp::spawn(ws.path()).await;
     let token = app.admin_token();
@@ -291,7 +291,7 @@ async fn a_plan_body_without_a_json_content_type_is_refused_like_a_promotion_bod
             .send()
             .await
             .unwrap();
-        assert_eq!(resp.status(), StatusCode::BAD_REQUEST, "{path}");
+        assert_eq!(resp.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE, "{path}");
         let body: Value = resp.json().await.unwrap();
         assert!(
             body["detail"]
