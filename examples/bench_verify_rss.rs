@@ -114,6 +114,9 @@ fn body_wide_cert(size: usize) -> Vec<u8> {
     )
 }
 
+/// Builds a body of about the given size.
+type MakeBody = fn(usize) -> Vec<u8>;
+
 struct Daemon {
     child: Child,
     port: u16,
@@ -238,7 +241,9 @@ fn phase(d: &mut Daemon, body: &'static [u8], clients: usize) -> (Tally, u64, u6
         match status {
             200 => tally.ok += 1,
             413 => tally.too_large += 1,
-            _ => tally.other.push(format!("{status}: {}", &text[..text.len().min(200)])),
+            _ => tally
+                .other
+                .push(format!("{status}: {}", &text[..text.len().min(200)])),
         }
     }
     let elapsed = started.elapsed();
@@ -274,10 +279,18 @@ fn main() {
     println!("idle RSS: {:.1} MiB", mib(idle));
     println!(
         "{:<12} {:>8} {:>13} {:>15} {:>10} {:>8} {:>4} {:>4} {:>10}",
-        "body", "clients", "peak VmHWM", "sampled VmRSS", "peak/idle", "time", "200", "413", "503 retries"
+        "body",
+        "clients",
+        "peak VmHWM",
+        "sampled VmRSS",
+        "peak/idle",
+        "time",
+        "200",
+        "413",
+        "503 retries"
     );
     let mut worst = 0u64;
-    let bodies: [(&str, fn(usize) -> Vec<u8>); 3] = [
+    let bodies: [(&str, MakeBody); 3] = [
         ("flat_array", body_flat_array),
         ("padded_cert", body_padded_cert),
         ("wide_cert", body_wide_cert),
@@ -307,7 +320,11 @@ fn main() {
     println!(
         "worst peak {:.1} MiB ({}), daemon {}",
         mib(worst),
-        if worst < 1024 * 1024 { "under 1 GB" } else { "OVER 1 GB" },
+        if worst < 1024 * 1024 {
+            "under 1 GB"
+        } else {
+            "OVER 1 GB"
+        },
         if alive { "alive" } else { "DEAD" }
     );
     let _ = d.child.kill();
