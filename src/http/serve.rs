@@ -64,7 +64,7 @@ pub async fn serve(
                 Ok((stream, _)) => stream,
                 Err(e) => {
                     // EMFILE and friends: the listener stays; try again shortly rather than spin.
-                    metrics::counter!("invarlockd_http_accept_errors_total").increment(1);
+                    crate::metrics::http_accept_error();
                     tracing::warn!(error = %e, "accept failed");
                     tokio::time::sleep(Duration::from_millis(100)).await;
                     continue;
@@ -76,12 +76,12 @@ pub async fn serve(
         let io = TokioIo::new(IdleTimeout::new(stream, limits.idle_timeout));
         let conn = builder.serve_connection(io, TowerToHyperService::new(app.clone()));
         let conn = graceful.watch(conn);
-        metrics::gauge!("invarlockd_http_connections").increment(1.0);
+        crate::metrics::http_connection(true);
         tokio::spawn(async move {
             if let Err(e) = conn.await {
                 tracing::debug!(error = %e, "connection ended with an error");
             }
-            metrics::gauge!("invarlockd_http_connections").decrement(1.0);
+            crate::metrics::http_connection(false);
             drop(permit);
         });
     }

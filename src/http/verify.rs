@@ -39,8 +39,7 @@ impl FromRequestParts<AppState> for Slot {
         match state.verify_slots.clone().try_acquire_owned() {
             Ok(permit) => Ok(Slot(permit)),
             Err(_) => {
-                metrics::counter!("invarlockd_verify_rejected_total", "reason" => "busy")
-                    .increment(1);
+                crate::metrics::verify_rejected(crate::metrics::VerifyRejection::Concurrency);
                 Err(ApiError::Overloaded {
                     detail: format!(
                         "{} verifications are already running; retry shortly",
@@ -82,8 +81,8 @@ async fn verify_body(
         let _slot = slot;
         // Counting first holds nothing but the text; only a tree of bounded size is built.
         if let Some(n) = tree_values(&body).filter(|&n| n > max_values) {
-            metrics::counter!("invarlockd_verify_rejected_total", "reason" => "too_complex")
-                .increment(1);
+            // The tree cap bounds verify's memory.
+            crate::metrics::verify_rejected(crate::metrics::VerifyRejection::Memory);
             return Err(ApiError::TooLarge {
                 code: "certificate_too_complex",
                 detail: format!(

@@ -58,6 +58,8 @@ use Kind::{Counter, Gauge};
 
 pub const HTTP_REQUESTS: &str = "invarlockd_http_requests_total";
 pub const HTTP_DURATION: &str = "invarlockd_http_request_duration_seconds";
+pub const HTTP_CONNECTIONS: &str = "invarlockd_http_connections";
+pub const HTTP_ACCEPT_ERRORS: &str = "invarlockd_http_accept_errors_total";
 pub const WATCHER_EVENTS: &str = "invarlockd_watcher_events_total";
 pub const WATCHER_HEALTHY: &str = "invarlockd_watcher_healthy";
 pub const INDEX_LAG: &str = "invarlockd_index_lag_seconds";
@@ -86,6 +88,10 @@ pub const CATALOGUE: &[Metric] = &[
         "HTTP requests answered, by method, route template (\"unmatched\" when no route matched) and status code."),
     h(HTTP_DURATION, &["method", "route", "status"], LATENCY_BUCKETS,
         "Time from receiving an HTTP request to its response headers, by method, route template and status code."),
+    m(HTTP_CONNECTIONS, Gauge, &[],
+        "HTTP connections being served (at most server.max_connections; more wait to be accepted)."),
+    m(HTTP_ACCEPT_ERRORS, Counter, &[],
+        "Failures to accept an HTTP connection (e.g. out of file descriptors); the listener keeps going."),
     m(WATCHER_EVENTS, Counter, &[], "Changed paths received from the filesystem watcher (after debouncing)."),
     m(WATCHER_HEALTHY, Gauge, &[], "1 while the filesystem watcher and the last reconcile are healthy, 0 after an error."),
     h(INDEX_LAG, &[], SCAN_BUCKETS, "Time to bring the index up to date with one debounced batch of changed paths."),
@@ -166,6 +172,8 @@ pub(super) fn describe_and_register() {
         ::metrics::gauge!(ATTEMPTS, "status" => status.as_str()).set(0.0);
     }
     ::metrics::gauge!(WATCHER_HEALTHY).set(1.0);
+    ::metrics::gauge!(HTTP_CONNECTIONS).set(0.0);
+    ::metrics::counter!(HTTP_ACCEPT_ERRORS).increment(0);
     ::metrics::gauge!(
         BUILD_INFO,
         "version" => env!("CARGO_PKG_VERSION"),

@@ -175,3 +175,18 @@ pub fn db_error(e: &sqlx::Error) {
     };
     ::metrics::counter!(DB_ERRORS, "backend" => "sqlite", "kind" => kind.as_str()).increment(1);
 }
+
+/// An HTTP connection was accepted (`open`) or ended (`!open`).
+pub fn http_connection(open: bool) {
+    let g = ::metrics::gauge!(HTTP_CONNECTIONS);
+    if open {
+        g.increment(1.0);
+    } else {
+        g.decrement(1.0);
+    }
+}
+
+/// Accepting an HTTP connection failed.
+pub fn http_accept_error() {
+    ::metrics::counter!(HTTP_ACCEPT_ERRORS).increment(1);
+}
