@@ -127,6 +127,13 @@ fn init_makes_a_workspace_and_serve_init_creates_one_on_request() {
     for d in ["runs", "reports", ".invarlockd"] {
         assert!(dir.path().join("fresh").join(d).is_dir(), "{d}");
     }
+    let out = invarlockd(dir.path(), &["init", "fresh", "--json"]);
+    let v: Value = serde_json::from_slice(&out.stdout).expect("init --json is JSON");
+    assert_eq!(
+        v["created"],
+        serde_json::json!([]),
+        "a second init creates nothing"
+    );
     let daemon = Daemon::start(&dir.path().join("other"), &["--init"]);
     assert!(daemon.url.starts_with("http://127.0.0.1:"));
     assert!(dir.path().join("other/runs").is_dir());

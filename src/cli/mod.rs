@@ -59,6 +59,9 @@ pub enum Command {
         /// Configuration file (TOML), for non-default runs/reports/state paths.
         #[arg(long, value_name = "FILE")]
         config: Option<PathBuf>,
+        /// Print the workspace root and the directories created as JSON.
+        #[arg(long)]
+        json: bool,
     },
     /// Archive a PASS attempt's evidence into reports/ (client of a running daemon).
     Promote {

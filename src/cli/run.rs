@@ -37,12 +37,12 @@ pub fn run(command: Command) -> i32 {
             crate::telemetry::init(&cfg.log);
             runtime().block_on(serve(cfg))
         }
-        Command::Init { dir, config } => {
+        Command::Init { dir, config, json } => {
             let daemon = DaemonArgs {
                 config,
                 workspace: Some(dir),
             };
-            match load_config(&daemon).and_then(|cfg| init(&cfg)) {
+            match load_config(&daemon).and_then(|cfg| init(&cfg, json)) {
                 Ok(text) => {
                     print!("{text}");
                     exit::OK
@@ -201,9 +201,13 @@ fn load_config(daemon: &DaemonArgs) -> Result<Config, String> {
     Ok(cfg)
 }
 
-fn init(cfg: &Config) -> Result<String, String> {
+fn init(cfg: &Config, json: bool) -> Result<String, String> {
     let ws = cfg.workspace();
     let created = workspace::init(&ws).map_err(|e| e.to_string())?;
+    if json {
+        let v = json!({ "root": ws.root, "created": created });
+        return Ok(format!("{v}\n"));
+    }
     if created.is_empty() {
         return Ok(format!("{} is already a workspace\n", ws.root.display()));
     }
