@@ -113,7 +113,7 @@ pub const CATALOGUE: &[Metric] = &[
     m(VERIFICATIONS, Counter, &["source", "ok"],
         "Certificate verifications, by source (api: POST /v1/verify, promotion: a promoted archive) and outcome."),
     m(VERIFY_REJECTED, Counter, &["reason"],
-        "Verification requests refused for load (503 with Retry-After), by reason (concurrency, memory)."),
+        "Verification requests refused to bound the daemon's load, by reason: concurrency (503 with Retry-After, every verify slot busy), memory (413, the certificate's JSON tree exceeds verify.max_values)."),
     m(RETENTION_MOVES, Counter, &[], "Attempts moved to trash by applied retention plans."),
     m(RETENTION_MOVED_BYTES, Counter, &[], "Bytes moved to trash by applied retention plans."),
     m(AUDIT_APPENDS, Counter, &["action"], "Audit log entries appended, by action."),

@@ -149,3 +149,73 @@ async fn a_certificate_that_fails_verification_is_counted_as_not_ok() {
     moves_past(&app, "invarlockd_verifications_total", &labels, before).await;
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_verification_refused_because_every_slot_is_busy_is_counted_as_concurrency() {
+    use tokio::io::AsyncWriteExt;
+    let _serial = crate::SERIAL.lock().await;
+    let ws = tempfile::tempdir().unwrap();
+    let mut cfg = test_config(ws.path());
+    cfg.verify.max_concurrent = 1;
+    let app = TestApp::spawn_with(cfg).await;
+    let labels = [("reason", "concurrency")];
+    let before = value(
+        &scrape(&app).await,
+        "invarlockd_verify_rejected_total",
+        &labels,
+    );
+    // A verification whose body is still arriving holds the only slot.
+    let mut uploading = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+    let head = format!(
+        "POST /v1/verify HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{{\"a\": ",
+        app.admin_token()
+    );
+    uploading.write_all(head.as_bytes()).await.unwrap();
+    let refused = eventually(Duration::from_secs(10), || async {
+        let r = app
+            .client
+            .post(app.url("/v1/verify"))
+            .bearer_auth(app.admin_token())
+            .header("content-type", "application/json")
+            .body("{}")
+            .send()
+            .await
+            .ok()?;
+        (r.status() == StatusCode::SERVICE_UNAVAILABLE).then_some(())
+    })
+    .await;
+    assert!(refused.is_some(), "a second verification was never refused");
+    moves_past(&app, "invarlockd_verify_rejected_total", &labels, before).await;
+    drop(uploading);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_certificate_too_large_to_verify_within_the_memory_bound_is_counted_as_memory() {
+    let _serial = crate::SERIAL.lock().await;
+    let ws = tempfile::tempdir().unwrap();
+    let mut cfg = test_config(ws.path());
+    cfg.verify.max_values = 10;
+    let app = TestApp::spawn_with(cfg).await;
+    let labels = [("reason", "memory")];
+    let before = value(
+        &scrape(&app).await,
+        "invarlockd_verify_rejected_total",
+        &labels,
+    );
+    let cert =
+        std::fs::read(sample_workspace().join("reports/rel_quant8_balanced/evaluation.cert.json"))
+            .unwrap();
+    let r = app
+        .client
+        .post(app.url("/v1/verify"))
+        .bearer_auth(app.admin_token())
+        .header("content-type", "application/json")
+        .body(cert)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    moves_past(&app, "invarlockd_verify_rejected_total", &labels, before).await;
+    app.stop().await;
+}
