@@ -4,6 +4,7 @@
 use crate::config::Config;
 use crate::http::{self, AppState, Inner};
 use crate::index::{IndexSettings, Indexer};
+use crate::storage::records::Records;
 use crate::storage::Storage;
 use crate::watch::status::WatchStatus;
 use crate::watch::Watcher;
@@ -28,8 +29,10 @@ pub enum AppError {
     Auth(#[from] crate::auth::AuthError),
     #[error(transparent)]
     Lock(#[from] crate::workspace::lock::LockError),
-    #[error("cannot open the index: {0}")]
+    #[error("cannot open the index or the records: {0}")]
     Storage(#[from] crate::storage::StorageError),
+    #[error("cannot finish what a crash interrupted: {0}")]
+    Recovery(String),
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: SocketAddr,
@@ -61,6 +64,9 @@ impl Application {
         // Before anything else touches the state: a second daemon stops here, naming the first.
         let mut lock = DaemonLock::acquire(&ws.state)?;
         let tokens = crate::auth::Tokens::load(&config.auth, config.server.listen, &ws.state)?;
+        // The records first: a fresh records.db takes over what an older index.db held, before
+        // the index's migrations drop those tables.
+        let records = Records::open(&ws.records_db(), Some(&ws.index_db())).await?;
         let store = Storage::open(&ws.index_db()).await?;
         let indexer = Indexer::new(
             store.clone(),
@@ -83,10 +89,21 @@ impl Application {
                 "removed temporary directories of interrupted promotions"
             );
         }
+        // Intents left open by a crash are finished before anything is served.
+        let late = crate::promote::intent::recover(&records, &ws.reports)
+            .await
+            .map_err(|e| AppError::Recovery(e.to_string()))?;
+        if late > 0 {
+            tracing::warn!(
+                archives = late,
+                "audited archives of interrupted promotions"
+            );
+        }
         let tz = crate::timezone::TimeZone::parse(&config.index.timezone)
             .unwrap_or(crate::timezone::TimeZone::Local);
         let promoter = crate::promote::Promoter::new(
             store.clone(),
+            records.clone(),
             indexer.clone(),
             ws.clone(),
             events.clone(),
@@ -94,11 +111,16 @@ impl Application {
         );
         let retention = crate::retention::Retention::new(
             store.clone(),
+            records.clone(),
             indexer.clone(),
             ws.clone(),
             events.clone(),
             &config.retention,
         );
+        retention
+            .recover()
+            .await
+            .map_err(|e| AppError::Recovery(e.to_string()))?;
         let addr = config.server.listen;
         let listener = TcpListener::bind(addr)
             .await
@@ -124,6 +146,7 @@ impl Application {
         let state = AppState::new(Inner {
             workspace: ws,
             store,
+            records,
             indexer,
             tokens,
             events,
@@ -203,6 +226,7 @@ impl Application {
         // Flush: closing the pools checkpoints the WAL into index.db.
         self.state.store.writer().close().await;
         self.state.store.reader().close().await;
+        self.state.records.close().await;
         tracing::info!("stopped");
         drop(self.lock);
         result.map_err(AppError::Serve)

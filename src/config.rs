@@ -249,8 +249,14 @@ pub struct Workspace {
 }
 
 impl Workspace {
+    /// The index: a cache of runs/ and reports/, rebuilt when deleted.
     pub fn index_db(&self) -> PathBuf {
         self.state.join("index.db")
+    }
+
+    /// The durable records (audit log, verifications, retention plans, intents).
+    pub fn records_db(&self) -> PathBuf {
+        self.state.join("records.db")
     }
 }
 

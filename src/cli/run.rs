@@ -258,6 +258,12 @@ async fn scan(cfg: Config, json: bool) -> i32 {
         Ok(l) => l,
         Err(e) => return fail(&e.to_string()),
     };
+    // The records first: an older index.db's records move to records.db before the index
+    // migrations drop them (docs/records.md).
+    match crate::storage::records::Records::open(&ws.records_db(), Some(&ws.index_db())).await {
+        Ok(r) => r.close().await,
+        Err(e) => return fail(&e.to_string()),
+    }
     let store = match crate::storage::Storage::open(&ws.index_db()).await {
         Ok(s) => s,
         Err(e) => return fail(&e.to_string()),

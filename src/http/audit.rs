@@ -4,7 +4,7 @@ use super::auth::Read;
 use super::extract::{NoParams, Params};
 use super::pagination::PageQuery;
 use super::{ApiResult, AppState};
-use crate::storage::audit;
+use crate::storage::records::ChainCheck;
 use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
@@ -23,7 +23,7 @@ async fn list_audit(
 ) -> ApiResult<Json<Value>> {
     let page = p.parse::<i64>()?;
     let (limit, after) = (page.limit, page.after.unwrap_or(0));
-    let rows = audit::list(state.store.reader(), after, limit + 1).await?;
+    let rows = state.records.audit_page(after, limit + 1).await?;
     let (rows, next) =
         crate::storage::split_page(rows, limit, |r| crate::storage::encode_token(&r.seq));
     let items: Vec<Value> = rows
@@ -42,6 +42,6 @@ async fn check_audit(
     _: Read,
     _: Params<NoParams>,
     State(state): State<AppState>,
-) -> ApiResult<Json<audit::ChainCheck>> {
-    Ok(Json(audit::check_chain(state.store.reader()).await?))
+) -> ApiResult<Json<ChainCheck>> {
+    Ok(Json(state.records.check_chain().await?))
 }

@@ -45,6 +45,9 @@ pub enum ApiError {
     },
     #[error("{0}")]
     NotReady(String),
+    /// A stored record that does not parse; the operation stopped (500 `record_corrupt`).
+    #[error("{0}")]
+    Corrupt(String),
     /// Logged with its cause, never echoed to the client.
     #[error("internal error: {0}")]
     Internal(String),
@@ -74,7 +77,7 @@ impl ApiError {
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Overloaded { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::NotReady(_) => StatusCode::SERVICE_UNAVAILABLE,
-            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::Internal(_) | ApiError::Corrupt(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
@@ -92,6 +95,7 @@ impl ApiError {
             ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
             ApiError::Overloaded { .. } => "overloaded",
             ApiError::NotReady(_) => "not_ready",
+            ApiError::Corrupt(_) => "record_corrupt",
             ApiError::Internal(_) => "internal",
         }
     }
@@ -181,6 +185,36 @@ impl From<crate::domain::DomainError> for ApiError {
         ApiError::BadRequest {
             field: None,
             detail: e.to_string(),
+        }
+    }
+}
+
+impl From<crate::promote::PromoteError> for ApiError {
+    fn from(e: crate::promote::PromoteError) -> Self {
+        use crate::promote::PromoteError;
+        match e {
+            PromoteError::BadRequest { field, detail } => ApiError::bad_field(field, detail),
+            PromoteError::BadName { field, detail } => ApiError::InvalidName {
+                field: field.into(),
+                detail,
+            },
+            PromoteError::NotFound(d) => ApiError::NotFound(d),
+            PromoteError::Refused { code, detail } => ApiError::Unprocessable { code, detail },
+            PromoteError::Conflict(d) => ApiError::Conflict(d),
+            PromoteError::Internal(d) => ApiError::Internal(d),
+        }
+    }
+}
+
+impl From<crate::retention::RetentionError> for ApiError {
+    fn from(e: crate::retention::RetentionError) -> Self {
+        use crate::retention::RetentionError;
+        match e {
+            RetentionError::BadRequest(field, d) => ApiError::bad_field(field, d),
+            RetentionError::NotFound(d) => ApiError::NotFound(d),
+            RetentionError::Conflict(code, detail) => ApiError::ConflictCode { code, detail },
+            RetentionError::Corrupt(d) => ApiError::Corrupt(d),
+            RetentionError::Internal(d) => ApiError::Internal(d),
         }
     }
 }

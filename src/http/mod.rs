@@ -43,6 +43,8 @@ pub struct Inner {
     pub config: Config,
     pub workspace: Workspace,
     pub store: Storage,
+    /// The durable records (audit, verifications, retention plans, intents).
+    pub records: crate::storage::records::Records,
     pub indexer: Indexer,
     pub tokens: crate::auth::Tokens,
     pub events: crate::events::EventBus,

@@ -36,7 +36,8 @@ async fn status_page(
     let (nicknames, _) = runs::list(pool, None, 1000).await?;
     let (maps, _) = mappings::list(pool, None, 200).await?;
     let promos = promotions::evidence_dirs_page(pool, Some("invarlockd"), None, 1000).await?;
-    let ret = retention::status(pool).await?;
+    let mut ret = state.records.retention_status().await?;
+    ret["runs_bytes"] = retention::runs_bytes(pool).await?.into();
     let watch = state.watch.snapshot();
     Ok(html! {
         (DOCTYPE)

@@ -101,7 +101,7 @@ async fn show_promotion(
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("no archived evidence named {name:?}")))?;
     let mut v = item(&row.path, &row.origin, row.metadata.as_deref());
-    let verifications = promotions::verifications_of(state.store.reader(), &name, 20).await?;
+    let verifications = state.records.verifications_of(&name, 20).await?;
     v["verifications"] = json!(verifications
         .iter()
         .map(|r| json!({ "seq": r.seq, "ok": r.ok, "at": r.created_at, "actor": r.actor, "result": serde_json::from_str::<Value>(&r.result).ok() }))

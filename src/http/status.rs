@@ -22,6 +22,10 @@ async fn status(
 ) -> Result<Json<Value>, ApiError> {
     let watch = state.watch.snapshot();
     let index = state.store.status_summary().await?;
+    let mut retention = state.records.retention_status().await?;
+    retention["runs_bytes"] = crate::storage::retention::runs_bytes(state.store.reader())
+        .await?
+        .into();
     Ok(Json(json!({
         "version": env!("CARGO_PKG_VERSION"),
         "started_at": state.started_at,
@@ -49,7 +53,7 @@ async fn status(
             "started_at": watch.initial_scan_started_at,
             "finished_at": watch.initial_scan_finished_at,
         },
-        "retention": crate::storage::retention::status(state.store.reader()).await?,
+        "retention": retention,
     })))
 }
 

@@ -179,20 +179,19 @@ impl super::Promoter {
             checked_at: chrono::Utc::now(),
         };
         let value = serde_json::to_value(&result).unwrap_or_default();
-        let mut tx = self.store.begin().await?;
-        crate::storage::promotions::record_verification(&mut tx, name.as_str(), ok, &value, token)
+        self.records
+            .record_verification(
+                name.as_str(),
+                ok,
+                &value,
+                &crate::storage::records::AuditEntry::new(
+                    "verification.recorded",
+                    name.as_str(),
+                    token,
+                    json!({ "ok": ok, "profile": result.profile }),
+                ),
+            )
             .await?;
-        crate::storage::audit::append(
-            &mut tx,
-            "verification.recorded",
-            name.as_str(),
-            token,
-            &json!({ "ok": ok, "profile": result.profile }),
-        )
-        .await?;
-        tx.commit()
-            .await
-            .map_err(crate::storage::StorageError::from)?;
         self.events.publish(
             "verification.recorded",
             json!({ "name": name.as_str(), "ok": ok }),

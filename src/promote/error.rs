@@ -1,5 +1,3 @@
-use crate::http::ApiError;
-
 #[derive(Debug, thiserror::Error)]
 pub enum PromoteError {
     #[error("{detail}")]
@@ -55,22 +53,6 @@ impl From<super::archive::ArchiveError> for PromoteError {
                 "reports/{name} already exists with different content"
             )),
             other => PromoteError::Internal(other.to_string()),
-        }
-    }
-}
-
-impl From<PromoteError> for ApiError {
-    fn from(e: PromoteError) -> Self {
-        match e {
-            PromoteError::BadRequest { field, detail } => ApiError::bad_field(field, detail),
-            PromoteError::BadName { field, detail } => ApiError::InvalidName {
-                field: field.into(),
-                detail,
-            },
-            PromoteError::NotFound(d) => ApiError::NotFound(d),
-            PromoteError::Refused { code, detail } => ApiError::Unprocessable { code, detail },
-            PromoteError::Conflict(d) => ApiError::Conflict(d),
-            PromoteError::Internal(d) => ApiError::Internal(d),
         }
     }
 }

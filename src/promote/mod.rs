@@ -7,6 +7,7 @@ pub mod certificate;
 mod check;
 mod error;
 pub mod gitignore;
+pub mod intent;
 pub mod metadata;
 pub mod name;
 mod paths;
@@ -20,6 +21,7 @@ pub use service::{PromoteOutcome, PromoteRequest};
 use crate::config::Workspace;
 use crate::events::EventBus;
 use crate::index::Indexer;
+use crate::storage::records::Records;
 use crate::storage::Storage;
 use crate::timezone::TimeZone;
 use std::sync::Arc;
@@ -28,6 +30,7 @@ use std::sync::Arc;
 #[derive(Clone)]
 pub struct Promoter {
     pub store: Storage,
+    pub records: Records,
     pub indexer: Indexer,
     pub workspace: Workspace,
     pub events: EventBus,
@@ -39,6 +42,7 @@ pub struct Promoter {
 impl Promoter {
     pub fn new(
         store: Storage,
+        records: Records,
         indexer: Indexer,
         workspace: Workspace,
         events: EventBus,
@@ -46,6 +50,7 @@ impl Promoter {
     ) -> Self {
         Promoter {
             store,
+            records,
             indexer,
             workspace,
             events,

@@ -4,13 +4,15 @@
 use super::archive::{write_archive, EvidenceFile, Written};
 use super::baseline::{self, BaselineSource};
 use super::certificate::{failed_gates, links_subject, read_links};
+use super::intent::{PlannedArchive, PromotionIntent};
 use super::metadata::{BaselineRef, FileEntry, Metadata, FORMAT, GENERATED_BY};
 use super::name::PromotionName;
 use super::paths::file_in_workspace;
 use super::{verdict, PromoteError};
 use crate::domain::{AttemptId, Sha256};
 use crate::pyjson::Value;
-use crate::storage::{attempts, audit, promotions};
+use crate::storage::records::IntentKind;
+use crate::storage::{attempts, promotions};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -231,79 +233,166 @@ impl super::Promoter {
             )
         };
 
-        // Refuse before writing anything if the subject's name is taken by other bytes.
-        if let Some(existing) = self.existing_evidence(&name, &files)? {
-            if !existing {
+        // Every name is checked before anything is written: a request that answers an error
+        // has changed nothing.
+        if baseline_plan.as_ref().is_some_and(|(b, _, _)| *b == name) {
+            return Err(PromoteError::Conflict(format!(
+                "reports/{name} cannot hold both the subject and its baseline {}; choose another name",
+                baseline_plan.as_ref().map(|b| b.2.as_str()).unwrap_or_default()
+            )));
+        }
+        let subject_exists = match self.existing_evidence(&name, &files)? {
+            Some(false) => {
                 return Err(PromoteError::Conflict(format!(
                     "reports/{name} already exists with different content"
-                )));
+                )))
             }
-        }
-        super::gitignore::ensure(&self.workspace.root)
-            .map_err(|e| PromoteError::Internal(format!("workspace .gitignore: {e}")))?;
-        let mut baseline_archived = None;
-        let mut touched = Vec::new();
+            Some(true) => true,
+            None => false,
+        };
+        // (name, files, metadata bytes, kind, source attempt) of each archive to create.
+        let mut plan: Vec<(PromotionName, Vec<EvidenceFile>, Vec<u8>, String, String)> = Vec::new();
         if let Some((bname, bytes, bid)) = &baseline_plan {
-            let bmeta = self.baseline_metadata(bname, bid, bytes, &profile, token)?;
             let bfiles = vec![EvidenceFile {
                 name: "report.json",
                 bytes: bytes.clone(),
             }];
-            if self.write(bname.clone(), bfiles, bmeta.to_bytes()).await? == Written::Created {
-                baseline_archived = Some(bname.to_string());
-                touched.push((bname.clone(), bmeta.kind.clone(), bid.clone()));
+            if self.existing_evidence(bname, &bfiles)?.is_none() {
+                let bmeta = self.baseline_metadata(bname, bid, bytes, &profile, token)?;
+                plan.push((
+                    bname.clone(),
+                    bfiles,
+                    bmeta.to_bytes(),
+                    bmeta.kind.clone(),
+                    bid.clone(),
+                ));
             }
         }
-        let written = self.write(name.clone(), files, metadata.to_bytes()).await?;
-        let created = written == Written::Created;
-        if created {
-            touched.push((name.clone(), kind.to_string(), id.to_string()));
+        let subject_meta = metadata.to_bytes();
+        if !subject_exists {
+            plan.push((
+                name.clone(),
+                files,
+                subject_meta.clone(),
+                kind.to_string(),
+                id.to_string(),
+            ));
         }
-        // The answer waits for the index, so a 201 is visible to the next GET.
+        let intent = PromotionIntent {
+            archives: plan
+                .iter()
+                .map(|(n, _, meta, k, src)| PlannedArchive {
+                    name: n.to_string(),
+                    kind: k.clone(),
+                    attempt: src.clone(),
+                    metadata_sha256: Sha256::of(meta).hex(),
+                })
+                .collect(),
+            actor: token.map(str::to_string),
+            profile: profile.clone(),
+        };
+        let created = self.create_archives(plan, &intent).await?;
+
+        let baseline_archived = baseline_plan
+            .as_ref()
+            .map(|b| b.0.to_string())
+            .filter(|b| created.iter().any(|a| &a.name == b));
+        let subject_created = created.iter().any(|a| a.name == name.as_str());
+        // The answer waits for the index, so a 201 is visible to the next GET. The archives are
+        // created and audited by now: a failing refresh is logged, not answered as an error.
         let dirs: Vec<_> = [&name]
             .into_iter()
             .chain(baseline_plan.as_ref().map(|b| &b.0))
             .map(|n| self.workspace.reports.join(n.as_str()))
             .collect();
-        self.indexer
-            .refresh_paths(&dirs)
-            .await
-            .map_err(|e| PromoteError::Internal(e.to_string()))?;
+        if let Err(e) = self.indexer.refresh_paths(&dirs).await {
+            tracing::warn!(error = %e, "indexing new archives failed; the watcher will retry");
+        }
         self.events.drain_history(&self.store).await;
-        for (n, k, source) in &touched {
-            let mut tx = self.store.begin().await?;
-            audit::append(
-                &mut tx,
-                "promotion.created",
-                n.as_str(),
-                token,
-                &json!({ "kind": k, "attempt": source, "profile": profile }),
-            )
-            .await?;
-            tx.commit()
-                .await
-                .map_err(crate::storage::StorageError::from)?;
+        for a in &created {
             self.events.publish(
                 "promotion.created",
-                json!({ "name": n.as_str(), "kind": k, "attempt": source }),
+                json!({ "name": a.name, "kind": a.kind, "attempt": a.attempt }),
             );
-            crate::metrics::promotion_created(k);
+            crate::metrics::promotion_created(&a.kind);
         }
-        let stored = std::fs::read(
-            self.workspace
-                .reports
-                .join(name.as_str())
-                .join("metadata.json"),
-        )
-        .ok()
-        .and_then(|b| serde_json::from_slice(&b).ok())
-        .unwrap_or(serde_json::Value::Null);
+        let stored = if subject_created {
+            serde_json::from_slice(&subject_meta).unwrap_or(serde_json::Value::Null)
+        } else {
+            std::fs::read(
+                self.workspace
+                    .reports
+                    .join(name.as_str())
+                    .join("metadata.json"),
+            )
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .unwrap_or(serde_json::Value::Null)
+        };
         Ok(PromoteOutcome {
-            created,
+            created: subject_created,
             name: name.to_string(),
             metadata: stored,
             baseline_archived,
         })
+    }
+
+    /// Records the intent, creates each archive, then appends their audit entries and closes
+    /// the intent in one transaction. On any error, what this call created is removed before
+    /// the error is returned. Returns the archives created.
+    async fn create_archives(
+        &self,
+        plan: Vec<(PromotionName, Vec<EvidenceFile>, Vec<u8>, String, String)>,
+        intent: &PromotionIntent,
+    ) -> Result<Vec<PlannedArchive>, PromoteError> {
+        if plan.is_empty() {
+            return Ok(Vec::new());
+        }
+        let intent_id = self
+            .records
+            .open_intent(IntentKind::Promotion, intent)
+            .await?;
+        let mut created: Vec<PlannedArchive> = Vec::new();
+        let mut result = super::gitignore::ensure(&self.workspace.root)
+            .map_err(|e| PromoteError::Internal(format!("workspace .gitignore: {e}")));
+        for ((n, files, meta, _, _), planned) in plan.into_iter().zip(&intent.archives) {
+            if result.is_err() {
+                break;
+            }
+            match self.write(n, files, meta).await {
+                Ok(Written::Created) => created.push(planned.clone()),
+                // Someone made the identical archive meanwhile: not ours to audit.
+                Ok(Written::AlreadyIdentical) => {}
+                Err(e) => result = Err(e),
+            }
+        }
+        test_hooks::before_audit().await;
+        if result.is_ok() {
+            let entries: Vec<_> = created.iter().map(|a| a.audit(intent, false)).collect();
+            match self.records.complete_intent(intent_id, &entries).await {
+                Ok(_) => return Ok(created),
+                Err(e) => result = Err(e.into()),
+            }
+        }
+        let reports = self.workspace.reports.clone();
+        let undo = created.clone();
+        let undone = tokio::task::spawn_blocking(move || {
+            undo.iter()
+                .try_for_each(|a| super::intent::remove_ours(&reports, a))
+        })
+        .await;
+        match undone {
+            Ok(Ok(())) => {
+                if let Err(e) = self.records.roll_back_intent(intent_id).await {
+                    // Left open: the next start finds nothing of it and closes it.
+                    tracing::warn!(error = %e, intent = intent_id, "closing a rolled-back intent failed");
+                }
+            }
+            // Left open: the next start audits what is still there.
+            Ok(Err(e)) => tracing::error!(error = %e, "rolling back a failed promotion failed"),
+            Err(e) => tracing::error!(error = %e, "rolling back a failed promotion failed"),
+        }
+        result.map(|()| Vec::new())
     }
 
     /// Archive writes fsync and rename: blocking work, kept off the async workers.
@@ -460,5 +549,19 @@ fn describe(
         promoted_at: chrono::Utc::now(),
         token_name: token.map(str::to_string),
         annotations: serde_json::Value::Null,
+    }
+}
+
+/// A pause after the archives are written and before they are audited, to put a SIGKILL
+/// there in the crash suite. Read from `INVARLOCKD_TEST_PROMOTE_AUDIT_DELAY_MS`; absent in
+/// production.
+mod test_hooks {
+    pub async fn before_audit() {
+        if let Some(ms) = std::env::var("INVARLOCKD_TEST_PROMOTE_AUDIT_DELAY_MS")
+            .ok()
+            .and_then(|v| v.parse::<u64>().ok())
+        {
+            tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+        }
     }
 }

@@ -2,6 +2,7 @@
 
 pub mod plan;
 mod service;
+pub mod stored;
 
 #[cfg(test)]
 mod tests;
@@ -11,8 +12,8 @@ pub use service::PlanView;
 
 use crate::config::{RetentionConfig, Workspace};
 use crate::events::EventBus;
-use crate::http::ApiError;
 use crate::index::Indexer;
+use crate::storage::records::Records;
 use crate::storage::Storage;
 use std::sync::Arc;
 use std::time::Duration;
@@ -26,6 +27,9 @@ pub enum RetentionError {
     /// 409 with a stable code: `plan_stale`, `plan_expired`, `plan_not_pending`, ...
     #[error("{1}")]
     Conflict(&'static str, String),
+    /// A stored plan or move that does not parse: the operation stops (fail closed).
+    #[error("{0}")]
+    Corrupt(String),
     #[error("{0}")]
     Internal(String),
 }
@@ -33,17 +37,6 @@ pub enum RetentionError {
 impl From<crate::storage::StorageError> for RetentionError {
     fn from(e: crate::storage::StorageError) -> Self {
         RetentionError::Internal(e.to_string())
-    }
-}
-
-impl From<RetentionError> for ApiError {
-    fn from(e: RetentionError) -> Self {
-        match e {
-            RetentionError::BadRequest(field, d) => ApiError::bad_field(field, d),
-            RetentionError::NotFound(d) => ApiError::NotFound(d),
-            RetentionError::Conflict(code, detail) => ApiError::ConflictCode { code, detail },
-            RetentionError::Internal(d) => ApiError::Internal(d),
-        }
     }
 }
 
@@ -103,6 +96,7 @@ impl Overrides {
 #[derive(Clone)]
 pub struct Retention {
     pub store: Storage,
+    pub records: Records,
     pub indexer: Indexer,
     pub workspace: Workspace,
     pub events: EventBus,
@@ -115,6 +109,7 @@ pub struct Retention {
 impl Retention {
     pub fn new(
         store: Storage,
+        records: Records,
         indexer: Indexer,
         workspace: Workspace,
         events: EventBus,
@@ -122,6 +117,7 @@ impl Retention {
     ) -> Self {
         Retention {
             store,
+            records,
             indexer,
             workspace,
             events,

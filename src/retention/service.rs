@@ -1,17 +1,21 @@
 //! Plans are snapshots; apply executes exactly one plan, refusing (409 `plan_stale`) when
-//! anything it covers changed. Apply moves directories into `<state>/trash/<plan-id>/` with an
-//! atomic rename and records every move first, so a crash leaves each directory wholly in
-//! `runs/` or wholly in trash and a re-apply or restore finishes the job.
+//! anything it relied on changed: the attempts under `runs/` and the archived copies under
+//! `reports/` that made a PASS attempt deletable. Apply moves directories into
+//! `<state>/trash/<plan-id>/` with an atomic rename. The plan's state in the records is the
+//! intent (`applying`, `restoring`, `purging`, with every move listed before the first one),
+//! each move commits with its audit entry, and `recover` finishes whatever a crash interrupted
+//! before the daemon serves again.
 
-use super::plan::{plan as compute, Candidate, Pairing, Plan, Policy};
+use super::plan::{plan as compute, Candidate, Pairing, Policy};
+use super::stored::{parse, PlanBody, PlanItem, Snapshot, Totals};
 use super::RetentionError;
-use crate::domain::AttemptId;
-use crate::storage::audit;
-use crate::storage::retention::{self as store_ret, MoveRow, PlanRow};
+use crate::domain::{AttemptId, Sha256};
+use crate::storage::records::{AuditEntry, MoveRow, PlanRow};
+use crate::storage::retention as index_ret;
 use serde::Serialize;
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct PlanView {
@@ -20,9 +24,9 @@ pub struct PlanView {
     pub expires_at: String,
     pub state: String,
     pub policy: Policy,
-    pub delete: Vec<Value>,
-    pub keep: Vec<Value>,
-    pub totals: Value,
+    pub delete: Vec<PlanItem>,
+    pub keep: Vec<PlanItem>,
+    pub totals: Totals,
 }
 
 fn now() -> chrono::DateTime<chrono::Utc> {
@@ -33,42 +37,23 @@ fn rfc3339(t: chrono::DateTime<chrono::Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
 }
 
-/// What must be unchanged between plan and apply.
-fn snapshot(rows: &[crate::storage::retention::CandidateRow]) -> Value {
-    let mut attempts = serde_json::Map::new();
-    let mut nicknames: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for r in rows {
-        attempts.insert(
-            r.id.clone(),
-            json!([r.listing_digest, r.status, r.archived_as]),
-        );
-        if let Ok(id) = AttemptId::parse(&r.id) {
-            nicknames
-                .entry(id.nickname.to_string())
-                .or_default()
-                .push(r.id.clone());
-        }
-    }
-    json!({ "attempts": attempts, "nicknames": nicknames })
+fn io_err(what: &str, path: &Path, e: std::io::Error) -> RetentionError {
+    RetentionError::Internal(format!("{what} {}: {e}", path.display()))
 }
 
-fn decorate(plan: &Plan, dirs: &BTreeMap<String, String>) -> (Vec<Value>, Vec<Value>, Value) {
-    let view = |d: &super::plan::Decision| json!({ "attempt": d.attempt, "path": dirs.get(&d.attempt), "bytes": d.bytes, "status": d.status, "reason": d.reason });
-    let sum = |v: &[super::plan::Decision]| v.iter().map(|d| d.bytes).sum::<u64>();
-    let totals = json!({
-        "delete_count": plan.delete.len(), "delete_bytes": sum(&plan.delete),
-        "keep_count": plan.keep.len(), "keep_bytes": sum(&plan.keep),
-    });
-    (
-        plan.delete.iter().map(view).collect(),
-        plan.keep.iter().map(view).collect(),
-        totals,
-    )
+/// The sha256 of a regular file (never through a symlink); `None` if it is absent.
+fn file_sha256(path: &Path) -> Result<Option<Sha256>, std::io::Error> {
+    match path.symlink_metadata() {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e),
+        Ok(m) if !m.is_file() => Ok(None),
+        Ok(_) => std::fs::read(path).map(|b| Some(Sha256::of(&b))),
+    }
 }
 
 impl super::Retention {
     pub async fn plan(&self, policy: Policy) -> Result<PlanView, RetentionError> {
-        let rows = store_ret::candidates(self.store.reader()).await?;
+        let rows = index_ret::candidates(self.store.reader()).await?;
         let candidates: Vec<Candidate> = rows
             .iter()
             .filter_map(|r| {
@@ -80,7 +65,7 @@ impl super::Retention {
                 })
             })
             .collect();
-        let pairings: Vec<Pairing> = store_ret::pairings(self.store.reader())
+        let pairings: Vec<Pairing> = index_ret::pairings(self.store.reader())
             .await?
             .into_iter()
             .filter_map(|(s, b)| {
@@ -93,7 +78,7 @@ impl super::Retention {
         let plan = compute(&candidates, &pairings, &policy);
         let dirs: BTreeMap<String, String> =
             rows.iter().map(|r| (r.id.clone(), r.dir.clone())).collect();
-        let (delete, keep, totals) = decorate(&plan, &dirs);
+        let body = PlanBody::of(&plan, &dirs);
         let mut rnd = [0u8; 8];
         getrandom::fill(&mut rnd).map_err(|e| RetentionError::Internal(e.to_string()))?;
         let created = now();
@@ -103,23 +88,19 @@ impl super::Retention {
             expires_at: rfc3339(
                 created + chrono::Duration::from_std(self.plan_ttl).unwrap_or_default(),
             ),
-            policy: serde_json::to_string(&policy).unwrap_or_default(),
-            plan: json!({ "delete": delete, "keep": keep, "totals": totals }).to_string(),
-            snapshot: snapshot(&rows).to_string(),
+            policy: to_json(&policy)?,
+            plan: to_json(&body)?,
+            snapshot: to_json(&Snapshot::of(&rows))?,
             state: "planned".into(),
             applied_at: None,
             restored_at: None,
             purged_at: None,
             bytes_reclaimed: 0,
         };
-        let mut tx = self.store.begin().await?;
-        store_ret::insert_plan(&mut tx, &row).await?;
-        tx.commit()
-            .await
-            .map_err(crate::storage::StorageError::from)?;
+        self.records.insert_plan(&row).await?;
         self.events.publish(
             "retention.planned",
-            json!({ "plan_id": row.id, "totals": totals }),
+            json!({ "plan_id": row.id, "totals": body.totals }),
         );
         Ok(PlanView {
             id: row.id,
@@ -127,21 +108,28 @@ impl super::Retention {
             expires_at: row.expires_at,
             state: row.state,
             policy,
-            delete,
-            keep,
-            totals,
+            delete: body.delete,
+            keep: body.keep,
+            totals: body.totals,
         })
     }
 
-    pub async fn show(&self, id: &str) -> Result<Value, RetentionError> {
-        let row = store_ret::plan(self.store.reader(), id)
+    async fn plan_row(&self, id: &str) -> Result<PlanRow, RetentionError> {
+        self.records
+            .plan(id)
             .await?
-            .ok_or_else(|| RetentionError::NotFound(format!("no retention plan {id:?}")))?;
-        let moves = store_ret::moves(self.store.reader(), id).await?;
+            .ok_or_else(|| RetentionError::NotFound(format!("no retention plan {id:?}")))
+    }
+
+    pub async fn show(&self, id: &str) -> Result<Value, RetentionError> {
+        let row = self.plan_row(id).await?;
+        let policy: Policy = parse(id, "policy", &row.policy)?;
+        let plan: PlanBody = parse(id, "plan", &row.plan)?;
+        let moves = self.records.moves(id).await?;
         Ok(json!({
             "id": row.id, "created_at": row.created_at, "expires_at": row.expires_at, "state": row.state,
-            "policy": serde_json::from_str::<Value>(&row.policy).ok(),
-            "plan": serde_json::from_str::<Value>(&row.plan).ok(),
+            "policy": policy,
+            "plan": plan,
             "applied_at": row.applied_at, "restored_at": row.restored_at, "purged_at": row.purged_at,
             "bytes_reclaimed": row.bytes_reclaimed,
             "moves": moves.iter().map(|m| json!({"attempt": m.attempt_id, "from": m.from_path, "trash": m.trash_path, "bytes": m.bytes, "state": m.state})).collect::<Vec<_>>(),
@@ -149,18 +137,33 @@ impl super::Retention {
     }
 
     /// Lists what changed since the plan; empty means the plan still holds. The covered
-    /// directories are re-read first, so a watcher lagging behind cannot hide a change.
-    async fn staleness(&self, row: &PlanRow) -> Result<Vec<String>, RetentionError> {
-        let then: Value = serde_json::from_str(&row.snapshot).unwrap_or_default();
+    /// directories (attempts and the archives they relied on) are re-read first, so a watcher
+    /// lagging behind cannot hide a change, and each archived copy a condemned attempt relied
+    /// on is hashed again from disk.
+    async fn staleness(
+        &self,
+        id: &str,
+        then: &Snapshot,
+        plan: &PlanBody,
+    ) -> Result<Vec<String>, RetentionError> {
         let mut dirs = BTreeSet::new();
-        for id in then["attempts"]
-            .as_object()
-            .into_iter()
-            .flat_map(|m| m.keys())
-        {
-            if let Ok(a) = AttemptId::parse(id) {
-                dirs.insert(self.workspace.runs.join(id));
-                dirs.insert(self.workspace.runs.join(a.nickname.as_str()));
+        for a in then.attempts.keys() {
+            if let Ok(parsed) = AttemptId::parse(a) {
+                dirs.insert(self.workspace.runs.join(a));
+                dirs.insert(self.workspace.runs.join(parsed.nickname.as_str()));
+            }
+        }
+        let relied: Vec<(&PlanItem, &str)> = plan
+            .delete
+            .iter()
+            .filter_map(|d| {
+                let archived = then.attempts.get(&d.attempt)?.2.as_deref()?;
+                Some((d, archived))
+            })
+            .collect();
+        for (_, archived) in &relied {
+            if let Some(parent) = Path::new(archived).parent() {
+                dirs.insert(self.workspace.root.join(parent));
             }
         }
         let dirs: Vec<_> = dirs.into_iter().collect();
@@ -168,81 +171,111 @@ impl super::Retention {
             .refresh_paths(&dirs)
             .await
             .map_err(|e| RetentionError::Internal(format!("re-reading covered attempts: {e}")))?;
-        let rows = store_ret::candidates(self.store.reader()).await?;
-        let current = snapshot(&rows);
+        let rows = index_ret::candidates(self.store.reader()).await?;
+        let current = Snapshot::of(&rows);
         let mut changes = Vec::new();
-        let empty = serde_json::Map::new();
-        let old = then["attempts"].as_object().unwrap_or(&empty);
-        let new = current["attempts"].as_object().unwrap_or(&empty);
-        for (id, was) in old {
-            match new.get(id) {
-                None => changes.push(format!("{id} was removed")),
+        for (a, was) in &then.attempts {
+            match current.attempts.get(a) {
+                None => changes.push(format!("{a} was removed")),
                 Some(now) if now != was => {
-                    if was[2].is_null() && !now[2].is_null() {
-                        changes.push(format!("{id} was promoted"));
+                    if was.2.is_none() && now.2.is_some() {
+                        changes.push(format!("{a} was promoted"));
+                    } else if was.2.is_some() && now.2.is_none() {
+                        changes.push(format!(
+                            "{a} is no longer archived ({} is gone or changed)",
+                            was.2.as_deref().unwrap_or_default()
+                        ));
                     } else {
-                        changes.push(format!("{id} changed"));
+                        changes.push(format!("{a} changed"));
                     }
                 }
                 _ => {}
             }
         }
-        let old_n = then["nicknames"].as_object().unwrap_or(&empty);
-        for id in new.keys().filter(|id| !old.contains_key(*id)) {
-            if let Ok(a) = AttemptId::parse(id) {
-                if old_n.contains_key(a.nickname.as_str()) {
-                    changes.push(format!("new attempt {id} of a planned nickname"));
+        for a in current.attempts.keys() {
+            if then.attempts.contains_key(a) {
+                continue;
+            }
+            if let Ok(parsed) = AttemptId::parse(a) {
+                if then.nicknames.contains_key(parsed.nickname.as_str()) {
+                    changes.push(format!("new attempt {a} of a planned nickname"));
                 }
             }
         }
+        // The archive itself, from disk: present, a regular file, and the same bytes as the
+        // attempt's report.json (whose sha256 the index holds, unchanged per the listing).
+        let sha_of: BTreeMap<&str, Option<&str>> = rows
+            .iter()
+            .map(|r| (r.id.as_str(), r.report_sha256.as_deref()))
+            .collect();
+        for (d, archived) in relied {
+            let path = self.workspace.root.join(archived);
+            let found = tokio::task::spawn_blocking(move || file_sha256(&path))
+                .await
+                .map_err(|e| RetentionError::Internal(e.to_string()))?
+                .map_err(|e| {
+                    RetentionError::Internal(format!("plan {id}: reading {archived}: {e}"))
+                })?;
+            let expected = sha_of.get(d.attempt.as_str()).copied().flatten();
+            match found {
+                None => changes.push(format!(
+                    "{archived} (the archived copy of {}) is gone",
+                    d.attempt
+                )),
+                Some(h) if Some(h.hex().as_str()) != expected => changes.push(format!(
+                    "{archived} (the archived copy of {}) no longer has the attempt's sha256",
+                    d.attempt
+                )),
+                Some(_) => {}
+            }
+        }
+        changes.dedup();
         Ok(changes)
     }
 
     pub async fn apply(&self, id: &str, token: Option<&str>) -> Result<Value, RetentionError> {
         let _guard = self.lock.lock().await;
-        let row = store_ret::plan(self.store.reader(), id)
-            .await?
-            .ok_or_else(|| RetentionError::NotFound(format!("no retention plan {id:?}")))?;
+        let row = self.plan_row(id).await?;
         match row.state.as_str() {
             "planned" => {
                 let expires = chrono::DateTime::parse_from_rfc3339(&row.expires_at)
-                    .map(|t| t.to_utc())
-                    .unwrap_or_else(|_| now());
+                    .map_err(|e| {
+                        RetentionError::Corrupt(format!("plan {id}: stored expires_at: {e}"))
+                    })?
+                    .to_utc();
                 if now() >= expires {
                     return Err(RetentionError::Conflict(
                         "plan_expired",
                         format!("plan {id} expired at {}", row.expires_at),
                     ));
                 }
-                let changes = self.staleness(&row).await?;
+                let snapshot: Snapshot = parse(id, "snapshot", &row.snapshot)?;
+                let plan: PlanBody = parse(id, "plan", &row.plan)?;
+                let changes = self.staleness(id, &snapshot, &plan).await?;
                 if !changes.is_empty() {
                     return Err(RetentionError::Conflict(
                         "plan_stale",
                         format!("plan {id} is stale: {}", changes.join("; ")),
                     ));
                 }
-                let plan: Value = serde_json::from_str(&row.plan).unwrap_or_default();
-                let mut tx = self.store.begin().await?;
-                store_ret::set_plan_state(&mut tx, id, "applying", None).await?;
-                for d in plan["delete"].as_array().into_iter().flatten() {
-                    let attempt = d["attempt"].as_str().unwrap_or_default();
-                    let from = d["path"].as_str().unwrap_or_default();
-                    store_ret::upsert_move(
-                        &mut tx,
-                        &MoveRow {
-                            plan_id: id.into(),
-                            attempt_id: attempt.into(),
-                            from_path: from.into(),
-                            trash_path: self.trash_rel(id, attempt),
-                            bytes: d["bytes"].as_i64().unwrap_or(0),
-                            state: "pending".into(),
-                        },
-                    )
-                    .await?;
+                let mut moves = Vec::with_capacity(plan.delete.len());
+                for d in &plan.delete {
+                    let from = d.path.clone().ok_or_else(|| {
+                        RetentionError::Corrupt(format!(
+                            "plan {id}: {} has no directory in the stored plan",
+                            d.attempt
+                        ))
+                    })?;
+                    moves.push(MoveRow {
+                        plan_id: id.into(),
+                        attempt_id: d.attempt.clone(),
+                        from_path: from,
+                        trash_path: self.trash_rel(id, &d.attempt),
+                        bytes: i64::try_from(d.bytes).unwrap_or(i64::MAX),
+                        state: "pending".into(),
+                    });
                 }
-                tx.commit()
-                    .await
-                    .map_err(crate::storage::StorageError::from)?;
+                self.records.begin_apply(id, &moves).await?;
             }
             "applying" => tracing::info!(plan = id, "resuming an interrupted apply"),
             other => {
@@ -252,21 +285,25 @@ impl super::Retention {
                 ))
             }
         }
-        self.finish_apply(id, token).await
+        let touched = self.finish_apply(id, token).await?;
+        let _ = self.indexer.refresh_paths(&touched).await;
+        self.events.drain_history(&self.store).await;
+        self.show(id).await
     }
 
-    /// Moves every pending directory of an `applying` plan; safe to run again after a crash.
-    pub(super) async fn finish_apply(
+    /// Moves every pending directory of an `applying` plan; safe to run again after a crash
+    /// (a directory already in trash is recorded as moved). Returns the paths moved.
+    async fn finish_apply(
         &self,
         id: &str,
         token: Option<&str>,
-    ) -> Result<Value, RetentionError> {
+    ) -> Result<Vec<PathBuf>, RetentionError> {
         let root = &self.workspace.root;
         let mut reclaimed = 0i64;
         // Bytes moved by this call (a resumed apply already moved some).
         let mut moved_now = 0i64;
         let mut touched = Vec::new();
-        for m in store_ret::moves(self.store.reader(), id).await? {
+        for m in self.records.moves(id).await? {
             if m.state != "pending" {
                 reclaimed += if m.state == "moved" { m.bytes } else { 0 };
                 continue;
@@ -275,9 +312,7 @@ impl super::Retention {
             test_delay();
             if from.symlink_metadata().is_ok() {
                 if let Some(parent) = to.parent() {
-                    std::fs::create_dir_all(parent).map_err(|e| {
-                        RetentionError::Internal(format!("{}: {e}", parent.display()))
-                    })?;
+                    std::fs::create_dir_all(parent).map_err(|e| io_err("create", parent, e))?;
                 }
                 std::fs::rename(&from, &to).map_err(|e| {
                     RetentionError::Internal(format!(
@@ -289,152 +324,153 @@ impl super::Retention {
                 // Gone from both places: nothing to move, nothing to restore later.
                 tracing::warn!(attempt = %m.attempt_id, "attempt vanished before it was moved");
             }
-            let mut tx = self.store.begin().await?;
-            store_ret::upsert_move(
-                &mut tx,
-                &MoveRow {
-                    state: "moved".into(),
-                    ..m.clone()
-                },
-            )
-            .await?;
-            audit::append(&mut tx, "retention.moved", &m.attempt_id, token, &json!({ "plan_id": id, "from": m.from_path, "to": m.trash_path, "bytes": m.bytes })).await?;
-            tx.commit()
-                .await
-                .map_err(crate::storage::StorageError::from)?;
+            let entry = AuditEntry::new(
+                "retention.moved",
+                m.attempt_id.clone(),
+                token,
+                json!({ "plan_id": id, "from": m.from_path, "to": m.trash_path, "bytes": m.bytes }),
+            );
+            self.records.record_move(&m, "moved", &entry).await?;
             reclaimed += m.bytes;
             moved_now += m.bytes;
             touched.push(from);
         }
-        let mut tx = self.store.begin().await?;
-        store_ret::set_plan_state(&mut tx, id, "applied", Some(reclaimed)).await?;
-        tx.commit()
-            .await
-            .map_err(crate::storage::StorageError::from)?;
-        let _ = self.indexer.refresh_paths(&touched).await;
-        self.events.drain_history(&self.store).await;
+        self.records
+            .set_plan_state(id, &["applying"], "applied", Some(reclaimed), None)
+            .await?;
         self.events.publish(
             "retention.applied",
             json!({ "plan_id": id, "moved": touched.len(), "bytes": reclaimed }),
         );
         crate::metrics::retention_moved(touched.len(), moved_now.max(0) as u64);
-        self.show(id).await
+        Ok(touched)
     }
 
     pub async fn restore(&self, id: &str, token: Option<&str>) -> Result<Value, RetentionError> {
         let _guard = self.lock.lock().await;
-        let row = store_ret::plan(self.store.reader(), id)
-            .await?
-            .ok_or_else(|| RetentionError::NotFound(format!("no retention plan {id:?}")))?;
-        if !matches!(row.state.as_str(), "applied" | "applying") {
+        let row = self.plan_row(id).await?;
+        if !matches!(row.state.as_str(), "applied" | "applying" | "restoring") {
             return Err(RetentionError::Conflict(
                 "plan_not_restorable",
                 format!("plan {id} is {}", row.state),
             ));
         }
+        // Every conflict is found before anything moves: an error answer changes nothing.
         let root = &self.workspace.root;
-        let mut touched = Vec::new();
-        for m in store_ret::moves(self.store.reader(), id).await? {
-            if !matches!(m.state.as_str(), "moved" | "pending") {
-                continue;
+        for m in self.records.moves(id).await? {
+            if matches!(m.state.as_str(), "moved" | "pending")
+                && root.join(&m.trash_path).symlink_metadata().is_ok()
+                && root.join(&m.from_path).symlink_metadata().is_ok()
+            {
+                return Err(RetentionError::Conflict(
+                    "restore_conflict",
+                    format!("{} exists again; not overwriting it", m.from_path),
+                ));
             }
-            let (from, to) = (root.join(&m.from_path), root.join(&m.trash_path));
-            if to.symlink_metadata().is_ok() {
-                if from.symlink_metadata().is_ok() {
-                    return Err(RetentionError::Conflict(
-                        "restore_conflict",
-                        format!("{} exists again; not overwriting it", m.from_path),
-                    ));
-                }
-                if let Some(parent) = from.parent() {
-                    std::fs::create_dir_all(parent)
-                        .map_err(|e| RetentionError::Internal(e.to_string()))?;
-                }
-                std::fs::rename(&to, &from).map_err(|e| {
-                    RetentionError::Internal(format!("restore {}: {e}", m.trash_path))
-                })?;
-            }
-            let mut tx = self.store.begin().await?;
-            store_ret::upsert_move(
-                &mut tx,
-                &MoveRow {
-                    state: "restored".into(),
-                    ..m.clone()
-                },
-            )
-            .await?;
-            audit::append(
-                &mut tx,
-                "retention.restored",
-                &m.attempt_id,
-                token,
-                &json!({ "plan_id": id, "to": m.from_path }),
-            )
-            .await?;
-            tx.commit()
-                .await
-                .map_err(crate::storage::StorageError::from)?;
-            touched.push(from);
         }
-        let mut tx = self.store.begin().await?;
-        store_ret::set_plan_state(&mut tx, id, "restored", None).await?;
-        tx.commit()
-            .await
-            .map_err(crate::storage::StorageError::from)?;
+        if row.state != "restoring" {
+            self.records
+                .set_plan_state(id, &["applied", "applying"], "restoring", None, None)
+                .await?;
+        }
+        let touched = self.finish_restore(id, token).await?;
         let _ = self.indexer.refresh_paths(&touched).await;
         self.events.drain_history(&self.store).await;
         self.show(id).await
     }
 
-    /// Purges the trash of every applied plan older than `trash_grace`; resumes interrupted
-    /// applies. Called periodically.
-    pub async fn housekeeping(&self) -> Result<(), RetentionError> {
-        for id in store_ret::interrupted(self.store.reader()).await? {
-            let _guard = self.lock.lock().await;
-            self.finish_apply(&id, None).await?;
+    /// Moves every directory of a `restoring` plan back; safe to run again after a crash.
+    async fn finish_restore(
+        &self,
+        id: &str,
+        token: Option<&str>,
+    ) -> Result<Vec<PathBuf>, RetentionError> {
+        let root = &self.workspace.root;
+        let mut touched = Vec::new();
+        for m in self.records.moves(id).await? {
+            if !matches!(m.state.as_str(), "moved" | "pending") {
+                continue;
+            }
+            let (from, to) = (root.join(&m.from_path), root.join(&m.trash_path));
+            if to.symlink_metadata().is_ok() && from.symlink_metadata().is_err() {
+                if let Some(parent) = from.parent() {
+                    std::fs::create_dir_all(parent).map_err(|e| io_err("create", parent, e))?;
+                }
+                std::fs::rename(&to, &from).map_err(|e| {
+                    RetentionError::Internal(format!("restore {}: {e}", m.trash_path))
+                })?;
+            }
+            let entry = AuditEntry::new(
+                "retention.restored",
+                m.attempt_id.clone(),
+                token,
+                json!({ "plan_id": id, "to": m.from_path }),
+            );
+            self.records.record_move(&m, "restored", &entry).await?;
+            touched.push(from);
         }
+        self.records
+            .set_plan_state(id, &["restoring"], "restored", None, None)
+            .await?;
+        Ok(touched)
+    }
+
+    /// Removes the trash of a `purging` plan and records it; safe to run again.
+    async fn finish_purge(&self, id: &str) -> Result<(), RetentionError> {
+        let dir = self.workspace.state.join("trash").join(id);
+        match std::fs::remove_dir_all(&dir) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(io_err("purge", &dir, e)),
+        }
+        let purged: BTreeSet<String> = self
+            .records
+            .moves(id)
+            .await?
+            .into_iter()
+            .filter(|m| m.state == "moved")
+            .map(|m| m.attempt_id)
+            .collect();
+        let entry = AuditEntry::new("retention.purged", id, None, json!({ "attempts": purged }));
+        self.records
+            .set_plan_state(id, &["purging"], "purged", None, Some(&entry))
+            .await?;
+        Ok(())
+    }
+
+    /// Finishes whatever a crash interrupted (applies, restores, purges), from the records
+    /// alone. Runs at start, before the API serves mutations.
+    pub async fn recover(&self) -> Result<usize, RetentionError> {
+        let _guard = self.lock.lock().await;
+        let mut n = 0;
+        for id in self.records.plans_in("applying").await? {
+            tracing::warn!(plan = %id, "finishing an apply interrupted by a crash");
+            self.finish_apply(&id, None).await?;
+            n += 1;
+        }
+        for id in self.records.plans_in("restoring").await? {
+            tracing::warn!(plan = %id, "finishing a restore interrupted by a crash");
+            self.finish_restore(&id, None).await?;
+            n += 1;
+        }
+        for id in self.records.plans_in("purging").await? {
+            tracing::warn!(plan = %id, "finishing a purge interrupted by a crash");
+            self.finish_purge(&id).await?;
+            n += 1;
+        }
+        Ok(n)
+    }
+
+    /// Purges the trash of every applied plan older than `trash_grace`. Called periodically.
+    pub async fn housekeeping(&self) -> Result<(), RetentionError> {
         let cutoff =
             rfc3339(now() - chrono::Duration::from_std(self.trash_grace).unwrap_or_default());
-        for id in store_ret::purgeable(self.store.reader(), &cutoff).await? {
+        for id in self.records.purgeable(&cutoff).await? {
             let _guard = self.lock.lock().await;
-            let dir = self.workspace.state.join("trash").join(&id);
-            match std::fs::remove_dir_all(&dir) {
-                Ok(()) => {}
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => {
-                    return Err(RetentionError::Internal(format!(
-                        "purge {}: {e}",
-                        dir.display()
-                    )))
-                }
-            }
-            let mut tx = self.store.begin().await?;
-            let mut purged = BTreeSet::new();
-            for m in store_ret::moves(self.store.reader(), &id).await? {
-                if m.state == "moved" {
-                    store_ret::upsert_move(
-                        &mut tx,
-                        &MoveRow {
-                            state: "purged".into(),
-                            ..m.clone()
-                        },
-                    )
-                    .await?;
-                    purged.insert(m.attempt_id.clone());
-                }
-            }
-            store_ret::set_plan_state(&mut tx, &id, "purged", None).await?;
-            audit::append(
-                &mut tx,
-                "retention.purged",
-                &id,
-                None,
-                &json!({ "attempts": purged }),
-            )
-            .await?;
-            tx.commit()
-                .await
-                .map_err(crate::storage::StorageError::from)?;
+            self.records
+                .set_plan_state(&id, &["applied"], "purging", None, None)
+                .await?;
+            self.finish_purge(&id).await?;
         }
         Ok(())
     }
@@ -453,6 +489,11 @@ impl super::Retention {
             .to_string_lossy()
             .into_owned()
     }
+}
+
+/// Serialises what a plan stores; an error stays an error, never an empty string.
+fn to_json<T: Serialize>(v: &T) -> Result<String, RetentionError> {
+    serde_json::to_string(v).map_err(|e| RetentionError::Internal(e.to_string()))
 }
 
 /// A pause before each move, to widen the crash window in the SIGKILL test. Read from

@@ -5,11 +5,11 @@
 //! module builds SQL, so another backend can be added here without touching the indexer or API.
 
 pub mod attempts;
-pub mod audit;
 pub mod evidence;
 pub mod feed;
 pub mod mappings;
 pub mod promotions;
+pub mod records;
 pub mod retention;
 pub mod runs;
 
@@ -72,7 +72,7 @@ impl Storage {
             .acquire_timeout(Duration::from_secs(60))
             .connect_with(opts.clone())
             .await?;
-        sqlx::migrate!("./migrations").run(&writer).await?;
+        sqlx::migrate!("./migrations/index").run(&writer).await?;
         let reader = SqlitePoolOptions::new()
             .max_connections(4)
             .acquire_timeout(Duration::from_secs(30))

@@ -1,9 +1,10 @@
-//! Queries promotion needs: archived evidence, baseline candidates by digest, recorded
-//! verifications. Promotions are evidence dirs of origin `invarlockd` (see the migration).
+//! Queries promotion needs from the index: archived evidence and baseline candidates by digest.
+//! Promotions are evidence dirs of origin `invarlockd`, rebuilt from reports/*/metadata.json;
+//! recorded verifications are records (`storage::records`).
 
 use super::attempts::AttemptRow;
 use super::evidence::{EvidenceDirRow, EvidenceFileRow};
-use super::{StorageError, Tx};
+use super::StorageError;
 use sqlx::SqlitePool;
 
 pub async fn evidence_dir(
@@ -80,47 +81,4 @@ pub async fn latest_pass(
     .fetch_optional(pool)
     .await?;
     Ok(row.map(|r| r.0))
-}
-
-#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow)]
-pub struct VerificationRow {
-    pub seq: i64,
-    pub promotion: String,
-    pub ok: bool,
-    /// JSON text.
-    pub result: String,
-    pub actor: Option<String>,
-    pub created_at: String,
-}
-
-pub async fn record_verification(
-    tx: &mut Tx<'_>,
-    promotion: &str,
-    ok: bool,
-    result: &serde_json::Value,
-    actor: Option<&str>,
-) -> Result<i64, StorageError> {
-    let (seq,): (i64,) =
-        sqlx::query_as("insert into verifications (promotion, ok, result, actor) values (?, ?, ?, ?) returning seq")
-            .bind(promotion)
-            .bind(ok)
-            .bind(result.to_string())
-            .bind(actor)
-            .fetch_one(&mut **tx)
-            .await?;
-    Ok(seq)
-}
-
-pub async fn verifications_of(
-    pool: &SqlitePool,
-    promotion: &str,
-    limit: u32,
-) -> Result<Vec<VerificationRow>, StorageError> {
-    Ok(sqlx::query_as(
-        "select seq, promotion, ok, result, actor, created_at from verifications where promotion = ? order by seq desc limit ?",
-    )
-    .bind(promotion)
-    .bind(limit as i64)
-    .fetch_all(pool)
-    .await?)
 }

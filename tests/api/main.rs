@@ -6,6 +6,7 @@ mod corpus;
 mod events;
 mod limits;
 mod promote;
+mod records;
 mod retention;
 mod verify;
 mod watching;

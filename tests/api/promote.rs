@@ -323,7 +323,7 @@ async fn tampering_is_named_by_the_archive_check_and_the_audit_chain() {
     let (_, chain) = app.get("/v1/audit/verify").await;
     assert_eq!(chain["ok"], true, "{chain:#}");
     // Edit one audit row directly in the SQLite file.
-    let db = ws.path().join(".invarlockd/index.db");
+    let db = ws.path().join(".invarlockd/records.db");
     let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", db.display()))
         .await
         .unwrap();

@@ -233,8 +233,8 @@ fn check_counts(history: Vec<Op>) -> Result<(), TestCaseError> {
                     .fetch_one(pool)
                     .await
                     .unwrap();
-            let status = crate::storage::retention::status(pool).await.unwrap();
-            prop_assert_eq!(status["runs_bytes"].as_i64(), Some(bytes));
+            let runs = crate::storage::retention::runs_bytes(pool).await.unwrap();
+            prop_assert_eq!(runs, bytes);
         }
         Ok(())
     })

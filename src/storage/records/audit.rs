@@ -1,10 +1,10 @@
 //! The append-only, hash-chained audit log. Each entry's hash covers the previous entry's hash,
 //! so editing, deleting or reordering any row breaks the chain from that row on.
 
-use super::{StorageError, Tx};
+use crate::storage::StorageError;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use sqlx::SqlitePool;
+use sqlx::{Sqlite, SqlitePool, Transaction};
 
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
@@ -47,47 +47,79 @@ pub fn entry_hash(
     hex::encode(h.finalize())
 }
 
-/// Appends an entry inside the caller's transaction (on the single writer, so no race on seq).
-pub async fn append(
-    tx: &mut Tx<'_>,
-    action: &str,
-    subject: &str,
-    actor: Option<&str>,
-    detail: &serde_json::Value,
+/// One entry to append: the database assigns its `seq`, the chain its hashes.
+#[derive(Debug, Clone)]
+pub struct AuditEntry {
+    pub action: &'static str,
+    pub subject: String,
+    pub actor: Option<String>,
+    pub detail: serde_json::Value,
+}
+
+impl AuditEntry {
+    pub fn new(
+        action: &'static str,
+        subject: impl Into<String>,
+        actor: Option<&str>,
+        detail: serde_json::Value,
+    ) -> Self {
+        AuditEntry {
+            action,
+            subject: subject.into(),
+            actor: actor.map(str::to_string),
+            detail,
+        }
+    }
+}
+
+/// Appends an entry inside the caller's transaction (on the single writer connection). The
+/// row is inserted first so that `seq` comes from the database's autoincrement; its hashes,
+/// which cover `seq`, are filled in by the same transaction.
+pub(super) async fn append(
+    tx: &mut Transaction<'_, Sqlite>,
+    e: &AuditEntry,
 ) -> Result<AuditRow, StorageError> {
-    let last: Option<(i64, String)> =
-        sqlx::query_as("select seq, hash from audit_log order by seq desc limit 1")
+    let prev: Option<(String,)> =
+        sqlx::query_as("select hash from audit_log order by seq desc limit 1")
             .fetch_optional(&mut **tx)
             .await?;
-    let (seq, prev) = match last {
-        Some((s, h)) => (s + 1, h),
-        None => (1, GENESIS.to_string()),
-    };
+    let prev = prev.map_or_else(|| GENESIS.to_string(), |p| p.0);
     let at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
-    let detail = detail.to_string();
-    let hash = entry_hash(&prev, seq, &at, action, subject, actor, &detail);
-    sqlx::query(
-        "insert into audit_log (seq, at, action, subject, actor, detail, prev_hash, hash) values (?, ?, ?, ?, ?, ?, ?, ?)",
+    let detail = e.detail.to_string();
+    let (seq,): (i64,) = sqlx::query_as(
+        "insert into audit_log (at, action, subject, actor, detail, prev_hash, hash) values (?, ?, ?, ?, ?, ?, '') returning seq",
     )
-    .bind(seq)
     .bind(&at)
-    .bind(action)
-    .bind(subject)
-    .bind(actor)
+    .bind(e.action)
+    .bind(&e.subject)
+    .bind(e.actor.as_deref())
     .bind(&detail)
     .bind(&prev)
-    .bind(&hash)
-    .execute(&mut **tx)
+    .fetch_one(&mut **tx)
     .await?;
+    let hash = entry_hash(
+        &prev,
+        seq,
+        &at,
+        e.action,
+        &e.subject,
+        e.actor.as_deref(),
+        &detail,
+    );
+    sqlx::query("update audit_log set hash = ? where seq = ?")
+        .bind(&hash)
+        .bind(seq)
+        .execute(&mut **tx)
+        .await?;
     // Counted when written into the caller's transaction (a rollback after this is counted
     // under invarlockd_db_errors_total).
-    crate::metrics::audit_appended(action);
+    crate::metrics::audit_appended(e.action);
     Ok(AuditRow {
         seq,
         at,
-        action: action.to_string(),
-        subject: subject.to_string(),
-        actor: actor.map(str::to_string),
+        action: e.action.to_string(),
+        subject: e.subject.clone(),
+        actor: e.actor.clone(),
         detail,
         prev_hash: prev,
         hash,
@@ -95,7 +127,7 @@ pub async fn append(
 }
 
 /// A page of entries after `after` (seq), oldest first.
-pub async fn list(
+pub(super) async fn list(
     pool: &SqlitePool,
     after: i64,
     limit: u32,
@@ -119,7 +151,7 @@ pub struct ChainCheck {
 }
 
 /// Walks the whole chain in order and names the first broken entry.
-pub async fn check_chain(pool: &SqlitePool) -> Result<ChainCheck, StorageError> {
+pub(super) async fn check_chain(pool: &SqlitePool) -> Result<ChainCheck, StorageError> {
     let mut prev = GENESIS.to_string();
     let mut expected_seq = 1i64;
     let mut after = 0i64;

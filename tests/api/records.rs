@@ -1,0 +1,310 @@
+//! Durable records (issue 11): every archive invarlockd makes is audited exactly once, an error
+//! answer changes nothing, apply re-checks the archives a plan relied on, stored plans fail
+//! closed, and the records survive the index being deleted.
+
+use crate::corpus::corpus_copy;
+use crate::helpers::*;
+use crate::promote::post;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use std::path::Path;
+
+const REL_CERT: &str = "reports/rel_quant8_balanced/evaluation.cert.json";
+
+fn listing(root: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(root.join("reports"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+async fn audit(app: &TestApp) -> Vec<Value> {
+    let (_, a) = app.get("/v1/audit?limit=1000").await;
+    a["items"].as_array().unwrap().clone()
+}
+
+/// Three passing attempts of `q`, each archived under reports/q<m>/ with the same bytes.
+fn archived_attempts(root: &Path) {
+    for m in 0..3u32 {
+        let dir = root.join(format!("runs/q/20261101_10{m:02}00"));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (report, events) = small_attempt(m);
+        std::fs::write(dir.join("events.jsonl"), events).unwrap();
+        std::fs::write(dir.join("report.json"), &report).unwrap();
+        let d = root.join(format!("reports/q{m}"));
+        std::fs::create_dir_all(&d).unwrap();
+        std::fs::write(d.join("report.json"), &report).unwrap();
+    }
+}
+
+async fn wait_indexed(app: &TestApp, n: u64) {
+    let ok = eventually(std::time::Duration::from_secs(30), || async {
+        let (_, s) = app.get("/v1/status").await;
+        (s["index"]["attempts"]["total"].as_u64() == Some(n)).then_some(())
+    })
+    .await;
+    assert!(ok.is_some(), "index never reached {n} attempts");
+}
+
+async fn records_db(root: &Path) -> sqlx::SqlitePool {
+    let db = root.join(".invarlockd/records.db");
+    sqlx::SqlitePool::connect(&format!("sqlite://{}", db.display()))
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_promotion_answered_409_for_a_name_its_own_baseline_would_take_changes_nothing() {
+    let ws = corpus_copy();
+    let app = TestApp::spawn(ws.path()).await;
+    let before = listing(ws.path());
+    let (s, b) = post(
+        &app,
+        "/v1/promotions",
+        json!({ "attempt": "rel_quant8/20261128_204341", "certificate": REL_CERT, "profile": "release", "name": "rel_baseline" }),
+        Some(&app.admin_token()),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CONFLICT, "{b:#}");
+    assert_eq!(listing(ws.path()), before, "the 409 left an archive behind");
+    assert!(audit(&app).await.is_empty());
+    // The same promotion under a free name then archives both, each audited once.
+    let (s, b) = post(
+        &app,
+        "/v1/promotions",
+        json!({ "attempt": "rel_quant8/20261128_204341", "certificate": REL_CERT, "profile": "release" }),
+        Some(&app.admin_token()),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{b:#}");
+    let subjects: Vec<String> = audit(&app)
+        .await
+        .iter()
+        .map(|e| e["subject"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(subjects, ["rel_baseline", "rel_quant8"]);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn apply_refuses_a_plan_whose_condemned_pass_lost_its_archive_and_moves_nothing() {
+    let ws = tempfile::tempdir().unwrap();
+    archived_attempts(ws.path());
+    let app = TestApp::spawn(ws.path()).await;
+    wait_indexed(&app, 3).await;
+    let (s, p) = post(
+        &app,
+        "/v1/retention/plan",
+        json!({ "keep_last": 1, "keep_within": "0s" }),
+        Some(&app.admin_token()),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{p:#}");
+    assert_eq!(p["delete"].as_array().unwrap().len(), 2, "{p:#}");
+    // The only other copy of the oldest attempt's evidence goes away (no waiting for the
+    // watcher: apply must look for itself).
+    std::fs::remove_dir_all(ws.path().join("reports/q0")).unwrap();
+    let (s, b) = post(
+        &app,
+        "/v1/retention/apply",
+        json!({ "plan_id": p["id"] }),
+        Some(&app.admin_token()),
+    )
+    .await;
+    assert_eq!(
+        (s, b["code"].as_str()),
+        (StatusCode::CONFLICT, Some("plan_stale")),
+        "{b:#}"
+    );
+    assert!(
+        b["detail"].as_str().unwrap().contains("reports/q0"),
+        "{b:#}"
+    );
+    assert!(ws
+        .path()
+        .join("runs/q/20261101_100000/report.json")
+        .is_file());
+    assert!(ws
+        .path()
+        .join("runs/q/20261101_100100/report.json")
+        .is_file());
+
+    // An archive edited in place (same name, other bytes) is just as stale.
+    let (_, p) = post(
+        &app,
+        "/v1/retention/plan",
+        json!({ "keep_last": 1, "keep_within": "0s" }),
+        Some(&app.admin_token()),
+    )
+    .await;
+    let condemned: Vec<&str> = p["delete"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["attempt"].as_str().unwrap())
+        .collect();
+    assert_eq!(condemned, ["q/20261101_100100"], "{p:#}");
+    let archived = ws.path().join("reports/q1/report.json");
+    let mut bytes = std::fs::read(&archived).unwrap();
+    bytes.push(b'\n');
+    std::fs::write(&archived, bytes).unwrap();
+    let (s, b) = post(
+        &app,
+        "/v1/retention/apply",
+        json!({ "plan_id": p["id"] }),
+        Some(&app.admin_token()),
+    )
+    .await;
+    assert_eq!(
+        (s, b["code"].as_str()),
+        (StatusCode::CONFLICT, Some("plan_stale")),
+        "{b:#}"
+    );
+    assert!(ws
+        .path()
+        .join("runs/q/20261101_100100/report.json")
+        .is_file());
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_corrupt_stored_snapshot_or_plan_stops_apply_with_a_clear_error_and_moves_nothing() {
+    let ws = tempfile::tempdir().unwrap();
+    archived_attempts(ws.path());
+    let app = TestApp::spawn(ws.path()).await;
+    wait_indexed(&app, 3).await;
+    for (column, garbage) in [
+        ("snapshot", "{}"),
+        ("plan", r#"{"delete":[{"attempt":1}]}"#),
+    ] {
+        let (_, p) = post(
+            &app,
+            "/v1/retention/plan",
+            json!({ "keep_last": 1, "keep_within": "0s" }),
+            Some(&app.admin_token()),
+        )
+        .await;
+        let pool = records_db(ws.path()).await;
+        sqlx::query(&format!(
+            "update retention_plans set {column} = ? where id = ?"
+        ))
+        .bind(garbage)
+        .bind(p["id"].as_str().unwrap())
+        .execute(&pool)
+        .await
+        .unwrap();
+        pool.close().await;
+        let (s, b) = post(
+            &app,
+            "/v1/retention/apply",
+            json!({ "plan_id": p["id"] }),
+            Some(&app.admin_token()),
+        )
+        .await;
+        assert_eq!(
+            (s, b["code"].as_str()),
+            (StatusCode::INTERNAL_SERVER_ERROR, Some("record_corrupt")),
+            "{column}: {b:#}"
+        );
+        assert!(b["detail"].as_str().unwrap().contains(column), "{b:#}");
+        assert!(ws
+            .path()
+            .join("runs/q/20261101_100000/report.json")
+            .is_file());
+    }
+    app.stop().await;
+}
+
+/// Everything a client can read about what happened, in one value.
+async fn answers(app: &TestApp, plan: &str) -> Value {
+    let mut v = json!({});
+    for path in [
+        "/v1/attempts?limit=1000",
+        "/v1/mappings?limit=1000",
+        "/v1/promotions?limit=1000",
+        "/v1/audit?limit=1000",
+        "/v1/audit/verify",
+    ] {
+        let (s, body) = app.get(path).await;
+        assert_eq!(s, StatusCode::OK, "{path}: {body:#}");
+        v[path] = body;
+    }
+    let (s, body) = app.get(&format!("/v1/retention/plans/{plan}")).await;
+    assert_eq!(s, StatusCode::OK, "{body:#}");
+    v["plan"] = body;
+    v
+}
+
+#[tokio::test]
+async fn deleting_the_stopped_daemons_index_keeps_every_answer_and_restores_still_work() {
+    let ws = corpus_copy();
+    let app = TestApp::spawn(ws.path()).await;
+    let token = app.admin_token();
+    let (_, st) = app.get("/v1/status").await;
+    let total = st["index"]["attempts"]["total"].as_u64().unwrap();
+    let (s, b) = post(&app, "/v1/promotions", json!({ "attempt": "rel_quant8/20261128_204341", "certificate": REL_CERT, "profile": "release" }), Some(&token)).await;
+    assert_eq!(s, StatusCode::CREATED, "{b:#}");
+    let (s, b) = post(
+        &app,
+        "/v1/promotions",
+        json!({ "attempt": "baseline/20261128_204115" }),
+        Some(&token),
+    )
+    .await;
+    assert!(s.is_success(), "{b:#}");
+    let (_, p) = post(
+        &app,
+        "/v1/retention/plan",
+        json!({ "keep_last": 1, "keep_within": "0s", "failed_keep_within": "0s" }),
+        Some(&token),
+    )
+    .await;
+    let id = p["id"].as_str().unwrap().to_string();
+    let (s, b) = post(
+        &app,
+        "/v1/retention/apply",
+        json!({ "plan_id": id }),
+        Some(&token),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{b:#}");
+    let moved = b["moves"].as_array().unwrap().len();
+    assert!(moved > 0, "{b:#}");
+    // Settle: the watcher has seen the moves before the answers are taken.
+    let n = total - moved as u64;
+    wait_indexed(&app, n).await;
+    let before = answers(&app, &id).await;
+    app.stop().await;
+
+    for f in ["index.db", "index.db-wal", "index.db-shm"] {
+        let _ = std::fs::remove_file(ws.path().join(".invarlockd").join(f));
+    }
+    let app = TestApp::spawn(ws.path()).await;
+    wait_indexed(&app, n).await;
+    let after = answers(&app, &id).await;
+    for (k, v) in before.as_object().unwrap() {
+        assert_eq!(&after[k], v, "{k} differs after the index was deleted");
+    }
+    assert!(
+        after["/v1/audit?limit=1000"]["items"]
+            .as_array()
+            .unwrap()
+            .len()
+            >= 3 + moved
+    );
+    let (s, r) = post(
+        &app,
+        "/v1/retention/restore",
+        json!({ "plan_id": id }),
+        Some(&token),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{r:#}");
+    assert!(ws
+        .path()
+        .join("runs/baseline/20261128_204115/report.json")
+        .is_file());
+    app.stop().await;
+}
