@@ -38,6 +38,9 @@ pub struct PromoteOutcome {
     pub baseline_archived: Option<String>,
 }
 
+/// One archive to create: (name, files, metadata.json bytes, kind, source attempt).
+type ToCreate = (PromotionName, Vec<EvidenceFile>, Vec<u8>, String, String);
+
 fn report_value(bytes: &[u8]) -> Result<Value, String> {
     let text = crate::pyjson::decode_utf8(bytes).map_err(|e| e.to_string())?;
     crate::pyjson::parse_with(
@@ -250,8 +253,7 @@ impl super::Promoter {
             Some(true) => true,
             None => false,
         };
-        // (name, files, metadata bytes, kind, source attempt) of each archive to create.
-        let mut plan: Vec<(PromotionName, Vec<EvidenceFile>, Vec<u8>, String, String)> = Vec::new();
+        let mut plan: Vec<ToCreate> = Vec::new();
         if let Some((bname, bytes, bid)) = &baseline_plan {
             let bfiles = vec![EvidenceFile {
                 name: "report.json",
@@ -342,7 +344,7 @@ impl super::Promoter {
     /// the error is returned. Returns the archives created.
     async fn create_archives(
         &self,
-        plan: Vec<(PromotionName, Vec<EvidenceFile>, Vec<u8>, String, String)>,
+        plan: Vec<ToCreate>,
         intent: &PromotionIntent,
     ) -> Result<Vec<PlannedArchive>, PromoteError> {
         if plan.is_empty() {
