@@ -322,12 +322,23 @@ fn sigkill_during_apply_leaves_each_directory_wholly_in_runs_or_in_trash_and_rea
         in_trash > 0 && in_runs > 0,
         "kill landed mid-apply: {in_trash} moved, {in_runs} not yet"
     );
+    // The restart finishes the interrupted apply before it serves; applying again is refused.
     let daemon = Daemon::start(root, &[]);
+    let (_, v) = daemon.get(&format!("/v1/retention/plans/{id}"));
+    assert_eq!(v["state"], "applied", "{v}");
     let (s, v) = daemon
         .post("/v1/retention/apply", json!({ "plan_id": id }))
         .unwrap();
-    assert_eq!(s, 200, "{v}");
+    assert_eq!(s, 409, "{v}");
     assert_eq!(std::fs::read_dir(&trash).unwrap().count(), n - 1);
+    let (_, audit) = daemon.get("/v1/audit?limit=1000");
+    let moved = audit["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "retention.moved")
+        .count();
+    assert_eq!(moved, n - 1, "each move audited exactly once");
     // What is left of runs/q: the kept attempt (and the convenience copy report.json).
     let dirs = std::fs::read_dir(root.join("runs/q"))
         .unwrap()
