@@ -73,6 +73,7 @@ pub const ATTEMPTS: &str = "invarlockd_attempts";
 pub const RUNS_BYTES: &str = "invarlockd_runs_bytes";
 pub const TRASH_BYTES: &str = "invarlockd_retention_trash_bytes";
 pub const INDEX_DB_BYTES: &str = "invarlockd_index_db_bytes";
+pub const RECORDS_DB_BYTES: &str = "invarlockd_records_db_bytes";
 pub const EVENTS: &str = "invarlockd_events_total";
 pub const PROMOTIONS: &str = "invarlockd_promotions_total";
 pub const VERIFICATIONS: &str = "invarlockd_verifications_total";
@@ -107,7 +108,9 @@ pub const CATALOGUE: &[Metric] = &[
     m(ATTEMPTS, Gauge, &["status"], "Attempts in the index, by status."),
     m(RUNS_BYTES, Gauge, &[], "Bytes of the files of indexed attempts under runs/ (as last indexed)."),
     m(TRASH_BYTES, Gauge, &[], "Bytes moved to trash by applied retention plans and not yet purged or restored."),
-    m(INDEX_DB_BYTES, Gauge, &[], "Size of the index database file plus its write-ahead log."),
+    m(INDEX_DB_BYTES, Gauge, &[], "Size of the index database (a cache rebuilt from the files) plus its write-ahead log."),
+    m(RECORDS_DB_BYTES, Gauge, &[],
+        "Size of the records database (audit log, verifications, retention plans; never rebuilt) plus its write-ahead log."),
     m(EVENTS, Counter, &["type"], "Events published on the event stream, by event type."),
     m(PROMOTIONS, Counter, &["kind"], "Evidence archives created under reports/, by kind (subject, baseline)."),
     m(VERIFICATIONS, Counter, &["source", "ok"],

@@ -23,11 +23,14 @@ pub async fn render(state: &AppState) -> String {
             ::metrics::gauge!(ATTEMPTS, "status" => status.as_str()).set(n as f64);
         }
     }
-    if let Ok((runs, trash)) = crate::storage::retention::byte_totals(reader).await {
+    if let Ok(runs) = crate::storage::retention::runs_bytes(reader).await {
         ::metrics::gauge!(RUNS_BYTES).set(runs as f64);
+    }
+    if let Ok(trash) = state.records.trash_bytes().await {
         ::metrics::gauge!(TRASH_BYTES).set(trash as f64);
     }
     ::metrics::gauge!(INDEX_DB_BYTES).set(state.store.db_size() as f64);
+    ::metrics::gauge!(RECORDS_DB_BYTES).set(state.records.db_size() as f64);
     let mut text = state.metrics.render();
     super::process::render_into(&mut text);
     text

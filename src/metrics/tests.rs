@@ -52,6 +52,7 @@ fn the_recorder_renders_help_and_type_for_metrics_never_recorded() {
         catalogue::RUNS_BYTES,
         catalogue::TRASH_BYTES,
         catalogue::INDEX_DB_BYTES,
+        catalogue::RECORDS_DB_BYTES,
         catalogue::EVENTS,
     ];
     for m in CATALOGUE.iter().filter(|m| !later.contains(&m.name)) {

@@ -46,13 +46,3 @@ pub async fn runs_bytes(pool: &SqlitePool) -> Result<i64, StorageError> {
         .await?;
     Ok(runs)
 }
-
-/// For `/metrics`: bytes of indexed files under runs/ and bytes in trash (moved, not purged).
-pub async fn byte_totals(pool: &SqlitePool) -> Result<(i64, i64), StorageError> {
-    Ok(sqlx::query_as(
-        "select (select bytes from file_totals where id = 1),
-                (select coalesce(sum(bytes), 0) from retention_moves where state = 'moved')",
-    )
-    .fetch_one(pool)
-    .await?)
-}

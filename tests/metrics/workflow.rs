@@ -2,6 +2,7 @@
 //! filesystem event), promoted, verified (an archive and a posted certificate) and applied
 //! retention. Its scrape is what the promtool and dashboard tests check.
 
+use crate::exposition::value;
 use crate::helpers::*;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -57,6 +58,7 @@ const REL_CERT: &str = "reports/rel_quant8_balanced/evaluation.cert.json";
 pub async fn busy_daemon_scrape() -> String {
     let ws = corpus_copy();
     let app = TestApp::spawn(ws.path()).await;
+    let db_errors = value(&scrape(&app).await, "invarlockd_db_errors_total", &[]);
     write_attempt_and_wait(&app, "fresh/20261201_100000").await;
 
     let (s, b) = post(
@@ -108,6 +110,11 @@ pub async fn busy_daemon_scrape() -> String {
     assert_eq!(s, StatusCode::NOT_FOUND);
 
     let text = scrape(&app).await;
+    assert_eq!(
+        value(&text, "invarlockd_db_errors_total", &[]),
+        db_errors,
+        "a healthy workflow (and its scrapes) met database errors"
+    );
     app.stop().await;
     text
 }
@@ -174,6 +181,7 @@ async fn a_daemon_that_indexed_promoted_verified_and_applied_retention_passes_pr
         ("invarlockd_runs_bytes", vec![]),
         ("invarlockd_retention_trash_bytes", vec![]),
         ("invarlockd_index_db_bytes", vec![]),
+        ("invarlockd_records_db_bytes", vec![]),
         (
             "invarlockd_last_reconcile_success_timestamp_seconds",
             vec![],

@@ -196,13 +196,19 @@ impl Records {
         Ok(rows.into_iter().map(|r| r.0).collect())
     }
 
-    /// For `/v1/status`: bytes in trash (moved, not purged) and the last apply.
-    pub async fn retention_status(&self) -> Result<serde_json::Value, StorageError> {
+    /// Bytes in trash: moved by applied plans, not purged or restored.
+    pub async fn trash_bytes(&self) -> Result<i64, StorageError> {
         let (trash,): (i64,) = sqlx::query_as(
             "select coalesce(sum(bytes), 0) from retention_moves where state = 'moved'",
         )
         .fetch_one(&self.reader)
         .await?;
+        Ok(trash)
+    }
+
+    /// For `/v1/status`: bytes in trash (moved, not purged) and the last apply.
+    pub async fn retention_status(&self) -> Result<serde_json::Value, StorageError> {
+        let trash = self.trash_bytes().await?;
         let last: Option<(String, Option<String>, i64, String)> = sqlx::query_as(
             "select id, applied_at, bytes_reclaimed, state from retention_plans where applied_at is not null order by applied_at desc limit 1",
         )
