@@ -101,6 +101,7 @@ impl Application {
         }
         let tz = crate::timezone::TimeZone::parse(&config.index.timezone)
             .unwrap_or(crate::timezone::TimeZone::Local);
+        let git = crate::gitlog::GitLog::new(config.reports.clone(), ws.clone(), records.clone());
         let promoter = crate::promote::Promoter::new(
             store.clone(),
             records.clone(),
@@ -108,7 +109,8 @@ impl Application {
             ws.clone(),
             events.clone(),
             tz,
-        );
+        )
+        .with_git(git.clone());
         let retention = crate::retention::Retention::new(
             store.clone(),
             records.clone(),
@@ -152,6 +154,7 @@ impl Application {
             events,
             promoter,
             retention,
+            git,
             watch: Arc::new(WatchStatus::default()),
             rescan,
             started_at: chrono::Utc::now(),
@@ -202,6 +205,8 @@ impl Application {
         };
         let watcher_task = tokio::spawn(watcher.run(self.rescan_rx, token.clone()));
         let housekeeping = tokio::spawn(housekeeping(self.state.clone(), token.clone()));
+        // Commits owed by promotions a crash interrupted, then retries and pushes.
+        let git_task = tokio::spawn(self.state.git.clone().run(token.clone()));
 
         let limits = http::serve::ConnLimits::from_config(&self.state.config.server);
         if let Some(l) = self.metrics_listener {
@@ -223,6 +228,7 @@ impl Application {
         token.cancel();
         let _ = watcher_task.await;
         let _ = housekeeping.await;
+        let _ = git_task.await;
         // Flush: closing the pools checkpoints the WAL into index.db.
         self.state.store.writer().close().await;
         self.state.store.reader().close().await;

@@ -24,6 +24,7 @@ pub struct Config {
     pub watch: WatchConfig,
     pub auth: AuthConfig,
     pub retention: RetentionConfig,
+    pub reports: ReportsConfig,
     pub log: LogConfig,
     pub verify: VerifyConfig,
 }
@@ -145,6 +146,50 @@ pub struct RetentionConfig {
     /// How long a plan can be applied after it was made.
     #[serde(with = "duration")]
     pub plan_ttl: Duration,
+}
+
+/// Whether promotions are committed to the git repository holding `reports/`.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum GitMode {
+    Off,
+    /// One commit per promotion, on the checked-out branch.
+    Commit,
+    /// Commit, then push to `remote` / `branch` (retried with backoff).
+    Push,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ReportsConfig {
+    pub git: GitMode,
+    /// Remote to push to with `git = "push"`.
+    pub remote: String,
+    /// Branch on the remote; empty means the same name as the checked-out branch.
+    pub branch: String,
+    /// `Name <email>` of the commits' author.
+    pub author: String,
+    /// `Name <email>` of the committer; empty means the author.
+    pub committer: String,
+    /// First delay before retrying a failed commit or push; doubles up to `retry_max`.
+    #[serde(with = "duration")]
+    pub retry_min: Duration,
+    #[serde(with = "duration")]
+    pub retry_max: Duration,
+}
+
+impl Default for ReportsConfig {
+    fn default() -> Self {
+        ReportsConfig {
+            git: GitMode::Off,
+            remote: "origin".into(),
+            branch: String::new(),
+            author: "invarlockd <invarlockd@localhost>".into(),
+            committer: String::new(),
+            retry_min: Duration::from_secs(2),
+            retry_max: Duration::from_secs(300),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
@@ -321,6 +366,27 @@ impl Config {
         }
         if self.verify.max_concurrent == 0 {
             return bad("verify.max_concurrent", "must be greater than zero");
+        }
+        let r = &self.reports;
+        if crate::gitlog::commit::Ident::parse(&r.author).is_none() {
+            return bad("reports.author", "expected `Name <email>`");
+        }
+        if !r.committer.trim().is_empty()
+            && crate::gitlog::commit::Ident::parse(&r.committer).is_none()
+        {
+            return bad("reports.committer", "expected `Name <email>` or empty");
+        }
+        if r.remote.trim().is_empty() || r.remote.starts_with('-') {
+            return bad("reports.remote", "expected a remote name or URL");
+        }
+        if r.branch.starts_with('-') || r.branch.contains([' ', ':', '\0']) {
+            return bad("reports.branch", "expected a branch name or empty");
+        }
+        if r.retry_min.is_zero() || r.retry_max < r.retry_min {
+            return bad(
+                "reports.retry_min",
+                "must be greater than zero and at most reports.retry_max",
+            );
         }
         if crate::timezone::TimeZone::parse(&self.index.timezone).is_none() {
             return bad(

@@ -1,6 +1,7 @@
 //! The HTTP API: one cheap-to-clone state, one router per capability merged here.
 
 mod audit;
+mod changelog;
 pub mod auth;
 pub mod error;
 mod events;
@@ -50,6 +51,7 @@ pub struct Inner {
     pub events: crate::events::EventBus,
     pub promoter: crate::promote::Promoter,
     pub retention: crate::retention::Retention,
+    pub git: crate::gitlog::GitLog,
     pub watch: Arc<WatchStatus>,
     /// Asks the watcher for a full reconcile.
     pub rescan: mpsc::Sender<()>,
@@ -88,6 +90,7 @@ pub fn router(state: AppState) -> Router {
         .merge(promotions::router())
         .merge(retention::router())
         .merge(audit::router())
+        .merge(changelog::router())
         .merge(verify::router())
         .merge(page::router())
         .fallback(not_found)

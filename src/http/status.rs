@@ -54,6 +54,7 @@ async fn status(
             "finished_at": watch.initial_scan_finished_at,
         },
         "retention": retention,
+        "git": state.git.status(),
     })))
 }
 

@@ -35,6 +35,8 @@ pub struct Promoter {
     pub workspace: Workspace,
     pub events: EventBus,
     pub tz: TimeZone,
+    /// Commits each promotion when `[reports] git` asks for it.
+    pub git: Option<crate::gitlog::GitLog>,
     /// Serialises promotions within the process (their existence checks and renames).
     lock: Arc<tokio::sync::Mutex<()>>,
 }
@@ -55,7 +57,13 @@ impl Promoter {
             workspace,
             events,
             tz,
+            git: None,
             lock: Arc::default(),
         }
+    }
+
+    pub fn with_git(mut self, git: crate::gitlog::GitLog) -> Self {
+        self.git = Some(git);
+        self
     }
 }

@@ -293,7 +293,14 @@ impl super::Promoter {
             actor: token.map(str::to_string),
             profile: profile.clone(),
         };
-        let created = self.create_archives(plan, &intent).await?;
+        // The commit this promotion will owe is recorded before anything is written; what
+        // landed is committed also when the request fails later (the archive is kept).
+        let git_ticket = self.owe_commit(&intent.archives)?;
+        let created = self.create_archives(plan, &intent).await;
+        if let Some(git) = &self.git {
+            git.promoted(git_ticket).await;
+        }
+        let created = created?;
 
         let baseline_archived = baseline_plan
             .as_ref()
@@ -395,6 +402,25 @@ impl super::Promoter {
             Err(e) => tracing::error!(error = %e, "rolling back a failed promotion failed"),
         }
         result.map(|()| Vec::new())
+    }
+
+    /// Records the commit owed for these archives when `[reports] git` is on.
+    fn owe_commit(
+        &self,
+        archives: &[PlannedArchive],
+    ) -> Result<Option<crate::gitlog::pending::Ticket>, PromoteError> {
+        let Some(git) = &self.git else {
+            return Ok(None);
+        };
+        let planned = archives
+            .iter()
+            .map(|a| crate::gitlog::pending::PlannedDir {
+                name: a.name.clone(),
+                metadata_sha256: a.metadata_sha256.clone(),
+            })
+            .collect();
+        git.expect(planned)
+            .map_err(|e| PromoteError::Internal(format!("recording the owed git commit: {e}")))
     }
 
     /// Archive writes fsync and rename: blocking work, kept off the async workers.

@@ -1,0 +1,147 @@
+//! What `/v1/status` says about git, and the failure bookkeeping (metrics, audit on change).
+
+use crate::config::GitMode;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use std::time::Duration;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CommitInfo {
+    pub id: String,
+    pub branch: String,
+    pub subject: String,
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PushInfo {
+    pub commit: String,
+    pub remote: String,
+    pub branch: String,
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ErrorInfo {
+    /// `commit` or `push`.
+    pub op: String,
+    pub message: String,
+    pub at: DateTime<Utc>,
+}
+
+impl ErrorInfo {
+    pub fn now(op: &str, message: &str) -> ErrorInfo {
+        ErrorInfo {
+            op: op.into(),
+            message: message.into(),
+            at: Utc::now(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct GitStatus {
+    pub mode: GitMode,
+    /// The work tree holding reports/, once found.
+    pub repository: Option<String>,
+    pub last_commit: Option<CommitInfo>,
+    /// Promotions whose commit has not landed yet.
+    pub pending_commits: usize,
+    pub pending_push: bool,
+    pub last_push: Option<PushInfo>,
+    /// The latest failure, cleared once that operation succeeds.
+    pub last_error: Option<ErrorInfo>,
+    pub next_retry_at: Option<DateTime<Utc>>,
+}
+
+impl Default for GitStatus {
+    fn default() -> Self {
+        GitStatus {
+            mode: GitMode::Off,
+            repository: None,
+            last_commit: None,
+            pending_commits: 0,
+            pending_push: false,
+            last_push: None,
+            last_error: None,
+            next_retry_at: None,
+        }
+    }
+}
+
+pub fn describe_metrics() {
+    metrics::describe_counter!(
+        "invarlockd_git_commits_total",
+        "Promotions committed to the reports/ git repository."
+    );
+    metrics::describe_counter!(
+        "invarlockd_git_commits_failed_total",
+        "Attempts to commit a promotion that failed (retried with backoff)."
+    );
+    metrics::describe_counter!(
+        "invarlockd_git_pushes_total",
+        "Successful pushes of the reports/ branch."
+    );
+    metrics::describe_counter!(
+        "invarlockd_git_pushes_failed_total",
+        "Pushes of the reports/ branch that failed (retried with backoff)."
+    );
+    metrics::describe_gauge!(
+        "invarlockd_git_pending_commits",
+        "Promotions whose commit has not landed yet."
+    );
+    metrics::describe_gauge!(
+        "invarlockd_git_push_pending",
+        "1 while commits wait to be pushed, else 0."
+    );
+}
+
+impl super::GitLog {
+    pub fn status(&self) -> GitStatus {
+        self.0.status.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+
+    pub(super) fn update(&self, f: impl FnOnce(&mut GitStatus)) {
+        if let Ok(mut s) = self.0.status.lock() {
+            f(&mut s);
+            metrics::gauge!("invarlockd_git_pending_commits").set(s.pending_commits as f64);
+            metrics::gauge!("invarlockd_git_push_pending").set(u8::from(s.pending_push) as f64);
+        }
+    }
+
+    pub(super) fn push_wanted(&self) -> bool {
+        self.status().pending_push
+    }
+
+    pub(super) fn set_next_retry(&self, d: Option<Duration>) {
+        let at = d.and_then(|d| chrono::Duration::from_std(d).ok().map(|d| Utc::now() + d));
+        self.update(|s| s.next_retry_at = at);
+    }
+
+    /// Records a failure: status, log, and an audit entry when it differs from the last one
+    /// (a failure retried every few seconds is one entry, not thousands).
+    pub(super) async fn failed(&self, op: &str, message: &str) {
+        let mut changed = false;
+        self.update(|s| {
+            changed = s
+                .last_error
+                .as_ref()
+                .is_none_or(|e| e.op != op || e.message != message);
+            s.last_error = Some(ErrorInfo::now(op, message));
+        });
+        if changed {
+            tracing::warn!(op, error = message, "git operation failed; will retry");
+            let action = if op == "push" {
+                "git.push_failed"
+            } else {
+                "git.commit_failed"
+            };
+            self.audit(
+                action,
+                op,
+                serde_json::json!({ "error": message }),
+            )
+            .await;
+        }
+    }
+}
