@@ -105,6 +105,18 @@ pub enum Command {
         #[command(flatten)]
         conn: Connection,
     },
+    /// The change log: promotion commits under reports/, newest first, read back from git
+    /// (needs `[reports] git` on, or commits made by another clone).
+    Changelog {
+        /// Entries per page (1..=1000).
+        #[arg(long, default_value_t = 20)]
+        limit: u32,
+        /// Continue from a previous page.
+        #[arg(long)]
+        page_token: Option<String>,
+        #[command(flatten)]
+        conn: Connection,
+    },
     /// Retention: plan, apply or restore the deletion of stale attempts (client of a daemon).
     #[command(subcommand)]
     Retention(RetentionCommand),

@@ -112,6 +112,18 @@ pub fn run(command: Command) -> i32 {
             human::audit_verify,
             ok,
         ),
+        Command::Changelog {
+            limit,
+            page_token,
+            conn,
+        } => {
+            let mut path = format!("/v1/changelog?limit={limit}");
+            if let Some(t) = page_token {
+                path.push_str(&format!("&page_token={t}"));
+            }
+            let render = crate::gitlog::human::changelog;
+            client(&conn, Method::GET, &path, None, render, |_| true)
+        }
         Command::Retention(cmd) => retention(cmd),
     }
 }

@@ -56,9 +56,14 @@ pub struct CommitSpec<'a> {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
-    Committed { commit: String, branch: String },
+    Committed {
+        commit: String,
+        branch: String,
+    },
     /// HEAD already holds these exact files: nothing was committed (the index was synced).
-    AlreadyInHead { head: String },
+    AlreadyInHead {
+        head: String,
+    },
 }
 
 /// What the lock file holds while we own it: a stale one of ours is recognised at start.
@@ -149,7 +154,12 @@ pub async fn commit(repo: &Repo, spec: &CommitSpec<'_>) -> Result<Outcome, GitEr
             ),
         };
         match sync_index(repo, spec.scratch, &entries, Some(swap)).await {
-            Ok(()) => return Ok(Outcome::Committed { commit: new, branch }),
+            Ok(()) => {
+                return Ok(Outcome::Committed {
+                    commit: new,
+                    branch,
+                })
+            }
             Err(e) => {
                 // The branch moved under us (a user commit): build again on the new HEAD.
                 if repo.head_commit().await? != old {

@@ -246,7 +246,9 @@ impl Repo {
             });
         };
         let toplevel = PathBuf::from(top);
-        let real_top = toplevel.canonicalize().map_err(|e| GitError::Io(e.to_string()))?;
+        let real_top = toplevel
+            .canonicalize()
+            .map_err(|e| GitError::Io(e.to_string()))?;
         let real_reports = reports
             .canonicalize()
             .map_err(|e| GitError::Io(format!("{}: {e}", reports.display())))?;
@@ -311,6 +313,9 @@ mod tests {
         let r = redact(m);
         assert!(!r.contains("s3cret") && !r.contains("bob"), "{r}");
         assert!(r.contains("https://***@example.com/x.git/"), "{r}");
-        assert_eq!(redact("/srv/remote.git: rejected"), "/srv/remote.git: rejected");
+        assert_eq!(
+            redact("/srv/remote.git: rejected"),
+            "/srv/remote.git: rejected"
+        );
     }
 }

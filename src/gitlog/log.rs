@@ -75,7 +75,8 @@ pub enum LogError {
     Git(#[from] GitError),
 }
 
-const FORMAT: &str = "%H%x1f%P%x1f%an%x1f%ae%x1f%cn%x1f%ce%x1f%aI%x1f%cI%x1f%s%x1f%(trailers:only,unfold)%x1e";
+const FORMAT: &str =
+    "%H%x1f%P%x1f%an%x1f%ae%x1f%cn%x1f%ce%x1f%aI%x1f%cI%x1f%s%x1f%(trailers:only,unfold)%x1e";
 
 /// RFC 3339 in UTC, as the rest of the API gives times.
 fn utc(iso: &str) -> String {
@@ -158,11 +159,7 @@ fn hexish(s: &str) -> bool {
 }
 
 /// One page of the change log of the repository holding `reports`.
-pub async fn read(
-    reports: &Path,
-    cursor: Option<Cursor>,
-    limit: u32,
-) -> Result<Page, LogError> {
+pub async fn read(reports: &Path, cursor: Option<Cursor>, limit: u32) -> Result<Page, LogError> {
     let repo = Repo::discover(reports).await?;
     let top = &repo.toplevel;
     let cursor = match cursor {

@@ -78,12 +78,9 @@ pub fn list(state: &Path) -> io::Result<Vec<Ticket>> {
     for entry in entries {
         let entry = entry?;
         let name = entry.file_name().to_string_lossy().into_owned();
-        if name.starts_with('.') {
-            // A record interrupted before its rename: its promotion wrote nothing yet.
-            let _ = std::fs::remove_file(entry.path());
-            continue;
-        }
-        if !name.ends_with(".json") {
+        // `.…tmp`: a record being written, or one a crash interrupted before its rename (whose
+        // promotion wrote nothing yet); removed by `clean_interrupted` at start.
+        if name.starts_with('.') || !name.ends_with(".json") {
             continue;
         }
         let bytes = std::fs::read(entry.path())?;
@@ -100,6 +97,17 @@ pub fn list(state: &Path) -> io::Result<Vec<Ticket>> {
     }
     out.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(out)
+}
+
+/// Removes records a crash interrupted before they were complete (start-up only).
+pub fn clean_interrupted(state: &Path) {
+    if let Ok(entries) = std::fs::read_dir(dir(state)) {
+        for e in entries.flatten() {
+            if e.file_name().to_string_lossy().starts_with('.') {
+                let _ = std::fs::remove_file(e.path());
+            }
+        }
+    }
 }
 
 pub fn settle(ticket: &Ticket) -> io::Result<()> {

@@ -95,8 +95,8 @@ impl super::GitLog {
                 return Err(());
             }
         };
-        self.update(|s| s.pending_commits = tickets.len());
-        for t in &tickets {
+        self.recount();
+        for t in tickets.iter().filter(|t| !self.is_in_flight(t)) {
             self.work_off(t).await?;
         }
         Ok(())
@@ -107,11 +107,17 @@ impl super::GitLog {
         let _one_writer = self.0.lock.lock().await;
         super::test_hooks::before_commit().await;
         let result = self.commit_ticket(ticket).await;
-        let names: Vec<String> = ticket.owed.archives.iter().map(|a| a.name.clone()).collect();
+        let names: Vec<String> = ticket
+            .owed
+            .archives
+            .iter()
+            .map(|a| a.name.clone())
+            .collect();
         let subject = names.last().cloned().unwrap_or_default();
         let outcome = match result {
             Ok(o) => o,
             Err(WorkError::Git(e)) => {
+                self.recount();
                 metrics::counter!("invarlockd_git_commits_failed_total").increment(1);
                 self.failed("commit", &e.to_string()).await;
                 return Err(());
@@ -127,7 +133,7 @@ impl super::GitLog {
                 .await;
                 self.update(|s| s.last_error = Some(ErrorInfo::now("commit", &why)));
                 let _ = pending::settle(ticket);
-                self.update(|s| s.pending_commits = s.pending_commits.saturating_sub(1));
+                self.recount();
                 return Ok(());
             }
         };
@@ -155,17 +161,26 @@ impl super::GitLog {
             self.0.wake.notify_one();
         }
         if let Err(e) = pending::settle(ticket) {
-            self.failed("commit", &format!("cannot settle {}: {e}", ticket.path.display()))
-                .await;
+            self.failed(
+                "commit",
+                &format!("cannot settle {}: {e}", ticket.path.display()),
+            )
+            .await;
             return Err(());
         }
+        self.recount();
         self.update(|s| {
-            s.pending_commits = s.pending_commits.saturating_sub(1);
             if s.last_error.as_ref().is_some_and(|e| e.op == "commit") {
                 s.last_error = None;
             }
         });
         Ok(())
+    }
+
+    /// Owed commits as the disk has them.
+    fn recount(&self) {
+        let n = pending::list(&self.0.workspace.state).map_or(0, |l| l.len());
+        self.update(|s| s.pending_commits = n);
     }
 
     async fn commit_ticket(&self, ticket: &Ticket) -> Result<Option<(Outcome, String)>, WorkError> {

@@ -1,8 +1,8 @@
 //! The HTTP API: one cheap-to-clone state, one router per capability merged here.
 
 mod audit;
-mod changelog;
 pub mod auth;
+mod changelog;
 pub mod error;
 mod events;
 mod extract;

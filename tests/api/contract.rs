@@ -129,6 +129,12 @@ const ROUTES: &[(&str, &str, &str, Need)] = &[
         "/v1/audit/verify",
         Need::Scope(Scope::Read),
     ),
+    (
+        "get",
+        "/v1/changelog",
+        "/v1/changelog",
+        Need::Scope(Scope::Read),
+    ),
 ];
 
 /// (method, path) operations of openapi.yaml, read with a line scanner (2-space paths,

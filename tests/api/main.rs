@@ -4,6 +4,7 @@ mod helpers;
 mod contract;
 mod corpus;
 mod events;
+mod gitlog;
 mod limits;
 mod promote;
 mod records;

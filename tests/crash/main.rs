@@ -326,3 +326,144 @@ fn sigterm_during_a_promotion_lets_it_complete_and_exits_0() {
     assert_eq!(status.code(), Some(0));
     assert!(root.join("reports/drift_baseline/metadata.json").is_file());
 }
+
+/// Git in `dir` with the repository's own config only.
+fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .current_dir(dir)
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// The sample workspace as a git work tree with one commit.
+fn git_workspace() -> tempfile::TempDir {
+    let ws = tempfile::tempdir().unwrap();
+    let root = ws.path();
+    copy_dir(&sample(), root);
+    git(root, &["init", "-q", "-b", "main"]);
+    git(root, &["config", "user.name", "Test User"]);
+    git(root, &["config", "user.email", "user@example.com"]);
+    git(root, &["config", "commit.gpgsign", "false"]);
+    std::fs::write(root.join(".gitignore"), "runs/\nreports_*/\n.invarlockd/\n").unwrap();
+    git(root, &["add", ".gitignore", "reports"]);
+    git(root, &["commit", "-q", "-m", "initial"]);
+    ws
+}
+
+fn commits_archiving(root: &Path, name: &str) -> usize {
+    git(
+        root,
+        &[
+            "log",
+            "--format=%H",
+            &format!("--grep=^Invarlock-Archive: {name}$"),
+        ],
+    )
+    .lines()
+    .count()
+}
+
+fn poll(what: &str, mut f: impl FnMut() -> bool) {
+    let end = Instant::now() + Duration::from_secs(60);
+    while !f() {
+        assert!(Instant::now() < end, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Starts a promotion of rel_baseline in the background (its answer never comes: the daemon
+/// is killed while it waits in a test delay).
+fn promote_in_background(d: &Daemon) -> std::thread::JoinHandle<()> {
+    let (url, token) = (d.url.clone(), d.token.clone());
+    std::thread::spawn(move || {
+        let _ = Daemon::client()
+            .post(format!("{url}/v1/promotions"))
+            .bearer_auth(token)
+            .json(&json!({ "attempt": "rel_baseline/20261128_204321" }))
+            .send();
+    })
+}
+
+/// Once the owed commit is worked off: one commit, the user's index knows its files, no lock.
+fn assert_committed_once_and_clean(root: &Path) {
+    let d = Daemon::start(root, &[("INVARLOCKD_REPORTS__GIT", "commit")]);
+    poll("the owed commit", || {
+        let (_, s) = d.get("/v1/status");
+        commits_archiving(root, "rel_baseline") == 1 && s["git"]["pending_commits"] == 0
+    });
+    d.kill();
+    // Another start commits nothing again.
+    let d = Daemon::start(root, &[("INVARLOCKD_REPORTS__GIT", "commit")]);
+    poll("the retry loop's first pass", || {
+        d.get("/v1/status").1["git"]["pending_commits"] == 0
+    });
+    assert_eq!(commits_archiving(root, "rel_baseline"), 1);
+    assert!(!root.join(".git/index.lock").exists(), "no lock left");
+    let status = git(root, &["status", "--porcelain"]);
+    assert!(
+        !status.contains("reports/"),
+        "the user's index holds the committed files: {status}"
+    );
+    d.kill();
+}
+
+#[test]
+fn sigkill_between_archive_and_commit_is_committed_exactly_once_at_restart() {
+    let ws = git_workspace();
+    let root = ws.path();
+    let start = git(root, &["rev-parse", "HEAD"]);
+    let d = Daemon::start(
+        root,
+        &[
+            ("INVARLOCKD_REPORTS__GIT", "commit"),
+            ("INVARLOCKD_TEST_GIT_COMMIT_DELAY_MS", "60000"),
+        ],
+    );
+    let request = promote_in_background(&d);
+    poll("the archive", || {
+        root.join("reports/rel_baseline/metadata.json").is_file()
+    });
+    d.kill();
+    let _ = request.join();
+    assert_eq!(
+        git(root, &["rev-parse", "HEAD"]),
+        start,
+        "not committed yet"
+    );
+    assert_committed_once_and_clean(root);
+}
+
+#[test]
+fn sigkill_between_the_branch_update_and_the_index_update_commits_nothing_twice_and_frees_the_lock()
+{
+    let ws = git_workspace();
+    let root = ws.path();
+    let start = git(root, &["rev-parse", "HEAD"]);
+    let d = Daemon::start(
+        root,
+        &[
+            ("INVARLOCKD_REPORTS__GIT", "commit"),
+            ("INVARLOCKD_TEST_GIT_INDEX_DELAY_MS", "60000"),
+        ],
+    );
+    let request = promote_in_background(&d);
+    poll("the branch update", || {
+        git(root, &["rev-parse", "HEAD"]) != start
+    });
+    d.kill();
+    let _ = request.join();
+    assert!(
+        root.join(".git/index.lock").exists(),
+        "killed while holding the index lock"
+    );
+    assert_committed_once_and_clean(root);
+}
