@@ -8,6 +8,7 @@
 
 pub mod commit;
 pub mod git;
+pub mod human;
 pub mod log;
 pub mod message;
 pub mod pending;
@@ -36,6 +37,9 @@ struct Inner {
     status: std::sync::Mutex<GitStatus>,
     /// Wakes the retry loop: a commit owed or a push wanted.
     wake: tokio::sync::Notify,
+    /// Owed commits of promotions still running: the retry loop leaves them to their request
+    /// (their archives may not be written yet).
+    in_flight: std::sync::Mutex<std::collections::HashSet<std::path::PathBuf>>,
 }
 
 impl GitLog {
@@ -52,6 +56,7 @@ impl GitLog {
             lock: tokio::sync::Mutex::new(()),
             status: std::sync::Mutex::new(status),
             wake: tokio::sync::Notify::new(),
+            in_flight: Default::default(),
         }))
     }
 
@@ -72,14 +77,29 @@ impl GitLog {
         if self.mode() == GitMode::Off || dirs.is_empty() {
             return Ok(None);
         }
-        pending::record(&self.0.workspace.state, dirs).map(Some)
+        let ticket = pending::record(&self.0.workspace.state, dirs)?;
+        if let Ok(mut f) = self.0.in_flight.lock() {
+            f.insert(ticket.path.clone());
+        }
+        Ok(Some(ticket))
+    }
+
+    /// Whether a running request owns this owed commit. A request cut off before its commit
+    /// (the client went away and its handler was dropped) stops owning it after a while.
+    pub(crate) fn is_in_flight(&self, t: &pending::Ticket) -> bool {
+        let fresh = chrono::Utc::now() - t.owed.created_at < chrono::Duration::minutes(10);
+        fresh && self.0.in_flight.lock().is_ok_and(|f| f.contains(&t.path))
     }
 
     /// After the promotion wrote what it could: commits it now. Never fails the promotion; a
     /// failure leaves the commit owed, reported and retried.
     pub async fn promoted(&self, ticket: Option<pending::Ticket>) {
         let Some(ticket) = ticket else { return };
-        if self.work_off(&ticket).await.is_err() {
+        let result = self.work_off(&ticket).await;
+        if let Ok(mut f) = self.0.in_flight.lock() {
+            f.remove(&ticket.path);
+        }
+        if result.is_err() {
             self.0.wake.notify_one();
         }
     }
@@ -87,7 +107,8 @@ impl GitLog {
     fn backoff(&self, failures: u32) -> Duration {
         let min = self.0.cfg.retry_min;
         let factor = 1u32.checked_shl(failures.min(16)).unwrap_or(u32::MAX);
-        min.saturating_mul(factor).min(self.0.cfg.retry_max.max(min))
+        min.saturating_mul(factor)
+            .min(self.0.cfg.retry_max.max(min))
     }
 
     /// The retry loop, run for the daemon's lifetime: works off owed commits at start (those
@@ -97,11 +118,10 @@ impl GitLog {
             return;
         }
         status::describe_metrics();
+        pending::clean_interrupted(&self.0.workspace.state);
         if let Ok(repo) = Repo::discover(&self.0.workspace.reports).await {
             if commit::clear_stale_lock(&repo) {
-                tracing::warn!(
-                    "removed an index.lock left by an interrupted invarlockd commit"
-                );
+                tracing::warn!("removed an index.lock left by an interrupted invarlockd commit");
             }
         }
         let mut failures = 0u32;
@@ -112,25 +132,22 @@ impl GitLog {
             } else {
                 true
             };
+            // Idle, the loop still looks again now and then: an owed commit whose request was
+            // cut off is picked up without waiting for the next promotion.
             let wait = if commits_ok && push_ok {
                 failures = 0;
                 self.set_next_retry(None);
-                None
+                self.0.cfg.retry_max
             } else {
                 let d = self.backoff(failures);
                 failures = failures.saturating_add(1);
                 self.set_next_retry(Some(d));
-                Some(d)
+                d
             };
             tokio::select! {
                 _ = token.cancelled() => return,
                 _ = self.0.wake.notified() => {}
-                _ = async {
-                    match wait {
-                        Some(d) => tokio::time::sleep(d).await,
-                        None => std::future::pending().await,
-                    }
-                } => {}
+                _ = tokio::time::sleep(wait) => {}
             }
         }
     }
@@ -147,10 +164,7 @@ impl GitLog {
 /// Test hooks: delays that widen crash windows in the SIGKILL tests. Absent in production.
 mod test_hooks {
     fn delay(var: &str) {
-        if let Some(ms) = std::env::var(var)
-            .ok()
-            .and_then(|v| v.parse::<u64>().ok())
-        {
+        if let Some(ms) = std::env::var(var).ok().and_then(|v| v.parse::<u64>().ok()) {
             std::thread::sleep(std::time::Duration::from_millis(ms));
         }
     }
