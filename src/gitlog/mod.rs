@@ -117,7 +117,6 @@ impl GitLog {
         if self.mode() == GitMode::Off {
             return;
         }
-        status::describe_metrics();
         pending::clean_interrupted(&self.0.workspace.state);
         if let Ok(repo) = Repo::discover(&self.0.workspace.reports).await {
             if commit::clear_stale_lock(&repo) {

@@ -14,7 +14,7 @@ impl super::GitLog {
         let _one_writer = self.0.lock.lock().await;
         match self.push_once().await {
             Ok(info) => {
-                metrics::counter!("invarlockd_git_pushes_total").increment(1);
+                crate::metrics::git_push(true);
                 if let Some(info) = &info {
                     tracing::info!(commit = %info.commit, remote = %info.remote, "pushed");
                     self.audit(
@@ -36,7 +36,7 @@ impl super::GitLog {
                 Ok(())
             }
             Err(e) => {
-                metrics::counter!("invarlockd_git_pushes_failed_total").increment(1);
+                crate::metrics::git_push(false);
                 self.failed("push", &e.to_string()).await;
                 Err(())
             }

@@ -69,33 +69,6 @@ impl Default for GitStatus {
     }
 }
 
-pub fn describe_metrics() {
-    metrics::describe_counter!(
-        "invarlockd_git_commits_total",
-        "Promotions committed to the reports/ git repository."
-    );
-    metrics::describe_counter!(
-        "invarlockd_git_commits_failed_total",
-        "Attempts to commit a promotion that failed (retried with backoff)."
-    );
-    metrics::describe_counter!(
-        "invarlockd_git_pushes_total",
-        "Successful pushes of the reports/ branch."
-    );
-    metrics::describe_counter!(
-        "invarlockd_git_pushes_failed_total",
-        "Pushes of the reports/ branch that failed (retried with backoff)."
-    );
-    metrics::describe_gauge!(
-        "invarlockd_git_pending_commits",
-        "Promotions whose commit has not landed yet."
-    );
-    metrics::describe_gauge!(
-        "invarlockd_git_push_pending",
-        "1 while commits wait to be pushed, else 0."
-    );
-}
-
 impl super::GitLog {
     pub fn status(&self) -> GitStatus {
         self.0.status.lock().map(|s| s.clone()).unwrap_or_default()
@@ -104,8 +77,7 @@ impl super::GitLog {
     pub(super) fn update(&self, f: impl FnOnce(&mut GitStatus)) {
         if let Ok(mut s) = self.0.status.lock() {
             f(&mut s);
-            metrics::gauge!("invarlockd_git_pending_commits").set(s.pending_commits as f64);
-            metrics::gauge!("invarlockd_git_push_pending").set(u8::from(s.pending_push) as f64);
+            crate::metrics::git_pending(s.pending_commits, s.pending_push);
         }
     }
 

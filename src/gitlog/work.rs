@@ -118,12 +118,12 @@ impl super::GitLog {
             Ok(o) => o,
             Err(WorkError::Git(e)) => {
                 self.recount();
-                metrics::counter!("invarlockd_git_commits_failed_total").increment(1);
+                crate::metrics::git_commit(false);
                 self.failed("commit", &e.to_string()).await;
                 return Err(());
             }
             Err(WorkError::Evidence(why)) => {
-                metrics::counter!("invarlockd_git_commits_failed_total").increment(1);
+                crate::metrics::git_commit(false);
                 tracing::error!(%why, "promotion not committed");
                 self.audit(
                     "git.commit_refused",
@@ -138,7 +138,7 @@ impl super::GitLog {
             }
         };
         if let Some((Outcome::Committed { commit, branch }, title)) = &outcome {
-            metrics::counter!("invarlockd_git_commits_total").increment(1);
+            crate::metrics::git_commit(true);
             tracing::info!(%commit, %branch, "promotion committed");
             self.audit(
                 "git.committed",

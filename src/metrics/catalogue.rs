@@ -83,6 +83,12 @@ pub const RETENTION_MOVED_BYTES: &str = "invarlockd_retention_moved_bytes_total"
 pub const AUDIT_APPENDS: &str = "invarlockd_audit_appends_total";
 pub const DB_ERRORS: &str = "invarlockd_db_errors_total";
 pub const BUILD_INFO: &str = "invarlockd_build_info";
+pub const GIT_COMMITS: &str = "invarlockd_git_commits_total";
+pub const GIT_COMMITS_FAILED: &str = "invarlockd_git_commits_failed_total";
+pub const GIT_PUSHES: &str = "invarlockd_git_pushes_total";
+pub const GIT_PUSHES_FAILED: &str = "invarlockd_git_pushes_failed_total";
+pub const GIT_PENDING_COMMITS: &str = "invarlockd_git_pending_commits";
+pub const GIT_PUSH_PENDING: &str = "invarlockd_git_push_pending";
 
 pub const CATALOGUE: &[Metric] = &[
     m(HTTP_REQUESTS, Counter, &["method", "route", "status"],
@@ -124,6 +130,12 @@ pub const CATALOGUE: &[Metric] = &[
         "Errors returned by the index database, by backend and kind (database, io, pool_timeout, row_not_found, decode, other)."),
     m(BUILD_INFO, Gauge, &["version", "os", "arch", "profile"],
         "Always 1; the labels describe the running build."),
+    m(GIT_COMMITS, Counter, &[], "Promotions committed to the git repository holding reports/ ([reports] git)."),
+    m(GIT_COMMITS_FAILED, Counter, &[], "Attempts to commit a promotion that failed (the commit stays owed and is retried)."),
+    m(GIT_PUSHES, Counter, &[], "Successful pushes of the branch promotions are committed to."),
+    m(GIT_PUSHES_FAILED, Counter, &[], "Pushes that failed (retried with backoff)."),
+    m(GIT_PENDING_COMMITS, Gauge, &[], "Promotions whose commit has not landed yet."),
+    m(GIT_PUSH_PENDING, Gauge, &[], "1 while commits wait to be pushed, else 0."),
 ];
 
 /// Describes every metric (HELP and TYPE) and creates every series whose label values are known
@@ -177,6 +189,8 @@ pub(super) fn describe_and_register() {
     ::metrics::gauge!(WATCHER_HEALTHY).set(1.0);
     ::metrics::gauge!(HTTP_CONNECTIONS).set(0.0);
     ::metrics::counter!(HTTP_ACCEPT_ERRORS).increment(0);
+    ::metrics::gauge!(GIT_PENDING_COMMITS).set(0.0);
+    ::metrics::gauge!(GIT_PUSH_PENDING).set(0.0);
     ::metrics::gauge!(
         BUILD_INFO,
         "version" => env!("CARGO_PKG_VERSION"),

@@ -68,6 +68,11 @@ impl AuditAction {
         "retention.moved",
         "retention.restored",
         "retention.purged",
+        "git.committed",
+        "git.commit_failed",
+        "git.commit_refused",
+        "git.pushed",
+        "git.push_failed",
     ];
 }
 
@@ -189,4 +194,22 @@ pub fn http_connection(open: bool) {
 /// Accepting an HTTP connection failed.
 pub fn http_accept_error() {
     ::metrics::counter!(HTTP_ACCEPT_ERRORS).increment(1);
+}
+
+/// A promotion commit (`[reports] git`) landed, or an attempt at it failed.
+pub fn git_commit(ok: bool) {
+    let name = if ok { GIT_COMMITS } else { GIT_COMMITS_FAILED };
+    ::metrics::counter!(name).increment(1);
+}
+
+/// A push of the promotions' branch succeeded or failed.
+pub fn git_push(ok: bool) {
+    let name = if ok { GIT_PUSHES } else { GIT_PUSHES_FAILED };
+    ::metrics::counter!(name).increment(1);
+}
+
+/// Promotions whose commit has not landed, and whether commits wait to be pushed.
+pub fn git_pending(commits: usize, push: bool) {
+    ::metrics::gauge!(GIT_PENDING_COMMITS).set(commits as f64);
+    ::metrics::gauge!(GIT_PUSH_PENDING).set(if push { 1.0 } else { 0.0 });
 }
