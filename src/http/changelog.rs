@@ -2,39 +2,26 @@
 
 use super::auth::Read;
 use super::extract::Params;
+use super::pagination::PageQuery;
 use super::{ApiError, ApiResult, AppState};
 use crate::gitlog::log::{self, Cursor, LogError};
 use crate::gitlog::GitError;
 use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
-use serde::Deserialize;
 use serde_json::{json, Value};
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/v1/changelog", get(changelog))
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ListParams {
-    limit: Option<u32>,
-    page_token: Option<String>,
-}
-
 async fn changelog(
     _: Read,
     State(state): State<AppState>,
-    Params(p): Params<ListParams>,
+    Params(p): Params<PageQuery>,
 ) -> ApiResult<Json<Value>> {
-    let limit = super::page_limit(p.limit)?;
-    let cursor: Option<Cursor> = match &p.page_token {
-        Some(t) => Some(
-            crate::storage::decode_token(t)
-                .ok_or_else(|| ApiError::bad_field("page_token", "not a token from this API"))?,
-        ),
-        None => None,
-    };
+    let page = p.parse::<Cursor>()?;
+    let (limit, cursor) = (page.limit, page.after);
     match log::read(&state.workspace.reports, cursor, limit).await {
         Ok(page) => Ok(Json(json!({
             "items": page.items,
