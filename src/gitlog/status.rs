@@ -108,12 +108,8 @@ impl super::GitLog {
             } else {
                 "git.commit_failed"
             };
-            self.audit(
-                action,
-                op,
-                serde_json::json!({ "error": message }),
-            )
-            .await;
+            self.audit(action, op, serde_json::json!({ "error": message }))
+                .await;
         }
     }
 }
