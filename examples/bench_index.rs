@@ -326,6 +326,7 @@ fn phase_index(root: &Path) {
             invarlockd::index::IndexSettings {
                 workspace: ws.clone(),
                 index: cfg.index.clone(),
+                limits: cfg.limits,
             },
         );
         let t = Instant::now();

@@ -73,6 +73,7 @@ impl Application {
             IndexSettings {
                 workspace: ws.clone(),
                 index: config.index.clone(),
+                limits: config.limits,
             },
         );
         let events = crate::events::EventBus::default();

@@ -27,6 +27,8 @@ pub struct Config {
     pub reports: ReportsConfig,
     pub log: LogConfig,
     pub verify: VerifyConfig,
+    /// Size caps of the workspace files the daemon reads (see `crate::fsx`).
+    pub limits: crate::fsx::Limits,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -387,6 +389,18 @@ impl Config {
                 "reports.retry_min",
                 "must be greater than zero and at most reports.retry_max",
             );
+        }
+        let l = &self.limits;
+        for (key, v) in [
+            ("limits.report_bytes", l.report_bytes),
+            ("limits.events_bytes", l.events_bytes),
+            ("limits.certificate_bytes", l.certificate_bytes),
+            ("limits.metadata_bytes", l.metadata_bytes),
+            ("limits.hashed_file_bytes", l.hashed_file_bytes),
+        ] {
+            if v == 0 {
+                return bad(key, "must be greater than zero");
+            }
         }
         if crate::timezone::TimeZone::parse(&self.index.timezone).is_none() {
             return bad(

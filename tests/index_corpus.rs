@@ -54,6 +54,7 @@ async fn indexer(root: &Path) -> Indexer {
         IndexSettings {
             workspace: ws,
             index,
+            limits: Default::default(),
         },
     )
 }

@@ -286,6 +286,7 @@ async fn scan(cfg: Config, json: bool) -> i32 {
         crate::index::IndexSettings {
             workspace: ws,
             index: cfg.index.clone(),
+            limits: cfg.limits,
         },
     );
     match indexer.full_scan().await {

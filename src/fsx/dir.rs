@@ -73,7 +73,7 @@ impl Stat {
     pub(super) fn from_raw(st: &rustix::fs::Stat) -> Stat {
         let ns = (st.st_mtime as i128) * 1_000_000_000 + st.st_mtime_nsec as i128;
         Stat {
-            kind: EntryKind::of(st.st_mode as u32),
+            kind: EntryKind::of(st.st_mode),
             size: st.st_size.max(0) as u64,
             mtime_ns: ns.clamp(0, i64::MAX as i128) as i64,
         }
@@ -150,7 +150,7 @@ impl Dir {
     fn classify_not_dir(&self, base: BorrowedFd<'_>, name: &str, label: &str) -> FsError {
         match rustix::fs::statat(base, name, AtFlags::SYMLINK_NOFOLLOW) {
             Ok(st) => {
-                let kind = EntryKind::of(st.st_mode as u32);
+                let kind = EntryKind::of(st.st_mode);
                 if kind == EntryKind::Symlink {
                     refused(FsError::Symlink(label.to_string()), "symlink")
                 } else {
@@ -201,8 +201,8 @@ impl Dir {
     /// Every entry with its `lstat`, sorted by name. Any error (listing or stat, other than an
     /// entry vanishing meanwhile) is returned, never read as an empty directory.
     pub fn entries(&self) -> Result<Vec<Entry>, FsError> {
-        let mut rd = rustix::fs::Dir::read_from(&self.fd)
-            .map_err(|e| FsError::io(&self.label, e.into()))?;
+        let mut rd =
+            rustix::fs::Dir::read_from(&self.fd).map_err(|e| FsError::io(&self.label, e.into()))?;
         let mut out = Vec::new();
         while let Some(e) = rd.read() {
             let e = e.map_err(|e| FsError::io(&self.label, e.into()))?;

@@ -187,7 +187,7 @@ mod libc_errno {
 }
 
 /// Counts a refusal in `invarlockd_files_refused_total{kind}` and returns it.
-pub(crate) fn refused(e: FsError, kind: &'static str) -> FsError {
+pub fn refused(e: FsError, kind: &'static str) -> FsError {
     describe_metrics();
     metrics::counter!("invarlockd_files_refused_total", "kind" => kind).increment(1);
     tracing::debug!(error = %e, "workspace file refused");

@@ -92,9 +92,10 @@ impl Dir {
         let label = join(&target.label, to);
         match rustix::fs::renameat_with(&self.fd, from, &target.fd, to, RenameFlags::NOREPLACE) {
             Ok(()) => Ok(()),
-            Err(rustix::io::Errno::EXIST) | Err(rustix::io::Errno::NOTEMPTY) => {
-                Err(FsError::io(&label, std::io::ErrorKind::AlreadyExists.into()))
-            }
+            Err(rustix::io::Errno::EXIST) | Err(rustix::io::Errno::NOTEMPTY) => Err(FsError::io(
+                &label,
+                std::io::ErrorKind::AlreadyExists.into(),
+            )),
             // A filesystem without RENAME_NOREPLACE: rename(2) still refuses a non-empty
             // directory, and callers check the name is free first.
             Err(rustix::io::Errno::INVAL) => rustix::fs::renameat(&self.fd, from, &target.fd, to)

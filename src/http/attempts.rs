@@ -5,6 +5,7 @@ use super::extract::{parse_query, NoParams, Params};
 use super::pagination::Pagination;
 use super::{ApiError, AppState};
 use crate::domain::{AttemptId, AttemptTs, Nickname};
+use crate::fsx::{Dir, FileKind, FsError};
 use crate::report::{read_events_page, AttemptStatus};
 use crate::storage::attempts::{self, AttemptFilter, AttemptKey, AttemptRow};
 use crate::storage::{encode_token, evidence, mappings};
@@ -240,8 +241,8 @@ async fn get_attempt_resource(
     };
     let a = load(&state, &id).await?;
     match (what, events_query) {
-        (Resource::Events, Some(q)) => Ok(Json(events(&a, &q).await?).into_response()),
-        (Resource::Report, _) => raw_report(&a, &headers).await,
+        (Resource::Events, Some(q)) => Ok(Json(events(&state, &a, &q).await?).into_response()),
+        (Resource::Report, _) => raw_report(&state, &a, &headers).await,
         _ => Ok(Json(detail(&state, &a).await?).into_response()),
     }
 }
@@ -339,45 +340,54 @@ fn matches_etag(headers: &HeaderMap, tag: &str) -> bool {
         .any(|t| t == tag || t == "*")
 }
 
-async fn raw_report(a: &AttemptRow, headers: &HeaderMap) -> Result<Response, ApiError> {
-    let path = std::path::Path::new(&a.dir).join("report.json");
-    let (stored, stamp) = (a.report_sha256.clone(), (a.report_size, a.report_mtime_ns));
-    let p = path.clone();
-    let read =
-        tokio::task::spawn_blocking(move || -> std::io::Result<(Option<Vec<u8>>, String)> {
-            let md = std::fs::metadata(&p)?;
-            let mtime = md
-                .modified()
-                .ok()
-                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-                .map(|d| d.as_nanos() as i64);
-            let bytes = std::fs::read(&p)?;
-            let sha = match (&stored, stamp) {
-                (Some(s), (Some(size), Some(m)))
-                    if size == md.len() as i64
-                        && Some(m) == mtime
-                        && bytes.len() as i64 == size =>
-                {
-                    s.clone()
-                }
-                _ => {
-                    use sha2::Digest;
-                    hex::encode(sha2::Sha256::digest(&bytes))
-                }
-            };
-            Ok((Some(bytes), sha))
-        })
-        .await
-        .map_err(ApiError::internal)?;
-    let (bytes, sha) = match read {
-        Ok((Some(b), sha)) => (b, sha),
-        Ok((None, _)) | Err(_) => {
-            return Err(ApiError::NotFound(format!(
-                "attempt {} has no report.json",
-                a.id
-            )))
+/// A workspace file that could not be served: absent (404), refused because of what it is
+/// (symlink, FIFO, over its cap: 422 `file_refused`), or an I/O error (500, logged).
+fn file_error(e: FsError, what: &str, id: &str) -> ApiError {
+    if e.is_not_found() {
+        ApiError::NotFound(format!("attempt {id} has no {what}"))
+    } else if e.is_refusal() {
+        ApiError::Unprocessable {
+            code: "file_refused",
+            detail: e.to_string(),
         }
-    };
+    } else {
+        ApiError::internal(e)
+    }
+}
+
+/// The attempt directory, opened below runs/ by id (never following a symlink).
+fn attempt_dir(state: &AppState, id: &str) -> Result<Dir, FsError> {
+    Dir::open_root(&state.workspace.runs, "runs")?.open_dir(id)
+}
+
+async fn raw_report(
+    state: &AppState,
+    a: &AttemptRow,
+    headers: &HeaderMap,
+) -> Result<Response, ApiError> {
+    let (stored, stamp) = (a.report_sha256.clone(), (a.report_size, a.report_mtime_ns));
+    let (st, id) = (state.clone(), a.id.clone());
+    let read = tokio::task::spawn_blocking(move || -> Result<(Vec<u8>, String), FsError> {
+        let f =
+            attempt_dir(&st, &id)?.open_file("report.json", FileKind::Report, &st.config.limits)?;
+        let (size, mtime) = (f.stat.size as i64, f.stat.mtime_ns);
+        let bytes = f.read_all()?;
+        let sha = match (&stored, stamp) {
+            (Some(s), (Some(sz), Some(m)))
+                if sz == size && m == mtime && bytes.len() as i64 == sz =>
+            {
+                s.clone()
+            }
+            _ => {
+                use sha2::Digest;
+                hex::encode(sha2::Sha256::digest(&bytes))
+            }
+        };
+        Ok((bytes, sha))
+    })
+    .await
+    .map_err(ApiError::internal)?;
+    let (bytes, sha) = read.map_err(|e| file_error(e, "report.json", &a.id))?;
     let tag = etag(&sha);
     let tag_header = HeaderValue::from_str(&tag).map_err(ApiError::internal)?;
     if matches_etag(headers, &tag) {
@@ -397,7 +407,7 @@ async fn raw_report(a: &AttemptRow, headers: &HeaderMap) -> Result<Response, Api
         .into_response())
 }
 
-async fn events(a: &AttemptRow, q: &EventsQuery) -> Result<Value, ApiError> {
+async fn events(state: &AppState, a: &AttemptRow, q: &EventsQuery) -> Result<Value, ApiError> {
     let page: Pagination<u64> = Pagination::parse(q.limit.as_deref(), q.page_token.as_deref())?;
     let limit = page.limit;
     let after = match &q.after {
@@ -406,21 +416,18 @@ async fn events(a: &AttemptRow, q: &EventsQuery) -> Result<Value, ApiError> {
             ApiError::bad_field("after", format!("after must be a line number, got {s:?}"))
         })?,
     };
-    let path = std::path::Path::new(&a.dir).join("events.jsonl");
-    let page = tokio::task::spawn_blocking(move || match std::fs::File::open(&path) {
-        Ok(f) => read_events_page(f, after, limit as usize).map(Some),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(e),
+    let (st, id) = (state.clone(), a.id.clone());
+    let page = tokio::task::spawn_blocking(move || -> Result<_, FsError> {
+        let mut f = attempt_dir(&st, &id)?.open_file(
+            "events.jsonl",
+            FileKind::Events,
+            &st.config.limits,
+        )?;
+        read_events_page(&mut f, after, limit as usize).map_err(|e| f.error(e))
     })
     .await
-    .map_err(ApiError::internal)?
     .map_err(ApiError::internal)?;
-    let Some((items, more)) = page else {
-        return Err(ApiError::NotFound(format!(
-            "attempt {} has no events.jsonl",
-            a.id
-        )));
-    };
+    let (items, more) = page.map_err(|e| file_error(e, "events.jsonl", &a.id))?;
     let last = items.last().map(|l| l.line);
     let next_after = if more { last } else { None };
     Ok(json!({

@@ -1,20 +1,16 @@
 //! Reading one attempt directory (blocking): list, read report.json once, stream events.jsonl,
 //! hash everything, derive the status.
 
-use super::walk::{AttemptDir, Fence};
+use super::walk::AttemptDir;
+use crate::fsx::{Dir, EntryKind, FileKind, FsError, Limits};
 use crate::report::{
-    analyze_report, derive_status, EventsScanner, EventsSummary, ReportState, StatusInputs,
-    StatusVerdict,
+    analyze_report, derive_status, EventsScanner, EventsSummary, ReportAnalysis, ReportState,
+    StatusInputs, StatusVerdict,
 };
 use crate::storage::attempts::{AttemptRow, FileRow};
 use crate::timezone::TimeZone;
 use sha2::{Digest, Sha256};
-use std::io::Read;
-use std::path::Path;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
-
-/// Files larger than this are listed with their size but not hashed.
-const HASH_LIMIT: u64 = 256 * 1024 * 1024;
 
 #[derive(Debug, Clone, Copy)]
 pub struct ReadCtx<'a> {
@@ -22,7 +18,9 @@ pub struct ReadCtx<'a> {
     pub now: SystemTime,
     pub settle: Duration,
     pub stale_after: Duration,
-    pub fence: &'a Fence,
+    /// runs/, opened by handle: attempts are opened below it by id, following nothing.
+    pub runs: &'a Dir,
+    pub limits: &'a Limits,
 }
 
 pub struct ReadAttempt {
@@ -35,53 +33,45 @@ pub enum ReadResult {
     Unchanged,
     Read(Box<ReadAttempt>),
     Gone,
+    /// The attempt exists but cannot be read (permission): its index row is kept as it was.
+    Unreadable(String),
 }
 
 struct Listed {
     name: String,
     size: u64,
     mtime_ns: i64,
-    symlink: bool,
+    kind: EntryKind,
 }
 
-fn mtime_ns(md: &std::fs::Metadata) -> i64 {
-    md.modified()
-        .ok()
-        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
-        .map_or(0, |d| d.as_nanos() as i64)
-}
-
-fn list(dir: &Path, prefix: &str, out: &mut Vec<Listed>, depth: usize) -> std::io::Result<()> {
-    for e in std::fs::read_dir(dir)? {
-        let e = e?;
-        let name = format!("{prefix}{}", e.file_name().to_string_lossy());
-        let md = std::fs::symlink_metadata(e.path())?;
-        if md.is_dir() && depth < 16 {
-            list(&e.path(), &format!("{name}/"), out, depth + 1)?;
-        } else if !md.is_dir() {
+/// Lists every file below `dir` (recursively, by handle). Errors propagate: a listing that
+/// failed is never taken for an empty one.
+fn list(dir: &Dir, prefix: &str, out: &mut Vec<Listed>, depth: usize) -> Result<(), FsError> {
+    for e in dir.entries()? {
+        let name = format!("{prefix}{}", e.name.to_string_lossy());
+        if e.stat.kind == EntryKind::Dir && depth < 16 {
+            match dir.open_dir(&e.name.to_string_lossy()) {
+                Ok(sub) => list(&sub, &format!("{name}/"), out, depth + 1)?,
+                Err(err) if err.is_not_found() => {}
+                // Swapped for a symlink or a file since it was listed: listed as it is now.
+                Err(err) if err.is_refusal() => out.push(Listed {
+                    name,
+                    size: 0,
+                    mtime_ns: e.stat.mtime_ns,
+                    kind: EntryKind::Symlink,
+                }),
+                Err(err) => return Err(err),
+            }
+        } else if e.stat.kind != EntryKind::Dir {
             out.push(Listed {
                 name,
-                size: md.len(),
-                mtime_ns: mtime_ns(&md),
-                symlink: md.file_type().is_symlink(),
+                size: e.stat.size,
+                mtime_ns: e.stat.mtime_ns,
+                kind: e.stat.kind,
             });
         }
     }
     Ok(())
-}
-
-fn hash_file(path: &Path) -> Option<String> {
-    let mut f = std::fs::File::open(path).ok()?;
-    let mut h = Sha256::new();
-    let mut buf = vec![0u8; 256 * 1024];
-    loop {
-        let n = f.read(&mut buf).ok()?;
-        if n == 0 {
-            break;
-        }
-        h.update(&buf[..n]);
-    }
-    Some(hex::encode(h.finalize()))
 }
 
 fn since(now: SystemTime, ns: i64) -> Duration {
@@ -89,25 +79,76 @@ fn since(now: SystemTime, ns: i64) -> Duration {
     now.duration_since(t).unwrap_or(Duration::ZERO)
 }
 
-/// Reads `a` unless its listing digest equals `known` (and its status cannot change by time).
-pub fn read_attempt(a: &AttemptDir, known: Option<(&str, &str)>, ctx: ReadCtx<'_>) -> ReadResult {
-    // The attempt dir itself may be a symlink; only follow it inside the workspace.
-    let Ok(md) = std::fs::symlink_metadata(&a.path) else {
-        return ReadResult::Gone;
-    };
-    let dir = if md.file_type().is_symlink() {
-        match ctx.fence.resolve(&a.path) {
-            Some(t) if t.is_dir() => t,
-            _ => return ReadResult::Gone,
+fn is_permission(e: &FsError) -> bool {
+    matches!(e, FsError::Io { source, .. } if source.kind() == std::io::ErrorKind::PermissionDenied)
+}
+
+/// Why reading one file of an attempt stopped the whole attempt.
+enum Stop {
+    /// Permission: keep the attempt's row as it was.
+    Unreadable(String),
+    /// Anything else: abort the scan.
+    Abort(FsError),
+}
+
+impl Stop {
+    fn into_result(self) -> Result<ReadResult, FsError> {
+        match self {
+            Stop::Unreadable(why) => Ok(ReadResult::Unreadable(why)),
+            Stop::Abort(e) => Err(e),
         }
-    } else if md.is_dir() {
-        a.path.clone()
+    }
+}
+
+/// A file that vanished or is refused is simply not hashed; other errors stop the attempt.
+fn tolerate(e: FsError) -> Result<(), Stop> {
+    if e.is_not_found() || e.is_refusal() {
+        Ok(())
+    } else if is_permission(&e) {
+        Err(Stop::Unreadable(e.to_string()))
     } else {
-        return ReadResult::Gone;
+        Err(Stop::Abort(e))
+    }
+}
+
+/// A report.json that is refused (symlink, FIFO, over the cap): the attempt is judged on a
+/// report that cannot be read, with a reason that says why.
+fn refused_report(e: &FsError) -> ReportAnalysis {
+    let reason = match e {
+        FsError::TooLarge { size, cap, key, .. } => {
+            format!("report.json is {size} bytes, over the {key} cap of {cap} bytes (not read)")
+        }
+        FsError::Symlink(_) => "report.json is a symlink (never followed)".to_string(),
+        FsError::WrongType { what, .. } => format!("report.json is a {what}, not a regular file"),
+        other => other.to_string(),
+    };
+    ReportAnalysis {
+        size: 0,
+        sha256: String::new(),
+        outcome: Err(reason),
+    }
+}
+
+/// Reads `a` unless its listing digest equals `known` (and its status cannot change by time).
+/// `Err` is an I/O error that must abort the scan (the index stays as it was).
+pub fn read_attempt(
+    a: &AttemptDir,
+    known: Option<(&str, &str)>,
+    ctx: ReadCtx<'_>,
+) -> Result<ReadResult, FsError> {
+    // The attempt directory is opened below runs/ by id: a symlink anywhere on the way (the
+    // attempt itself or its nickname swapped for a link) means it is not an attempt any more.
+    let dir = match ctx.runs.open_dir(&a.id) {
+        Ok(d) => d,
+        Err(e) if e.is_not_found() || e.is_refusal() => return Ok(ReadResult::Gone),
+        Err(e) if is_permission(&e) => return Ok(ReadResult::Unreadable(e.to_string())),
+        Err(e) => return Err(e),
     };
     let mut listed = Vec::new();
-    if list(&dir, "", &mut listed, 0).is_err() && !dir.is_dir() {
-        return ReadResult::Gone;
+    match list(&dir, "", &mut listed, 0) {
+        Ok(()) => {}
+        Err(e) if is_permission(&e) => return Ok(ReadResult::Unreadable(e.to_string())),
+        Err(e) => return Err(e),
     }
     listed.sort_by(|x, y| x.name.cmp(&y.name));
     let mut h = Sha256::new();
@@ -117,7 +158,7 @@ pub fn read_attempt(a: &AttemptDir, known: Option<(&str, &str)>, ctx: ReadCtx<'_
     let digest = hex::encode(h.finalize());
     if let Some((d, status)) = known {
         if d == digest && status != "running" {
-            return ReadResult::Unchanged;
+            return Ok(ReadResult::Unchanged);
         }
     }
     let newest = listed.iter().map(|l| l.mtime_ns).max();
@@ -142,12 +183,23 @@ pub fn read_attempt(a: &AttemptDir, known: Option<(&str, &str)>, ctx: ReadCtx<'_
     let mut report_age = Duration::ZERO;
     let mut events: Option<EventsSummary> = None;
     for l in &listed {
-        let path = dir.join(&l.name);
         let mut size = l.size as i64;
-        let sha = if l.symlink {
-            None
-        } else if l.name == "report.json" {
-            match std::fs::read(&path) {
+        // Only what lstat calls a regular file is opened; the open refuses it again if it was
+        // swapped meanwhile.
+        let open = |kind| match l.kind {
+            EntryKind::File => dir.open_file(&l.name, kind, ctx.limits),
+            other => Err(crate::fsx::refused(
+                FsError::WrongType {
+                    path: format!("{}/{}", a.id, l.name),
+                    what: other.what(),
+                    expected: "regular file",
+                },
+                other.what(),
+            )),
+        };
+        let sha = if l.name == "report.json" {
+            let read = open(FileKind::Report).and_then(|f| f.read_all());
+            match read {
                 Ok(bytes) => {
                     let an = analyze_report(&bytes);
                     // A size change between stat and read means a writer is active: young.
@@ -164,10 +216,22 @@ pub fn read_attempt(a: &AttemptDir, known: Option<(&str, &str)>, ctx: ReadCtx<'_
                     analysis = Some(an);
                     Some(sha)
                 }
-                Err(_) => None,
+                Err(e) if e.is_refusal() => {
+                    report_age = since(ctx.now, l.mtime_ns);
+                    row.report_size = Some(size);
+                    row.report_mtime_ns = Some(l.mtime_ns);
+                    analysis = Some(refused_report(&e));
+                    None
+                }
+                Err(e) => match tolerate(e) {
+                    Ok(()) => None,
+                    Err(stop) => return stop.into_result(),
+                },
             }
         } else if l.name == "events.jsonl" {
-            match std::fs::File::open(&path).and_then(EventsScanner::read_from) {
+            let read = open(FileKind::Events)
+                .and_then(|mut f| EventsScanner::read_from(&mut f).map_err(|e| f.error(e)));
+            match read {
                 Ok(sum) => {
                     let sha = sum.sha256.clone();
                     size = sum.size as i64;
@@ -176,12 +240,20 @@ pub fn read_attempt(a: &AttemptDir, known: Option<(&str, &str)>, ctx: ReadCtx<'_
                     events = Some(sum);
                     Some(sha)
                 }
-                Err(_) => None,
+                Err(e) => match tolerate(e) {
+                    Ok(()) => None,
+                    Err(stop) => return stop.into_result(),
+                },
             }
-        } else if l.size <= HASH_LIMIT {
-            hash_file(&path)
         } else {
-            None
+            // Over limits.hashed_file_bytes: listed with its size, unhashed.
+            match open(FileKind::Other).and_then(|f| f.sha256()) {
+                Ok((sha, _)) => Some(sha),
+                Err(e) => match tolerate(e) {
+                    Ok(()) => None,
+                    Err(stop) => return stop.into_result(),
+                },
+            }
         };
         files.push(FileRow {
             name: l.name.clone(),
@@ -263,9 +335,9 @@ pub fn read_attempt(a: &AttemptDir, known: Option<(&str, &str)>, ctx: ReadCtx<'_
         row.events_dataset_hash = ev.dataset_hash.clone();
         row.events_summary = serde_json::to_string(ev).ok();
     }
-    ReadResult::Read(Box::new(ReadAttempt {
+    Ok(ReadResult::Read(Box::new(ReadAttempt {
         row,
         files,
         recheck_after: verdict.recheck_after,
-    }))
+    })))
 }

@@ -1,31 +1,44 @@
 //! The convenience copy `runs/<nickname>/report.json` = the latest `pass` attempt's report,
 //! replaced atomically (temp file + rename). Only files invarlockd wrote are ever removed.
 
-use super::walk::TMP_PREFIX;
 use super::IndexError;
+use crate::fsx::{Dir, EntryKind, FileKind, FsError, Limits};
 use crate::storage::runs::{self, CopyRow};
 use crate::storage::Storage;
 use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
-use std::time::UNIX_EPOCH;
 
-fn stamp(p: &Path) -> Option<(i64, i64)> {
-    let md = std::fs::symlink_metadata(p).ok()?;
-    if !md.is_file() {
-        return None;
+/// (size, mtime) of `runs/<nick>/report.json` if it is a regular file.
+fn stamp(runs: &Dir, nick: &str) -> Option<(i64, i64)> {
+    let st = runs.stat(&format!("{nick}/report.json")).ok()?;
+    (st.kind == EntryKind::File).then_some((st.size as i64, st.mtime_ns))
+}
+
+/// Copies `runs/<id>/report.json` to `runs/<nick>/report.json` through a fresh temporary file
+/// (`O_EXCL|O_NOFOLLOW`, random name) renamed into place: a symlink planted at any name can
+/// never redirect the write, and a failure (ENOSPC) leaves no temporary file behind.
+fn write_copy(runs: &Dir, nick: &str, id: &str, l: &Limits) -> Result<(i64, i64), FsError> {
+    let mut src = runs
+        .open_dir(id)?
+        .open_file("report.json", FileKind::Report, l)?;
+    let target = runs.open_dir(nick)?;
+    let mut copy_err = None;
+    let st = target.replace_with("report.json", 0o644, |f| {
+        std::io::copy(&mut src, f).map(|_| ()).inspect_err(|e| {
+            copy_err = Some(std::io::Error::new(e.kind(), e.to_string()));
+        })
+    });
+    match (st, copy_err) {
+        (Ok(st), _) => Ok((st.size as i64, st.mtime_ns)),
+        (Err(_), Some(e)) => Err(src.error(e)),
+        (Err(e), None) => Err(e),
     }
-    let m = md
-        .modified()
-        .ok()?
-        .duration_since(UNIX_EPOCH)
-        .ok()?
-        .as_nanos() as i64;
-    Some((md.len() as i64, m))
 }
 
 pub async fn maintain(
     store: &Storage,
     runs_root: &Path,
+    limits: Limits,
     only: Option<&BTreeSet<String>>,
 ) -> Result<(), IndexError> {
     let latest = match only {
@@ -43,62 +56,65 @@ pub async fn maintain(
         .into_iter()
         .map(|c| (c.nickname.clone(), c))
         .collect();
-    let wanted: HashMap<&str, _> = latest
-        .iter()
-        .map(|(n, id, dir, sha)| (n.as_str(), (id, dir, sha)))
-        .collect();
     let relevant = |n: &str| only.is_none_or(|o| o.contains(n));
-    for (nick, (id, dir, sha)) in &wanted {
-        if !relevant(nick) {
-            continue;
-        }
-        let target = runs_root.join(nick).join("report.json");
-        if let Some(c) = copies.get(*nick) {
-            if &c.sha256 == *sha && stamp(&target) == Some((c.size, c.mtime_ns)) {
-                continue;
-            }
-        }
-        let src = Path::new(dir.as_str()).join("report.json");
-        let (target2, nick2) = (target.clone(), nick.to_string());
-        let written =
-            tokio::task::spawn_blocking(move || -> std::io::Result<Option<(i64, i64)>> {
-                // Kernel-side copy, then an atomic rename: readers see the old or the new
-                // file, never a partial one. No fsync: after a crash the next scan sees a stamp
-                // mismatch and rewrites the copy.
-                let tmp = target2.with_file_name(format!("{TMP_PREFIX}-report.json"));
-                std::fs::copy(&src, &tmp)?;
-                std::fs::rename(&tmp, &target2)?;
-                Ok(stamp(&target2))
-            })
-            .await?;
-        match written {
-            Ok(Some((size, mtime_ns))) => {
-                runs::set_copy(
-                    store.writer(),
-                    &CopyRow {
-                        nickname: nick2,
-                        source_attempt: id.to_string(),
-                        sha256: sha.to_string(),
-                        size,
-                        mtime_ns,
-                    },
-                )
-                .await?
-            }
-            Ok(None) => {}
+    let wanted: Vec<(String, String, String)> = latest
+        .iter()
+        .filter(|(n, ..)| relevant(n))
+        .map(|(n, id, _dir, sha)| (n.clone(), id.clone(), sha.clone()))
+        .collect();
+    let stale: Vec<CopyRow> = copies
+        .values()
+        .filter(|c| relevant(&c.nickname) && !latest.iter().any(|(n, ..)| n == &c.nickname))
+        .cloned()
+        .collect();
+    let runs_path = runs_root.to_path_buf();
+    let known = copies.clone();
+    // Every filesystem call of this step runs on a blocking thread.
+    let (written, removed) = tokio::task::spawn_blocking(move || {
+        let mut written = Vec::new();
+        let mut removed = Vec::new();
+        let runs = match Dir::open_root(&runs_path, "runs") {
+            Ok(d) => d,
             Err(e) => {
-                tracing::warn!(nickname = %nick, error = %e, "cannot write the convenience copy")
+                tracing::warn!(error = %e, "cannot open runs/ for convenience copies");
+                return (written, removed);
+            }
+        };
+        for (nick, id, sha) in wanted {
+            if let Some(c) = known.get(&nick) {
+                if c.sha256 == sha && stamp(&runs, &nick) == Some((c.size, c.mtime_ns)) {
+                    continue;
+                }
+            }
+            match write_copy(&runs, &nick, &id, &limits) {
+                Ok((size, mtime_ns)) => written.push(CopyRow {
+                    nickname: nick,
+                    source_attempt: id,
+                    sha256: sha,
+                    size,
+                    mtime_ns,
+                }),
+                Err(e) => {
+                    tracing::warn!(nickname = %nick, error = %e, "cannot write the convenience copy")
+                }
             }
         }
+        for c in stale {
+            // Only a file invarlockd wrote (same size and mtime) is removed.
+            if stamp(&runs, &c.nickname) == Some((c.size, c.mtime_ns)) {
+                if let Ok(d) = runs.open_dir(&c.nickname) {
+                    let _ = d.remove_file("report.json");
+                }
+            }
+            removed.push(c.nickname);
+        }
+        (written, removed)
+    })
+    .await?;
+    for row in &written {
+        runs::set_copy(store.writer(), row).await?;
     }
-    for (nick, c) in &copies {
-        if wanted.contains_key(nick.as_str()) || !relevant(nick) {
-            continue;
-        }
-        let target = runs_root.join(nick).join("report.json");
-        if stamp(&target) == Some((c.size, c.mtime_ns)) {
-            let _ = std::fs::remove_file(&target);
-        }
+    for nick in &removed {
         runs::remove_copy(store.writer(), nick).await?;
     }
     Ok(())

@@ -2,14 +2,12 @@
 //! digests, certificates with their linkage fields. Directories without invarlockd's own
 //! metadata.json are origin `external`.
 
-use super::walk::Fence;
+use crate::fsx::{Dir, EntryKind, FileKind, FsError, Limits, Stat};
 use crate::pyjson::{decode_utf8, parse, Value};
 use crate::report::{logloss_fingerprint, parse_report_value, report_hash, run_id};
 use crate::storage::evidence::{CertificateRow, EvidenceDirRow, EvidenceFileRow};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
-use std::time::UNIX_EPOCH;
 
 pub struct ScannedDir {
     pub dir: EvidenceDirRow,
@@ -20,55 +18,60 @@ pub struct ScannedDir {
     pub certificates: Vec<CertificateRow>,
 }
 
-fn rel(root: &Path, p: &Path) -> String {
-    p.strip_prefix(root)
-        .unwrap_or(p)
-        .to_string_lossy()
-        .into_owned()
-}
-
-/// The evidence directories: each child dir of reports/, and each reports_*/ of the root.
-pub fn evidence_dirs(root: &Path, reports: &Path, fence: &Fence) -> Vec<PathBuf> {
+/// The evidence directories, each with its workspace-relative name: each child directory of
+/// reports/ (`reports_label` names reports/ itself), and each reports_*/ of the root. Symlinks
+/// are never followed; a listing error is returned, never read as "no evidence".
+pub fn evidence_dirs(
+    root: &Dir,
+    reports: &Dir,
+    reports_label: &str,
+) -> Result<Vec<(String, Dir)>, FsError> {
     let mut out = Vec::new();
-    let is_dir = |p: &Path| match std::fs::symlink_metadata(p) {
-        Ok(m) if m.file_type().is_symlink() => fence.resolve(p).is_some_and(|t| t.is_dir()),
-        Ok(m) => m.is_dir(),
-        Err(_) => false,
+    let mut add = |parent: &Dir, name: &str, label: String| -> Result<(), FsError> {
+        match parent.open_dir(name) {
+            Ok(d) => out.push((label, d)),
+            Err(e) if e.is_not_found() || e.is_refusal() => {}
+            Err(e) => return Err(e),
+        }
+        Ok(())
     };
-    if let Ok(rd) = std::fs::read_dir(reports) {
-        for e in rd.flatten() {
-            let name = e.file_name().to_string_lossy().into_owned();
-            if !name.starts_with('.') && is_dir(&e.path()) {
-                out.push(e.path());
-            }
+    for e in reports.entries()? {
+        let Some(name) = e.name_str() else { continue };
+        if !name.starts_with('.') && e.stat.kind == EntryKind::Dir {
+            add(reports, name, format!("{reports_label}/{name}"))?;
         }
     }
-    if let Ok(rd) = std::fs::read_dir(root) {
-        for e in rd.flatten() {
-            let name = e.file_name().to_string_lossy().into_owned();
-            if name.starts_with("reports_") && is_dir(&e.path()) {
-                out.push(e.path());
-            }
+    for e in root.entries()? {
+        let Some(name) = e.name_str() else { continue };
+        if name.starts_with("reports_") && e.stat.kind == EntryKind::Dir {
+            add(root, name, name.to_string())?;
         }
     }
-    out.sort();
-    out
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(out)
 }
 
-fn list_files(dir: &Path, out: &mut Vec<(PathBuf, std::fs::Metadata)>, depth: usize) {
-    let Ok(rd) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for e in rd.flatten() {
-        let Ok(md) = std::fs::symlink_metadata(e.path()) else {
-            continue;
-        };
-        if md.is_dir() && depth < 16 {
-            list_files(&e.path(), out, depth + 1);
-        } else if md.is_file() {
-            out.push((e.path(), md));
+/// Every regular file below `dir` (relative names), walked by handle.
+fn list_files(
+    dir: &Dir,
+    prefix: &str,
+    out: &mut Vec<(String, Stat)>,
+    depth: usize,
+) -> Result<(), FsError> {
+    for e in dir.entries()? {
+        let Some(name) = e.name_str() else { continue };
+        let rel = format!("{prefix}{name}");
+        match e.stat.kind {
+            EntryKind::Dir if depth < 16 => match dir.open_dir(name) {
+                Ok(sub) => list_files(&sub, &format!("{rel}/"), out, depth + 1)?,
+                Err(err) if err.is_not_found() || err.is_refusal() => {}
+                Err(err) => return Err(err),
+            },
+            EntryKind::File => out.push((rel, e.stat)),
+            _ => {}
         }
     }
+    Ok(())
 }
 
 fn certificate(
@@ -111,24 +114,34 @@ fn certificate(
 }
 
 /// Reads one evidence directory; files whose (size, mtime) match `stamps` are not re-read.
-pub fn scan_dir(root: &Path, dir: &Path, stamps: &HashMap<String, (i64, i64)>) -> ScannedDir {
-    let dir_rel = rel(root, dir);
+/// A file that is refused (swapped for a symlink or FIFO, over its cap) is listed but not
+/// read; an I/O error is returned so the scan stops with the index as it was.
+pub fn scan_dir(
+    dir_rel: &str,
+    dir: &Dir,
+    stamps: &HashMap<String, (i64, i64)>,
+    limits: &Limits,
+) -> Result<ScannedDir, FsError> {
     let mut files = Vec::new();
-    list_files(dir, &mut files, 0);
+    list_files(dir, "", &mut files, 0)?;
     files.sort_by(|a, b| a.0.cmp(&b.0));
     let mut origin = "external";
     let mut metadata = None;
-    if let Ok(bytes) = std::fs::read(dir.join("metadata.json")) {
-        if let Some(v) = decode_utf8(&bytes).ok().and_then(|t| parse(t).ok()) {
-            if v.get("generated_by").and_then(Value::as_str) == Some("invarlockd") {
-                origin = "invarlockd";
+    match dir.read("metadata.json", FileKind::Metadata, limits) {
+        Ok(bytes) => {
+            if let Some(v) = decode_utf8(&bytes).ok().and_then(|t| parse(t).ok()) {
+                if v.get("generated_by").and_then(Value::as_str) == Some("invarlockd") {
+                    origin = "invarlockd";
+                }
+                metadata = Some(v.to_serde().to_string());
             }
-            metadata = Some(v.to_serde().to_string());
         }
+        Err(e) if e.is_not_found() || e.is_refusal() => {}
+        Err(e) => return Err(e),
     }
     let mut out = ScannedDir {
         dir: EvidenceDirRow {
-            path: dir_rel.clone(),
+            path: dir_rel.to_string(),
             origin: origin.into(),
             metadata,
         },
@@ -136,53 +149,76 @@ pub fn scan_dir(root: &Path, dir: &Path, stamps: &HashMap<String, (i64, i64)>) -
         changed: Vec::new(),
         certificates: Vec::new(),
     };
-    for (path, md) in files {
-        let p = rel(root, &path);
-        let size = md.len() as i64;
-        let mtime = md
-            .modified()
-            .ok()
-            .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
-            .map_or(0, |d| d.as_nanos() as i64);
+    for (name, stat) in files {
+        let p = format!("{dir_rel}/{name}");
+        let (size, mtime) = (stat.size as i64, stat.mtime_ns);
         out.all_files.push(p.clone());
         if stamps.get(&p) == Some(&(size, mtime)) {
             continue;
         }
-        let Ok(bytes) = std::fs::read(&path) else {
-            continue;
+        let base = name.rsplit('/').next().unwrap_or(&name);
+        let kind = if base.ends_with("report.json") {
+            FileKind::Report
+        } else if base.ends_with(".cert.json") {
+            FileKind::Certificate
+        } else {
+            FileKind::Other
         };
-        let sha = hex::encode(Sha256::digest(&bytes));
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
+        let opened = match dir.open_file(&name, kind, limits) {
+            Ok(f) => f,
+            Err(e) if e.is_not_found() || e.is_refusal() => continue,
+            Err(e) => return Err(e),
+        };
+        // Reports and certificates are parsed, so they are read whole (within their cap);
+        // anything else is hashed as a stream.
+        let (bytes, sha, len) = if kind == FileKind::Other {
+            match opened.sha256() {
+                Ok((sha, len)) => (None, sha, len),
+                Err(e) if e.is_refusal() => continue,
+                Err(e) => return Err(e),
+            }
+        } else {
+            match opened.read_all() {
+                Ok(b) => {
+                    let sha = hex::encode(Sha256::digest(&b));
+                    let len = b.len() as u64;
+                    (Some(b), sha, len)
+                }
+                Err(e) if e.is_refusal() => continue,
+                Err(e) => return Err(e),
+            }
+        };
         let mut row = EvidenceFileRow {
             path: p.clone(),
-            dir: dir_rel.clone(),
-            size: bytes.len() as i64,
+            dir: dir_rel.to_string(),
+            size: len as i64,
             mtime_ns: mtime,
             sha256: Some(sha.clone()),
             ..Default::default()
         };
-        if name.ends_with("report.json") {
-            if let Ok(v) = parse_report_value(&bytes) {
-                row.run_id = run_id(&v);
-                row.report_hash = Some(report_hash(&v));
-                row.final_logloss_fp = v
-                    .pointer(&["evaluation_windows", "final", "logloss"])
-                    .and_then(logloss_fingerprint);
+        match (kind, &bytes) {
+            (FileKind::Report, Some(bytes)) => {
+                if let Ok(v) = parse_report_value(bytes) {
+                    row.run_id = run_id(&v);
+                    row.report_hash = Some(report_hash(&v));
+                    row.final_logloss_fp = v
+                        .pointer(&["evaluation_windows", "final", "logloss"])
+                        .and_then(logloss_fingerprint);
+                }
             }
-        } else if name.ends_with(".cert.json") {
-            out.certificates.push(certificate(
-                p.clone(),
-                dir_rel.clone(),
-                bytes.len() as i64,
-                mtime,
-                sha,
-                &bytes,
-            ));
+            (FileKind::Certificate, Some(bytes)) => {
+                out.certificates.push(certificate(
+                    p.clone(),
+                    dir_rel.to_string(),
+                    len as i64,
+                    mtime,
+                    sha,
+                    bytes,
+                ));
+            }
+            _ => {}
         }
         out.changed.push(row);
     }
-    out
+    Ok(out)
 }

@@ -12,6 +12,7 @@ mod evidence;
 pub mod walk;
 
 use crate::config::{IndexConfig, Workspace};
+use crate::fsx::{Dir, FsError, Limits};
 use crate::storage::{self, attempts, Storage, StorageError};
 use crate::timezone::TimeZone;
 use attempt::{read_attempt, ReadAttempt, ReadCtx, ReadResult};
@@ -21,7 +22,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
-use walk::{AttemptDir, Fence};
+use walk::AttemptDir;
 
 const BATCH: usize = 500;
 
@@ -29,6 +30,7 @@ const BATCH: usize = 500;
 pub struct IndexSettings {
     pub workspace: Workspace,
     pub index: IndexConfig,
+    pub limits: Limits,
 }
 
 type Clock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
@@ -51,6 +53,9 @@ pub enum IndexError {
     Storage(#[from] StorageError),
     #[error("indexing task failed: {0}")]
     Join(#[from] tokio::task::JoinError),
+    /// A filesystem error that is not an absence: the scan stopped, the index is as it was.
+    #[error("scan aborted: {0}")]
+    Fs(#[from] FsError),
 }
 
 impl From<sqlx::Error> for IndexError {
@@ -80,6 +85,8 @@ pub struct ScanSummary {
     pub unchanged: u64,
     pub removed: u64,
     pub unrecognized: u64,
+    /// Attempts or subtrees that could not be read (permission): kept as indexed.
+    pub unreadable: u64,
     pub evidence_dirs: u64,
     pub evidence_files_read: u64,
     pub certificates: u64,
@@ -169,9 +176,22 @@ impl Indexer {
         self.tz
     }
 
-    fn fence(&self) -> Fence {
-        let ws = &self.cfg.workspace;
-        Fence::new(&[&ws.root, &ws.runs, &ws.reports])
+    /// runs/ opened by handle; everything below it is opened through it, following nothing.
+    /// A runs/ that does not exist is `None` (nothing to index); any other error stops.
+    fn runs_dir(&self) -> Result<Option<Arc<Dir>>, FsError> {
+        match Dir::open_root(&self.cfg.workspace.runs, "runs") {
+            Ok(d) => Ok(Some(Arc::new(d))),
+            Err(e) if e.is_not_found() => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Counts and logs an aborted scan; the caller returns the error untouched.
+    fn aborted(e: FsError) -> IndexError {
+        crate::fsx::describe_metrics();
+        metrics::counter!("invarlockd_scans_aborted_total").increment(1);
+        tracing::error!(error = %e, "scan aborted by a filesystem error; the index is kept as it was");
+        IndexError::Fs(e)
     }
 
     fn concurrency() -> usize {
@@ -191,12 +211,21 @@ impl Indexer {
         mut before: Option<&mut Vec<String>>,
     ) -> Result<(Vec<String>, u64, Vec<String>, Option<Duration>), IndexError> {
         let now = (self.clock)();
-        let fence = Arc::new(self.fence());
+        let Some(runs) = self.runs_dir().map_err(Self::aborted)? else {
+            // runs/ itself is gone: every attempt asked about is gone.
+            return Ok((
+                Vec::new(),
+                0,
+                dirs.into_iter().map(|d| d.id).collect(),
+                None,
+            ));
+        };
+        let limits = self.cfg.limits;
         let (tz, settle, stale) = (self.tz, self.cfg.index.settle, self.cfg.index.stale_after);
         let mut results = futures::stream::iter(dirs)
             .map(|d| {
                 let known = known.clone();
-                let fence = fence.clone();
+                let runs = runs.clone();
                 tokio::task::spawn_blocking(move || {
                     let k = known
                         .get(&d.id)
@@ -206,7 +235,8 @@ impl Indexer {
                         now,
                         settle,
                         stale_after: stale,
-                        fence: &fence,
+                        runs: &runs,
+                        limits: &limits,
                     };
                     let r = read_attempt(&d, k, ctx);
                     (d.id, r)
@@ -218,9 +248,14 @@ impl Indexer {
         let mut batch: Vec<ReadAttempt> = Vec::with_capacity(BATCH);
         while let Some(r) = results.next().await {
             let (id, r) = r?;
-            match r {
+            match r.map_err(Self::aborted)? {
                 ReadResult::Unchanged => unchanged += 1,
                 ReadResult::Gone => gone.push(id),
+                ReadResult::Unreadable(why) => {
+                    // Kept as indexed: an attempt that cannot be read is not an absent one.
+                    tracing::warn!(attempt = %id, %why, "attempt cannot be read; kept as indexed");
+                    unchanged += 1;
+                }
                 ReadResult::Read(a) => {
                     parsed.push(id);
                     recheck = min_opt(recheck, a.recheck_after);
@@ -293,19 +328,43 @@ impl Indexer {
         let _guard = self.lock.lock().await;
         let started = Instant::now();
         let mut sum = ScanSummary::default();
-        let runs = self.cfg.workspace.runs.clone();
-        let fence = self.fence();
-        let walk = tokio::task::spawn_blocking(move || walk::walk_runs(&runs, &fence)).await?;
+        let runs_dir = self.runs_dir().map_err(Self::aborted)?;
+        let runs_path = self.cfg.workspace.runs.clone();
+        // The walk, and the removal of the daemon's own leftover temporary files it found,
+        // run on a blocking thread. A listing error aborts the scan before anything is removed.
+        let walk = tokio::task::spawn_blocking(move || -> Result<walk::RunsWalk, FsError> {
+            let Some(runs) = runs_dir else {
+                return Ok(walk::RunsWalk::default());
+            };
+            let w = walk::walk_runs(&runs, &runs_path)?;
+            for rel in &w.leftovers {
+                let (parent, name) = rel.rsplit_once('/').unwrap_or(("", rel.as_str()));
+                if let Err(e) = runs.open_dir(parent).and_then(|d| d.remove_file(name)) {
+                    tracing::warn!(path = %rel, error = %e, "cannot remove a leftover temporary file");
+                }
+            }
+            Ok(w)
+        })
+        .await?
+        .map_err(Self::aborted)?;
         let mut steps = Steps::new(started);
         steps.lap("walk");
         sum.attempts_seen = walk.attempts.len() as u64;
         sum.unrecognized = walk.unrecognized.len() as u64;
+        sum.unreadable = walk.unlisted.len() as u64;
         let known = Arc::new(attempts::fingerprints(self.store.writer()).await?);
         let mut vanished: Vec<String> = {
             let seen: HashSet<&str> = walk.attempts.iter().map(|a| a.id.as_str()).collect();
+            // Below a directory that could not be listed, nothing is known to have vanished.
+            let hidden = |id: &str| {
+                walk.unlisted.iter().any(|p| {
+                    id.strip_prefix(p.as_str())
+                        .is_some_and(|r| r.starts_with('/'))
+                })
+            };
             known
                 .keys()
-                .filter(|id| !seen.contains(id.as_str()))
+                .filter(|id| !seen.contains(id.as_str()) && !hidden(id))
                 .cloned()
                 .collect()
         };
@@ -387,21 +446,39 @@ impl Indexer {
                 evidence = true;
             }
         }
-        let fence = self.fence();
         let mut dirs: Vec<AttemptDir> = Vec::new();
         let mut removed: Vec<String> = Vec::new();
+        let runs_dir = self.runs_dir().map_err(Self::aborted)?;
         for sub in &subtrees {
-            if sub.is_dir() {
-                let (runs, s, f) = (ws.runs.clone(), sub.clone(), fence.clone());
-                let w =
-                    tokio::task::spawn_blocking(move || walk::walk_subtree(&runs, &s, &f)).await?;
-                dirs.extend(w.attempts);
-            } else if let Ok(r) = sub.strip_prefix(&ws.runs) {
-                // A whole nickname directory vanished (or was renamed).
-                let prefix = r.to_string_lossy().into_owned();
-                for id in attempts::all_ids(self.store.writer()).await? {
-                    if id.starts_with(&format!("{prefix}/")) {
-                        removed.push(id);
+            let Ok(r) = sub.strip_prefix(&ws.runs) else {
+                continue;
+            };
+            let rel = r.to_string_lossy().into_owned();
+            let (runs, runs_path, rel2) = (runs_dir.clone(), ws.runs.clone(), rel.clone());
+            // Some(walk) if the subtree is a directory; None if it is gone (or not a directory
+            // any more). Any other error stops the refresh; the index stays as it was.
+            let w =
+                tokio::task::spawn_blocking(move || -> Result<Option<walk::RunsWalk>, FsError> {
+                    let Some(runs) = runs else { return Ok(None) };
+                    match runs.stat(&rel2) {
+                        Ok(st) if st.kind == crate::fsx::EntryKind::Dir => {
+                            walk::walk_subtree(&runs, &runs_path, &rel2).map(Some)
+                        }
+                        Ok(_) => Ok(None),
+                        Err(e) if e.is_not_found() || e.is_refusal() => Ok(None),
+                        Err(e) => Err(e),
+                    }
+                })
+                .await?
+                .map_err(Self::aborted)?;
+            match w {
+                Some(w) => dirs.extend(w.attempts),
+                None => {
+                    // A whole nickname directory vanished (or was renamed).
+                    for id in attempts::all_ids(self.store.writer()).await? {
+                        if id.starts_with(&format!("{rel}/")) {
+                            removed.push(id);
+                        }
                     }
                 }
             }
@@ -489,16 +566,23 @@ impl Indexer {
         if tops.is_empty() {
             return Ok(());
         }
-        let (runs, fence) = (self.cfg.workspace.runs.clone(), self.fence());
-        let walks = tokio::task::spawn_blocking(move || {
-            tops.into_iter()
-                .map(|top| {
-                    let w = walk::walk_top(&runs, &top, &fence);
-                    (top, w.unrecognized)
-                })
-                .collect::<Vec<_>>()
+        let (runs_dir, runs_path) = (
+            self.runs_dir().map_err(Self::aborted)?,
+            self.cfg.workspace.runs.clone(),
+        );
+        let walks = tokio::task::spawn_blocking(move || -> Result<Vec<_>, FsError> {
+            let mut out = Vec::new();
+            for top in tops {
+                let w = match &runs_dir {
+                    Some(runs) => walk::walk_top(runs, &runs_path, &top)?,
+                    None => walk::RunsWalk::default(),
+                };
+                out.push((top, w.unrecognized));
+            }
+            Ok(out)
         })
-        .await?;
+        .await?
+        .map_err(Self::aborted)?;
         let mut tx = self.store.begin().await?;
         for (top, rows) in &walks {
             attempts::replace_unrecognized_under(&mut tx, top, rows).await?;
@@ -591,14 +675,26 @@ impl Indexer {
         use storage::evidence as ev;
         let ws = self.cfg.workspace.clone();
         let stamps = Arc::new(ev::file_stamps(self.store.writer()).await?);
-        let fence = self.fence();
-        let scanned = tokio::task::spawn_blocking(move || {
-            evidence::evidence_dirs(&ws.root, &ws.reports, &fence)
+        let limits = self.cfg.limits;
+        let scanned = tokio::task::spawn_blocking(move || -> Result<Vec<_>, FsError> {
+            let root = Dir::open_root(&ws.root, "")?;
+            let reports = match Dir::open_root(&ws.reports, "reports") {
+                Ok(d) => d,
+                Err(e) if e.is_not_found() => return Ok(Vec::new()),
+                Err(e) => return Err(e),
+            };
+            let label = ws
+                .reports
+                .strip_prefix(&ws.root)
+                .map(|p| p.to_string_lossy().into_owned())
+                .unwrap_or_else(|_| ws.reports.to_string_lossy().into_owned());
+            evidence::evidence_dirs(&root, &reports, &label)?
                 .iter()
-                .map(|d| evidence::scan_dir(&ws.root, d, &stamps))
-                .collect::<Vec<_>>()
+                .map(|(rel, d)| evidence::scan_dir(rel, d, &stamps, &limits))
+                .collect()
         })
-        .await?;
+        .await?
+        .map_err(Self::aborted)?;
         let existing: Vec<String> = ev::dirs(self.store.writer())
             .await?
             .into_iter()
@@ -633,6 +729,12 @@ impl Indexer {
         if !self.cfg.index.convenience_copy {
             return Ok(());
         }
-        copy::maintain(&self.store, &self.cfg.workspace.runs, nicknames).await
+        copy::maintain(
+            &self.store,
+            &self.cfg.workspace.runs,
+            self.cfg.limits,
+            nicknames,
+        )
+        .await
     }
 }

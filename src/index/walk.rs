@@ -1,12 +1,16 @@
 //! Walking runs/: attempt directories, convenience copies, everything else `unrecognized`.
-//! Symlinks are followed only when their target stays inside the workspace.
+//! Directories are walked by handle (`crate::fsx`): a symlink is never followed, whatever it
+//! points to, and is listed as unrecognized. A listing error is never an empty directory: it
+//! aborts the walk, except a permission refusal on one subtree, whose attempts are then kept
+//! in the index as they were (`unlisted`).
 
 use crate::domain::{AttemptTs, Nickname};
+use crate::fsx::{Dir, Entry, EntryKind, FsError};
 use crate::storage::attempts::UnrecognizedRow;
 use std::path::{Path, PathBuf};
 
 /// Prefix of the temporary files invarlockd writes next to convenience copies.
-pub const TMP_PREFIX: &str = ".invarlockd-tmp";
+pub const TMP_PREFIX: &str = crate::fsx::TEMP_FILE_PREFIX;
 const MAX_DEPTH: usize = 32;
 
 #[derive(Debug, Clone)]
@@ -14,6 +18,7 @@ pub struct AttemptDir {
     pub id: String,
     pub nickname: String,
     pub ts: AttemptTs,
+    /// Absolute path, as recorded in the index; reads go through runs/ by `id`.
     pub path: PathBuf,
 }
 
@@ -21,235 +26,227 @@ pub struct AttemptDir {
 pub struct RunsWalk {
     pub attempts: Vec<AttemptDir>,
     pub unrecognized: Vec<UnrecognizedRow>,
+    /// runs/-relative directories that could not be listed (permission): what the index knows
+    /// below them is kept, not removed.
+    pub unlisted: Vec<String>,
+    /// runs/-relative paths of the daemon's own leftover temporary files.
+    pub leftovers: Vec<String>,
 }
 
-/// Canonical directories a symlink may point into.
-#[derive(Debug, Clone)]
-pub struct Fence {
-    roots: Vec<PathBuf>,
-}
-
-impl Fence {
-    pub fn new(roots: &[&Path]) -> Fence {
-        Fence {
-            roots: roots
-                .iter()
-                .filter_map(|r| std::fs::canonicalize(r).ok())
-                .collect(),
+/// A permission refusal limited to one subtree (the walk goes on without it).
+fn is_permission(e: &FsError) -> bool {
+    match e {
+        FsError::Io { source, .. } => {
+            source.kind() == std::io::ErrorKind::PermissionDenied
+                || matches!(source.raw_os_error(), Some(1 | 13))
         }
-    }
-
-    /// For a symlink: its canonical target if that stays inside; `None` otherwise (or dangling).
-    pub fn resolve(&self, link: &Path) -> Option<PathBuf> {
-        let target = std::fs::canonicalize(link).ok()?;
-        self.roots
-            .iter()
-            .any(|r| target.starts_with(r))
-            .then_some(target)
+        _ => false,
     }
 }
 
-#[derive(Clone, Copy, PartialEq)]
-enum Kind {
-    Dir,
-    File,
-    Other,
-    Outside,
-}
-
-fn kind(path: &Path, fence: &Fence) -> (Kind, bool) {
-    let Ok(md) = std::fs::symlink_metadata(path) else {
-        return (Kind::Other, false);
-    };
-    if md.file_type().is_symlink() {
-        return match fence.resolve(path).and_then(|t| std::fs::metadata(t).ok()) {
-            Some(m) if m.is_dir() => (Kind::Dir, true),
-            Some(m) if m.is_file() => (Kind::File, true),
-            Some(_) => (Kind::Other, true),
-            None => (Kind::Outside, true),
-        };
-    }
-    if md.is_dir() {
-        (Kind::Dir, false)
-    } else if md.is_file() {
-        (Kind::File, false)
+fn join(parts: &[String], name: &str) -> String {
+    if parts.is_empty() {
+        name.to_string()
     } else {
-        (Kind::Other, false)
+        format!("{}/{name}", parts.join("/"))
     }
 }
 
-fn rel(root: &Path, p: &Path) -> String {
-    p.strip_prefix(root)
-        .unwrap_or(p)
-        .to_string_lossy()
-        .into_owned()
+struct Walker<'a> {
+    runs_path: &'a Path,
+    out: RunsWalk,
 }
 
-/// Walks `runs` (absolute). `label` is how runs/ is named in unrecognized paths.
-pub fn walk_runs(runs: &Path, fence: &Fence) -> RunsWalk {
-    let mut out = RunsWalk::default();
-    if runs.is_dir() {
-        visit(runs, runs, &mut Vec::new(), fence, &mut out, 0);
-    }
-    out.attempts.sort_by(|a, b| a.id.cmp(&b.id));
-    out
-}
-
-/// Walks one directory below runs/ (for a changed path); same rules as the full walk.
-pub fn walk_subtree(runs: &Path, dir: &Path, fence: &Fence) -> RunsWalk {
-    let mut out = RunsWalk::default();
-    let Ok(r) = dir.strip_prefix(runs) else {
-        return out;
+/// Walks runs/ (`runs` is its handle, `runs_path` its configured path).
+pub fn walk_runs(runs: &Dir, runs_path: &Path) -> Result<RunsWalk, FsError> {
+    let mut w = Walker {
+        runs_path,
+        out: RunsWalk::default(),
     };
-    let mut parts: Vec<String> = r.iter().map(|c| c.to_string_lossy().into_owned()).collect();
-    if dir.is_dir() {
-        visit(runs, dir, &mut parts, fence, &mut out, 0);
+    w.visit(runs, &mut Vec::new(), 0)?;
+    w.out.attempts.sort_by(|a, b| a.id.cmp(&b.id));
+    Ok(w.out)
+}
+
+/// Walks one directory below runs/ (for a changed path); same rules as the full walk. A
+/// directory that is gone (or is no longer a directory) yields nothing.
+pub fn walk_subtree(runs: &Dir, runs_path: &Path, rel: &str) -> Result<RunsWalk, FsError> {
+    let mut w = Walker {
+        runs_path,
+        out: RunsWalk::default(),
+    };
+    let mut parts: Vec<String> = rel
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect();
+    match runs.open_dir(rel) {
+        Ok(d) => {
+            w.visit(&d, &mut parts, 0)?;
+        }
+        Err(e) if e.is_not_found() || e.is_refusal() => {}
+        Err(e) if is_permission(&e) => w.out.unlisted.push(rel.to_string()),
+        Err(e) => return Err(e),
     }
-    out
+    Ok(w.out)
 }
 
 /// Walks one top-level entry `runs/<name>` exactly as the full walk would classify it, so that
 /// a refresh can replace the unrecognized rows under it (the entry may be gone: nothing then).
-pub fn walk_top(runs: &Path, name: &str, fence: &Fence) -> RunsWalk {
-    let mut out = RunsWalk::default();
-    let path = runs.join(name);
-    if std::fs::symlink_metadata(&path).is_ok() {
-        entry(
-            runs,
-            path,
-            name.to_string(),
-            &mut Vec::new(),
-            false,
-            fence,
-            &mut out,
-            0,
-        );
-    }
-    out
-}
-
-/// Returns the number of attempts found below `dir`.
-fn visit(
-    runs: &Path,
-    dir: &Path,
-    parts: &mut Vec<String>,
-    fence: &Fence,
-    out: &mut RunsWalk,
-    depth: usize,
-) -> usize {
-    let Ok(rd) = std::fs::read_dir(dir) else {
-        return 0;
+pub fn walk_top(runs: &Dir, runs_path: &Path, name: &str) -> Result<RunsWalk, FsError> {
+    let mut w = Walker {
+        runs_path,
+        out: RunsWalk::default(),
     };
-    let mut entries: Vec<_> = rd.filter_map(Result::ok).collect();
-    entries.sort_by_key(|e| e.file_name());
-    let has_attempt_child = entries
-        .iter()
-        .any(|e| e.file_name().to_str().is_some_and(AttemptTs::is_timestamp) && !parts.is_empty());
-    let mut found = 0;
-    for e in entries {
-        let path = e.path();
-        let Some(name) = e.file_name().to_str().map(str::to_string) else {
-            out.unrecognized.push(UnrecognizedRow {
-                path: rel(runs, &path),
-                kind: "other".into(),
-                reason: "name is not UTF-8".into(),
-            });
-            continue;
-        };
-        found += entry(
-            runs,
-            path,
-            name,
-            parts,
-            has_attempt_child,
-            fence,
-            out,
-            depth,
-        );
+    match runs.stat(name) {
+        Ok(stat) => {
+            let e = Entry {
+                name: name.into(),
+                stat,
+            };
+            w.entry(runs, &e, name.to_string(), &mut Vec::new(), false, 0)?;
+        }
+        Err(e) if e.is_not_found() => {}
+        Err(e) => return Err(e),
     }
-    found
+    Ok(w.out)
 }
 
-/// Classifies one entry of a directory being visited; returns the attempts found at or below it.
-#[allow(clippy::too_many_arguments)] // the walk's state, passed down rather than bundled
-fn entry(
-    runs: &Path,
-    path: PathBuf,
-    name: String,
-    parts: &mut Vec<String>,
-    has_attempt_child: bool,
-    fence: &Fence,
-    out: &mut RunsWalk,
-    depth: usize,
-) -> usize {
-    if name.starts_with(TMP_PREFIX) {
-        return 0;
+impl Walker<'_> {
+    fn unrecognized(&mut self, rel: String, kind: &str, reason: &str) {
+        self.out.unrecognized.push(UnrecognizedRow {
+            path: rel,
+            kind: kind.into(),
+            reason: reason.into(),
+        });
     }
-    let (k, via_link) = kind(&path, fence);
-    match k {
-        Kind::Outside => {
-            tracing::debug!(path = %path.display(), "ignoring a symlink that leaves the workspace");
-            0
+
+    /// Returns the number of attempts found below `dir`.
+    fn visit(
+        &mut self,
+        dir: &Dir,
+        parts: &mut Vec<String>,
+        depth: usize,
+    ) -> Result<usize, FsError> {
+        let entries = dir.entries()?;
+        let has_attempt_child = !parts.is_empty()
+            && entries
+                .iter()
+                .any(|e| e.name_str().is_some_and(AttemptTs::is_timestamp));
+        let mut found = 0;
+        for e in &entries {
+            let Some(name) = e.name_str().map(str::to_string) else {
+                let rel = join(parts, &e.name.to_string_lossy());
+                self.unrecognized(rel, "other", "name is not UTF-8");
+                continue;
+            };
+            found += self.entry(dir, e, name, parts, has_attempt_child, depth)?;
         }
-        Kind::Dir if AttemptTs::is_timestamp(&name) => {
-            let nick = parts.join("/");
-            match (Nickname::parse(&nick), AttemptTs::parse(&name)) {
-                (Ok(_), Ok(ts)) => {
-                    out.attempts.push(AttemptDir {
-                        id: format!("{nick}/{name}"),
-                        nickname: nick,
-                        ts,
-                        path,
-                    });
-                    1
+        Ok(found)
+    }
+
+    /// Classifies one entry of `parent`; returns the attempts found at or below it.
+    fn entry(
+        &mut self,
+        parent: &Dir,
+        e: &Entry,
+        name: String,
+        parts: &mut Vec<String>,
+        has_attempt_child: bool,
+        depth: usize,
+    ) -> Result<usize, FsError> {
+        let rel = join(parts, &name);
+        if name.starts_with(TMP_PREFIX) {
+            if e.stat.kind == EntryKind::File {
+                self.out.leftovers.push(rel);
+            }
+            return Ok(0);
+        }
+        match e.stat.kind {
+            EntryKind::Dir if AttemptTs::is_timestamp(&name) => {
+                let nick = parts.join("/");
+                match (Nickname::parse(&nick), AttemptTs::parse(&name)) {
+                    (Ok(_), Ok(ts)) => {
+                        self.out.attempts.push(AttemptDir {
+                            path: self.runs_path.join(&rel),
+                            id: rel,
+                            nickname: nick,
+                            ts,
+                        });
+                        Ok(1)
+                    }
+                    _ => {
+                        self.unrecognized(
+                            rel,
+                            "dir",
+                            "timestamp directory without a valid nickname above it",
+                        );
+                        Ok(0)
+                    }
                 }
-                _ => {
-                    out.unrecognized.push(UnrecognizedRow {
-                        path: rel(runs, &path),
-                        kind: "dir".into(),
-                        reason: "timestamp directory without a valid nickname above it".into(),
-                    });
-                    0
+            }
+            EntryKind::Dir => {
+                if depth >= MAX_DEPTH {
+                    self.unrecognized(rel, "dir", "not descended into (too deep)");
+                    return Ok(0);
                 }
+                let child = match parent.open_dir(&name) {
+                    Ok(d) => d,
+                    // Gone or swapped for something else since it was listed.
+                    Err(e) if e.is_not_found() => return Ok(0),
+                    Err(e) if e.is_refusal() => {
+                        self.unrecognized(rel, "other", "not a directory any more");
+                        return Ok(0);
+                    }
+                    Err(e) if is_permission(&e) => return Ok(self.unlisted(rel)),
+                    Err(e) => return Err(e),
+                };
+                let saved = std::mem::take(&mut self.out.unrecognized);
+                parts.push(name);
+                let n = self.visit(&child, parts, depth + 1);
+                parts.pop();
+                let below = std::mem::replace(&mut self.out.unrecognized, saved);
+                let n = match n {
+                    Ok(n) => n,
+                    Err(e) if is_permission(&e) => return Ok(self.unlisted(rel)),
+                    Err(e) => return Err(e),
+                };
+                if n == 0 {
+                    self.unrecognized(
+                        rel,
+                        "dir",
+                        "no attempt directory (YYYYMMDD_HHMMSS) below it",
+                    );
+                } else {
+                    self.out.unrecognized.extend(below);
+                }
+                Ok(n)
             }
-        }
-        Kind::Dir => {
-            if depth >= MAX_DEPTH || (via_link && depth > 0) {
-                out.unrecognized.push(UnrecognizedRow {
-                    path: rel(runs, &path),
-                    kind: "dir".into(),
-                    reason: "not descended into (symlink or too deep)".into(),
-                });
-                return 0;
-            }
-            let mut sub = RunsWalk::default();
-            parts.push(name);
-            let n = visit(runs, &path, parts, fence, &mut sub, depth + 1);
-            parts.pop();
-            out.attempts.extend(sub.attempts);
-            if n == 0 {
-                out.unrecognized.push(UnrecognizedRow {
-                    path: rel(runs, &path),
-                    kind: "dir".into(),
-                    reason: "no attempt directory (YYYYMMDD_HHMMSS) below it".into(),
-                });
-            } else {
-                out.unrecognized.extend(sub.unrecognized);
-            }
-            n
-        }
-        Kind::File if name == "report.json" && has_attempt_child => {
             // The convenience copy runs/<nickname>/report.json: recognized, never an attempt.
-            0
+            EntryKind::File if name == "report.json" && has_attempt_child => Ok(0),
+            EntryKind::File => {
+                self.unrecognized(rel, "file", "not part of an attempt directory");
+                Ok(0)
+            }
+            EntryKind::Symlink => {
+                self.unrecognized(rel, "other", "symlink (never followed)");
+                Ok(0)
+            }
+            other => {
+                let reason = format!("a {} (not part of an attempt directory)", other.what());
+                self.unrecognized(rel, "other", &reason);
+                Ok(0)
+            }
         }
-        Kind::File | Kind::Other => {
-            out.unrecognized.push(UnrecognizedRow {
-                path: rel(runs, &path),
-                kind: if k == Kind::File { "file" } else { "other" }.into(),
-                reason: "not part of an attempt directory".into(),
-            });
-            0
-        }
+    }
+
+    /// A subtree that cannot be listed: reported, and its indexed attempts kept.
+    fn unlisted(&mut self, rel: String) -> usize {
+        tracing::warn!(path = %rel, "runs/ subtree cannot be listed (permission); its attempts are kept as indexed");
+        self.unrecognized(rel.clone(), "dir", "cannot be listed (permission denied)");
+        self.out.unlisted.push(rel);
+        // Counted as holding attempts, so its parent is not reported as attempt-less.
+        1
     }
 }
 
@@ -258,7 +255,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn nested_nicknames_copies_strays_and_outside_symlinks_are_classified() {
+    fn nested_nicknames_copies_strays_and_symlinks_are_classified() {
         let ws = tempfile::tempdir().unwrap();
         let outside = tempfile::tempdir().unwrap();
         let runs = ws.path().join("runs");
@@ -270,19 +267,20 @@ mod tests {
             std::fs::create_dir_all(runs.join(d)).unwrap();
         }
         std::fs::write(runs.join("base/report.json"), "{}").unwrap();
+        std::fs::write(runs.join("base/.invarlockd-tmp-1f"), "partial").unwrap();
         std::fs::write(runs.join("stray.txt"), "x").unwrap();
         std::fs::create_dir_all(outside.path().join("20261128_000000")).unwrap();
-        #[cfg(unix)]
         std::os::unix::fs::symlink(
             outside.path().join("20261128_000000"),
             runs.join("base/20261128_000000"),
         )
         .unwrap();
-        let fence = Fence::new(&[ws.path()]);
-        let w = walk_runs(&runs, &fence);
+        let dir = Dir::open_root(&runs, "runs").unwrap();
+        let w = walk_runs(&dir, &runs).unwrap();
         let ids: Vec<_> = w.attempts.iter().map(|a| a.id.as_str()).collect();
         assert_eq!(ids, ["base/20261128_204115", "team/quant8/20261128_204141"]);
         let un: Vec<_> = w.unrecognized.iter().map(|u| u.path.as_str()).collect();
-        assert_eq!(un, ["empty", "stray.txt"]);
+        assert_eq!(un, ["base/20261128_000000", "empty", "stray.txt"]);
+        assert_eq!(w.leftovers, ["base/.invarlockd-tmp-1f"]);
     }
 }
