@@ -42,6 +42,10 @@ pub enum AppError {
     Serve(std::io::Error),
 }
 
+/// How long each stage of stopping may take after SIGTERM (requests, watcher, housekeeping,
+/// closing the index, blocking threads): the process exits within 10 s whatever it was doing.
+pub const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_millis(1500);
+
 pub struct Application {
     listener: TcpListener,
     metrics_listener: Option<TcpListener>,
@@ -111,7 +115,8 @@ impl Application {
             events.clone(),
             tz,
         )
-        .with_git(git.clone());
+        .with_git(git.clone())
+        .with_limits(config.limits);
         let retention = crate::retention::Retention::new(
             store.clone(),
             records.clone(),
@@ -221,19 +226,40 @@ impl Application {
         let app = http::router(self.state.clone());
         tracing::info!(addr = %self.listener.local_addr().map_err(AppError::Serve)?, "listening");
         let t = token.clone();
-        let result = http::serve::serve(self.listener, app, limits, async move {
+        let serve = http::serve::serve(self.listener, app, limits, async move {
             shutdown.await;
             t.cancel();
-        })
-        .await;
+        });
+        // Stopping is bounded whatever the workspace holds: in-flight requests, a scan and
+        // housekeeping each get SHUTDOWN_GRACE after the signal, then are abandoned.
+        let stopped = token.clone();
+        let result = tokio::select! {
+            r = serve => r,
+            _ = async { stopped.cancelled().await; tokio::time::sleep(SHUTDOWN_GRACE).await } => {
+                tracing::warn!("in-flight requests did not finish within the shutdown grace");
+                Ok(())
+            }
+        };
         token.cancel();
-        let _ = watcher_task.await;
-        let _ = housekeeping.await;
-        let _ = git_task.await;
+        for (name, mut task) in [
+            ("watcher", watcher_task),
+            ("housekeeping", housekeeping),
+            ("git", git_task),
+        ] {
+            if tokio::time::timeout(SHUTDOWN_GRACE, &mut task).await.is_err() {
+                tracing::warn!(task = name, "did not stop within the shutdown grace; abandoned");
+                task.abort();
+            }
+        }
         // Flush: closing the pools checkpoints the WAL into index.db.
-        self.state.store.writer().close().await;
-        self.state.store.reader().close().await;
-        self.state.records.close().await;
+        let close = async {
+            self.state.store.writer().close().await;
+            self.state.store.reader().close().await;
+            self.state.records.close().await;
+        };
+        if tokio::time::timeout(SHUTDOWN_GRACE, close).await.is_err() {
+            tracing::warn!("the index did not close within the shutdown grace");
+        }
         tracing::info!("stopped");
         drop(self.lock);
         result.map_err(AppError::Serve)

@@ -35,7 +35,12 @@ pub fn run(command: Command) -> i32 {
                 return fail(&e.to_string());
             }
             crate::telemetry::init(&cfg.log);
-            runtime().block_on(serve(cfg))
+            let rt = runtime();
+            let code = rt.block_on(serve(cfg));
+            // A blocking thread still busy (a huge file being hashed) must not hold the exit:
+            // dropping the runtime would wait for it.
+            rt.shutdown_timeout(crate::app::SHUTDOWN_GRACE);
+            code
         }
         Command::Init { dir, config, json } => {
             let daemon = DaemonArgs {

@@ -186,27 +186,17 @@ mod libc_errno {
     pub const ENOBUFS: i32 = 105;
 }
 
-/// Counts a refusal in `invarlockd_files_refused_total{kind}` and returns it.
+/// Counts a refusal in `invarlockd_files_refused_total{kind}` and returns it. `kind` is what
+/// the file was: `symlink`, `too_large`, or anything else that is not a regular file.
 pub fn refused(e: FsError, kind: &'static str) -> FsError {
-    describe_metrics();
-    metrics::counter!("invarlockd_files_refused_total", "kind" => kind).increment(1);
+    use crate::metrics::Refusal;
+    crate::metrics::file_refused(match kind {
+        "symlink" => Refusal::Symlink,
+        "too_large" => Refusal::TooLarge,
+        _ => Refusal::NotRegular,
+    });
     tracing::debug!(error = %e, "workspace file refused");
     e
-}
-
-/// HELP texts of the metrics this module and the scan report.
-pub fn describe_metrics() {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        metrics::describe_counter!(
-            "invarlockd_files_refused_total",
-            "Workspace files refused instead of read, by kind: symlink, fifo, socket, device, directory, too_large"
-        );
-        metrics::describe_counter!(
-            "invarlockd_scans_aborted_total",
-            "Scans aborted by a filesystem error (the index was kept as it was)"
-        );
-    });
 }
 
 /// Splits a workspace-relative path into plain components; refuses `..`, absolute paths and

@@ -90,6 +90,14 @@ impl Limited {
         &self.label
     }
 
+    /// Permission bits, so a replacement can keep them.
+    pub fn mode(&self) -> u32 {
+        use std::os::unix::fs::PermissionsExt;
+        self.file
+            .metadata()
+            .map_or(0o644, |m| m.permissions().mode() & 0o7777)
+    }
+
     fn too_large(&self) -> FsError {
         refused(
             FsError::TooLarge {

@@ -20,7 +20,8 @@ async fn healthz(_: Params<NoParams>) -> Json<serde_json::Value> {
     Json(json!({ "status": "ok" }))
 }
 
-/// Ready once the initial scan is done and the index accepts writes.
+/// Ready once the initial scan is done and the index accepts writes; `degraded` (still 200)
+/// while the last scan was aborted by a filesystem error.
 async fn readyz(
     _: Params<NoParams>,
     State(state): State<AppState>,
@@ -34,6 +35,17 @@ async fn readyz(
         .check_writable()
         .await
         .map_err(|e| ApiError::NotReady(format!("index not writable: {e}")))?;
+    // Still 200 (the index serves what it last knew, per the API contract), but a scan that
+    // a filesystem error aborted is said plainly.
+    if watch.scan.degraded {
+        return Ok(Json(json!({
+            "status": "degraded",
+            "reason": format!(
+                "the last scan was aborted by a filesystem error; the index is kept as it was: {}",
+                watch.scan.last_error.as_deref().unwrap_or("unknown")
+            ),
+        })));
+    }
     Ok(Json(json!({ "status": "ready" })))
 }
 

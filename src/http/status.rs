@@ -48,6 +48,7 @@ async fn status(
             "reconciles": watch.reconciles,
             "pending_rechecks": watch.pending_rechecks,
         },
+        "scan": watch.scan,
         "initial_scan": {
             "done": watch.initial_scan_done,
             "started_at": watch.initial_scan_started_at,

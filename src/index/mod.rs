@@ -73,6 +73,7 @@ impl IndexError {
             IndexError::Storage(StorageError::Dir(..)) => ScanCause::Filesystem,
             IndexError::Storage(_) => ScanCause::Database,
             IndexError::Join(_) => ScanCause::Internal,
+            IndexError::Fs(_) => ScanCause::Filesystem,
         }
     }
 }
@@ -186,10 +187,8 @@ impl Indexer {
         }
     }
 
-    /// Counts and logs an aborted scan; the caller returns the error untouched.
+    /// Logs an aborted scan (the watcher counts it in `invarlockd_scans_aborted_total`).
     fn aborted(e: FsError) -> IndexError {
-        crate::fsx::describe_metrics();
-        metrics::counter!("invarlockd_scans_aborted_total").increment(1);
         tracing::error!(error = %e, "scan aborted by a filesystem error; the index is kept as it was");
         IndexError::Fs(e)
     }

@@ -4,29 +4,33 @@
 
 use super::name::{PromotionName, TEMP_PREFIX};
 use crate::domain::Sha256;
-use std::fs::{self, File};
-use std::io::{self, Write};
-use std::path::{Path, PathBuf};
+use crate::fsx::{Dir, FileKind, FsError, Limits};
+use std::fs;
+use std::io;
+use std::path::Path;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ArchiveError {
     #[error("reports/{0} already exists with different content")]
     Conflict(String),
-    #[error("i/o on {path}: {source}")]
-    Io { path: PathBuf, source: io::Error },
-}
-
-fn io_err(path: &Path) -> impl FnOnce(io::Error) -> ArchiveError + '_ {
-    move |source| ArchiveError::Io {
-        path: path.to_path_buf(),
-        source,
-    }
+    #[error(transparent)]
+    Fs(#[from] FsError),
 }
 
 /// One evidence file of an archive, with its exact bytes.
 pub struct EvidenceFile {
     pub name: &'static str,
     pub bytes: Vec<u8>,
+}
+
+impl EvidenceFile {
+    pub fn kind(&self) -> FileKind {
+        if self.name.ends_with(".cert.json") {
+            FileKind::Certificate
+        } else {
+            FileKind::Report
+        }
+    }
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -37,79 +41,74 @@ pub enum Written {
 }
 
 /// Creates `reports/<name>/` with `files` plus `metadata.json`. An existing directory with the
-/// same evidence bytes is accepted as-is (idempotent); any difference is a conflict.
+/// same evidence bytes is accepted as-is (idempotent); any difference is a conflict. Every
+/// file is created `O_EXCL|O_NOFOLLOW` in a fresh random temporary directory opened by
+/// handle, fsynced, and the directory is renamed into place without replacing anything.
 pub fn write_archive(
-    reports: &Path,
+    reports_path: &Path,
     name: &PromotionName,
     files: &[EvidenceFile],
     metadata: &[u8],
+    limits: &Limits,
 ) -> Result<Written, ArchiveError> {
-    let target = reports.join(name.as_str());
-    if target.symlink_metadata().is_ok() {
-        return match same_evidence(&target, files)? {
-            true => Ok(Written::AlreadyIdentical),
-            false => Err(ArchiveError::Conflict(name.to_string())),
-        };
+    let reports = Dir::open_root(reports_path, "reports")?;
+    match same_evidence(&reports, name, files, limits)? {
+        Some(true) => return Ok(Written::AlreadyIdentical),
+        Some(false) => return Err(ArchiveError::Conflict(name.to_string())),
+        None => {}
     }
-    static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let seq = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let tmp = reports.join(format!(
-        "{TEMP_PREFIX}{}-{}-{seq}",
-        name,
-        std::process::id()
-    ));
-    fs::create_dir(&tmp).map_err(io_err(&tmp))?;
+    let (tmp_name, tmp) = reports.create_temp_dir(&format!("{TEMP_PREFIX}{name}-"))?;
     let result = (|| {
         for f in files {
-            write_synced(&tmp.join(f.name), &f.bytes)?;
+            tmp.create_new(f.name, &f.bytes)?;
         }
-        write_synced(&tmp.join("metadata.json"), metadata)?;
-        sync_dir(&tmp)?;
+        tmp.create_new("metadata.json", metadata)?;
+        tmp.sync()?;
         test_hooks::delay_before_rename();
-        // rename(2) refuses a non-empty target, so a racing writer can never be overwritten.
-        fs::rename(&tmp, &target).map_err(|e| {
-            if target.exists() {
-                ArchiveError::Conflict(name.to_string())
-            } else {
-                ArchiveError::Io {
-                    path: target.clone(),
-                    source: e,
-                }
+        match reports.rename_noreplace(&tmp_name, &reports, name.as_str()) {
+            Ok(()) => {}
+            Err(FsError::Io { source, .. }) if source.kind() == io::ErrorKind::AlreadyExists => {
+                return Err(ArchiveError::Conflict(name.to_string()))
             }
-        })?;
-        sync_dir(reports)
+            Err(e) => return Err(e.into()),
+        }
+        reports.sync().map_err(ArchiveError::from)
     })();
     if result.is_err() {
-        let _ = fs::remove_dir_all(&tmp);
+        // Our own random name; remove_dir_all never follows a symlink.
+        let _ = fs::remove_dir_all(reports_path.join(&tmp_name));
     }
     result.map(|()| Written::Created)
 }
 
-fn same_evidence(dir: &Path, files: &[EvidenceFile]) -> Result<bool, ArchiveError> {
+/// `Some(true)`: `reports/<name>` holds these exact evidence bytes; `Some(false)`: something
+/// else is there (other bytes, a symlink, a file); `None`: the name is free.
+pub fn same_evidence(
+    reports: &Dir,
+    name: &PromotionName,
+    files: &[EvidenceFile],
+    limits: &Limits,
+) -> Result<Option<bool>, FsError> {
+    let dir = match reports.open_dir(name.as_str()) {
+        Ok(d) => d,
+        Err(e) if e.is_not_found() => return Ok(None),
+        Err(e) if e.is_refusal() => return Ok(Some(false)),
+        Err(e) => return Err(e),
+    };
     for f in files {
-        match fs::read(dir.join(f.name)) {
-            Ok(existing) => {
-                if Sha256::of(&existing) != Sha256::of(&f.bytes) {
-                    return Ok(false);
-                }
-            }
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(false),
-            Err(e) => return Err(io_err(&dir.join(f.name))(e)),
+        match dir.read(f.name, f.kind(), limits) {
+            Ok(existing) if Sha256::of(&existing) == Sha256::of(&f.bytes) => {}
+            Ok(_) => return Ok(Some(false)),
+            Err(e) if e.is_not_found() || e.is_refusal() => return Ok(Some(false)),
+            Err(e) => return Err(e),
         }
     }
-    Ok(true)
+    Ok(Some(true))
 }
 
-fn write_synced(path: &Path, bytes: &[u8]) -> Result<(), ArchiveError> {
-    let mut f = File::create_new(path).map_err(io_err(path))?;
-    f.write_all(bytes).map_err(io_err(path))?;
-    f.sync_all().map_err(io_err(path))
-}
-
-pub fn sync_dir(dir: &Path) -> Result<(), ArchiveError> {
-    File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(io_err(dir))
+/// fsync of a directory (makes a rename in it durable).
+pub fn sync_dir(dir: &Path) -> io::Result<()> {
+    std::fs::File::open(dir).and_then(|d| d.sync_all())
 }
 
 /// Removes temporary directories left by a crash mid-promotion. Returns how many were removed.
@@ -147,6 +146,14 @@ mod test_hooks {
 mod tests {
     use super::*;
 
+    const L: Limits = Limits {
+        report_bytes: 1 << 20,
+        events_bytes: 1 << 20,
+        certificate_bytes: 1 << 20,
+        metadata_bytes: 1 << 20,
+        hashed_file_bytes: 1 << 20,
+    };
+
     fn files(report: &[u8]) -> Vec<EvidenceFile> {
         vec![EvidenceFile {
             name: "report.json",
@@ -159,7 +166,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let name = PromotionName::parse("q8").unwrap();
         assert_eq!(
-            write_archive(dir.path(), &name, &files(b"{}"), b"{\"m\":1}").unwrap(),
+            write_archive(dir.path(), &name, &files(b"{}"), b"{\"m\":1}", &L).unwrap(),
             Written::Created
         );
         assert_eq!(fs::read(dir.path().join("q8/report.json")).unwrap(), b"{}");
@@ -168,7 +175,7 @@ mod tests {
             b"{\"m\":1}"
         );
         assert_eq!(
-            write_archive(dir.path(), &name, &files(b"{}"), b"{\"m\":2}").unwrap(),
+            write_archive(dir.path(), &name, &files(b"{}"), b"{\"m\":2}", &L).unwrap(),
             Written::AlreadyIdentical
         );
         assert_eq!(
@@ -181,8 +188,8 @@ mod tests {
     fn different_bytes_under_an_existing_name_are_a_conflict_and_change_nothing() {
         let dir = tempfile::tempdir().unwrap();
         let name = PromotionName::parse("q8").unwrap();
-        write_archive(dir.path(), &name, &files(b"{}"), b"{}").unwrap();
-        let err = write_archive(dir.path(), &name, &files(b"{\"x\":1}"), b"{}").unwrap_err();
+        write_archive(dir.path(), &name, &files(b"{}"), b"{}", &L).unwrap();
+        let err = write_archive(dir.path(), &name, &files(b"{\"x\":1}"), b"{}", &L).unwrap_err();
         assert!(matches!(err, ArchiveError::Conflict(_)));
         assert_eq!(fs::read(dir.path().join("q8/report.json")).unwrap(), b"{}");
         assert_eq!(

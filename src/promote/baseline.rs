@@ -4,8 +4,9 @@
 
 use super::certificate::{links_baseline, CertLink};
 use super::PromoteError;
+use crate::config::Workspace;
+use crate::fsx::{Dir, FileKind, Limits};
 use crate::storage::{promotions, Storage};
-use std::path::Path;
 
 /// Where the proven baseline lives.
 #[derive(Debug, Clone)]
@@ -20,68 +21,89 @@ pub enum BaselineSource {
     },
 }
 
-/// Reads and checks one candidate file; `Err` says why it does not qualify.
-pub fn prove(link: &CertLink, path: &Path) -> Result<Vec<u8>, String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let text =
-        crate::pyjson::decode_utf8(&bytes).map_err(|e| format!("{}: {e}", path.display()))?;
-    let report = crate::pyjson::parse(text).map_err(|e| format!("{}: {e}", path.display()))?;
+/// Reads `rel` below `dir` (by handle, within the report cap) and checks it; `Err` says why it
+/// does not qualify, naming the file by its workspace-relative `label`.
+pub fn prove(
+    link: &CertLink,
+    dir: &Dir,
+    rel: &str,
+    label: &str,
+    limits: &Limits,
+) -> Result<Vec<u8>, String> {
+    let bytes = dir
+        .read(rel, FileKind::Report, limits)
+        .map_err(|e| e.to_string())?;
+    let text = crate::pyjson::decode_utf8(&bytes).map_err(|e| format!("{label}: {e}"))?;
+    let report = crate::pyjson::parse(text).map_err(|e| format!("{label}: {e}"))?;
     if !links_baseline(link, &report) {
         return Err(format!(
-            "{}: digests differ from the certificate's baseline",
-            path.display()
+            "{label}: digests differ from the certificate's baseline"
         ));
     }
     crate::report::validate_baseline_windows(&report)
-        .map_err(|e| format!("{}: evaluation_windows invalid: {e}", path.display()))?;
+        .map_err(|e| format!("{label}: evaluation_windows invalid: {e}"))?;
     Ok(bytes)
 }
 
 pub async fn resolve(
     store: &Storage,
-    root: &Path,
+    ws: &Workspace,
+    limits: Limits,
     link: &CertLink,
 ) -> Result<BaselineSource, PromoteError> {
-    let mut why: Vec<String> = Vec::new();
-    // Archived copies first: they are already safe from retention.
-    for f in promotions::archived_reports_by_digest(
+    let archived = promotions::archived_reports_by_digest(
         store.reader(),
         &link.baseline_run_id,
         &link.baseline_report_hash,
     )
-    .await?
-    {
-        let path = root.join(&f.path);
-        match prove(link, &path) {
-            Ok(_) => {
-                let name = f.dir.strip_prefix("reports/").unwrap_or(&f.dir).to_string();
-                if f.path.ends_with("/report.json") && !name.contains('/') {
-                    return Ok(BaselineSource::Archived { name });
+    .await?;
+    let attempts =
+        promotions::attempts_by_digest(store.reader(), &link.baseline_run_id, &link.baseline_report_hash)
+            .await?;
+    let (ws, cert_link) = (ws.clone(), link.clone());
+    // Reading and parsing candidate reports is blocking work: off the async workers.
+    let found = tokio::task::spawn_blocking(move || -> Result<BaselineSource, Vec<String>> {
+        let mut why: Vec<String> = Vec::new();
+        let root = Dir::open_root(&ws.root, "").map_err(|e| vec![e.to_string()])?;
+        // Archived copies first: they are already safe from retention.
+        for f in archived {
+            match prove(&cert_link, &root, &f.path, &f.path, &limits) {
+                Ok(_) => {
+                    let name = f.dir.strip_prefix("reports/").unwrap_or(&f.dir).to_string();
+                    if f.path.ends_with("/report.json") && !name.contains('/') {
+                        return Ok(BaselineSource::Archived { name });
+                    }
+                    why.push(format!("{}: not a reports/<name>/report.json copy", f.path));
                 }
-                why.push(format!("{}: not a reports/<name>/report.json copy", f.path));
+                Err(e) => why.push(e),
             }
-            Err(e) => why.push(e),
         }
-    }
-    for a in promotions::attempts_by_digest(
-        store.reader(),
-        &link.baseline_run_id,
-        &link.baseline_report_hash,
-    )
-    .await?
-    {
-        let path = root.join(&a.dir).join("report.json");
-        match prove(link, &path) {
-            Ok(bytes) => {
-                return Ok(BaselineSource::Attempt {
-                    id: a.id,
-                    nickname: a.nickname,
-                    bytes,
-                })
+        let runs = Dir::open_root(&ws.runs, "runs").map_err(|e| vec![e.to_string()])?;
+        for a in attempts {
+            let label = format!("runs/{}/report.json", a.id);
+            let proved = runs
+                .open_dir(&a.id)
+                .map_err(|e| e.to_string())
+                .and_then(|d| prove(&cert_link, &d, "report.json", &label, &limits));
+            match proved {
+                Ok(bytes) => {
+                    return Ok(BaselineSource::Attempt {
+                        id: a.id,
+                        nickname: a.nickname,
+                        bytes,
+                    })
+                }
+                Err(e) => why.push(e),
             }
-            Err(e) => why.push(e),
         }
-    }
+        Err(why)
+    })
+    .await
+    .map_err(|e| PromoteError::Internal(e.to_string()))?;
+    let why = match found {
+        Ok(source) => return Ok(source),
+        Err(why) => why,
+    };
     let detail = if why.is_empty() {
         format!(
             "no indexed attempt or archived report has the certificate's baseline run_id {} and report_hash {}",

@@ -55,10 +55,15 @@ impl PlannedArchive {
 /// Whether `reports/<name>` is the archive this intent made (its metadata.json has the
 /// recorded sha256). An unreadable directory is an error, never "absent".
 pub fn is_ours(reports: &Path, a: &PlannedArchive) -> io::Result<bool> {
-    match std::fs::read(reports.join(&a.name).join("metadata.json")) {
+    use crate::fsx::{Dir, FileKind, Limits};
+    // By handle: a name swapped for a symlink is not ours (never followed).
+    let read = Dir::open_root(reports, "reports")
+        .and_then(|d| d.open_dir(&a.name))
+        .and_then(|d| d.read("metadata.json", FileKind::Metadata, &Limits::default()));
+    match read {
         Ok(b) => Ok(Sha256::of(&b).hex() == a.metadata_sha256),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
-        Err(e) => Err(e),
+        Err(e) if e.is_not_found() || e.is_refusal() => Ok(false),
+        Err(e) => Err(io::Error::other(e.to_string())),
     }
 }
 

@@ -37,6 +37,8 @@ pub struct Promoter {
     pub tz: TimeZone,
     /// Commits each promotion when `[reports] git` asks for it.
     pub git: Option<crate::gitlog::GitLog>,
+    /// Size caps of the files promotion reads.
+    pub limits: crate::fsx::Limits,
     /// Serialises promotions within the process (their existence checks and renames).
     lock: Arc<tokio::sync::Mutex<()>>,
 }
@@ -58,6 +60,7 @@ impl Promoter {
             events,
             tz,
             git: None,
+            limits: crate::fsx::Limits::default(),
             lock: Arc::default(),
         }
     }
@@ -65,5 +68,19 @@ impl Promoter {
     pub fn with_git(mut self, git: crate::gitlog::GitLog) -> Self {
         self.git = Some(git);
         self
+    }
+
+    pub fn with_limits(mut self, limits: crate::fsx::Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// Runs blocking filesystem work (and CPU-bound verification) off the async workers.
+    pub(crate) async fn blocking<T: Send + 'static>(
+        f: impl FnOnce() -> Result<T, PromoteError> + Send + 'static,
+    ) -> Result<T, PromoteError> {
+        tokio::task::spawn_blocking(f)
+            .await
+            .map_err(|e| PromoteError::Internal(e.to_string()))?
     }
 }

@@ -7,7 +7,8 @@ use super::certificate::{failed_gates, links_subject, read_links};
 use super::intent::{PlannedArchive, PromotionIntent};
 use super::metadata::{BaselineRef, FileEntry, Metadata, FORMAT, GENERATED_BY};
 use super::name::PromotionName;
-use super::paths::file_in_workspace;
+use super::paths::{read_certificate, relative_in_workspace};
+use crate::fsx::{Dir, FileKind, FsError};
 use super::{verdict, PromoteError};
 use crate::domain::{AttemptId, Sha256};
 use crate::pyjson::Value;
@@ -75,10 +76,11 @@ impl super::Promoter {
             None => None,
         };
         let cert_path = match &req.certificate {
-            Some(p) => Some(
-                file_in_workspace(&self.workspace.root, p)
-                    .map_err(|e| PromoteError::bad("certificate", e))?,
-            ),
+            Some(p) => {
+                relative_in_workspace(&self.workspace.root, p)
+                    .map_err(|e| PromoteError::bad("certificate", e))?;
+                Some(p.clone())
+            }
             None => None,
         };
         let id = self.resolve_attempt(&req).await?;
@@ -98,9 +100,14 @@ impl super::Promoter {
                 ),
             ));
         }
-        let report_path = self.workspace.root.join(&row.dir).join("report.json");
-        let report_bytes = std::fs::read(&report_path)
-            .map_err(|e| PromoteError::Internal(format!("{}: {e}", report_path.display())))?;
+        let (runs, rid, limits) = (self.workspace.runs.clone(), row.id.clone(), self.limits);
+        let report_bytes = Self::blocking(move || {
+            Dir::open_root(&runs, "runs")
+                .and_then(|d| d.open_dir(&rid))
+                .and_then(|d| d.read("report.json", FileKind::Report, &limits))
+                .map_err(|e| refused_or_internal("not_pass", e))
+        })
+        .await?;
         let sha = Sha256::of(&report_bytes);
         if row.report_sha256.as_deref() != Some(sha.hex().as_str()) {
             return Err(PromoteError::Conflict(format!(
@@ -122,13 +129,20 @@ impl super::Promoter {
         let kind;
         if let Some(cert_path) = &cert_path {
             kind = "subject";
-            let cert_bytes = std::fs::read(cert_path)
-                .map_err(|e| PromoteError::bad("certificate", e.to_string()))?;
-            let v = verdict::verify(
-                &cert_bytes,
-                req.certificate.as_deref().unwrap_or_default(),
-                &profile,
+            let (root, given, limits, prof) = (
+                self.workspace.root.clone(),
+                cert_path.clone(),
+                self.limits,
+                profile.clone(),
             );
+            // Reading and verifying are blocking and CPU-bound: off the async workers.
+            let (cert_bytes, v) = Self::blocking(move || {
+                let bytes = read_certificate(&root, &given, &limits)
+                    .map_err(|e| PromoteError::bad("certificate", e))?;
+                let v = verdict::verify(&bytes, &given, &prof);
+                Ok((bytes, v))
+            })
+            .await?;
             if !v.ok {
                 return Err(PromoteError::refused(
                     "certificate_not_verified",
@@ -168,7 +182,7 @@ impl super::Promoter {
             cert_run_id = Some(link.run_id.clone());
             policy_digest = link.policy_digest.clone();
             let (base_name, source_attempt) =
-                match baseline::resolve(&self.store, &self.workspace.root, &link).await? {
+                match baseline::resolve(&self.store, &self.workspace, self.limits, &link).await? {
                     BaselineSource::Archived { name, .. } => (name, None),
                     BaselineSource::Attempt {
                         id: bid,
@@ -178,7 +192,7 @@ impl super::Promoter {
                     } => {
                         let bid_parsed = AttemptId::parse(&bid)
                             .map_err(|e| PromoteError::Internal(e.to_string()))?;
-                        let name = self.free_name(&nickname, &bid_parsed, &bytes)?;
+                        let name = self.free_name(&nickname, &bid_parsed, &bytes).await?;
                         baseline_plan = Some((name.clone(), bytes, bid.clone()));
                         (name.to_string(), Some(bid))
                     }
@@ -217,7 +231,10 @@ impl super::Promoter {
 
         let name = match explicit_name {
             Some(n) => n,
-            None => self.free_name(id.nickname.as_str(), &id, &report_bytes_for_name(&files))?,
+            None => {
+                self.free_name(id.nickname.as_str(), &id, &report_bytes_for_name(&files))
+                    .await?
+            }
         };
         let metadata = Metadata {
             baseline: baseline_ref,
@@ -244,7 +261,7 @@ impl super::Promoter {
                 baseline_plan.as_ref().map(|b| b.2.as_str()).unwrap_or_default()
             )));
         }
-        let subject_exists = match self.existing_evidence(&name, &files)? {
+        let subject_exists = match self.existing_evidence(&name, &files).await? {
             Some(false) => {
                 return Err(PromoteError::Conflict(format!(
                     "reports/{name} already exists with different content"
@@ -259,7 +276,7 @@ impl super::Promoter {
                 name: "report.json",
                 bytes: bytes.clone(),
             }];
-            if self.existing_evidence(bname, &bfiles)?.is_none() {
+            if self.existing_evidence(bname, &bfiles).await?.is_none() {
                 let bmeta = self.baseline_metadata(bname, bid, bytes, &profile, token)?;
                 plan.push((
                     bname.clone(),
@@ -328,15 +345,16 @@ impl super::Promoter {
         let stored = if subject_created {
             serde_json::from_slice(&subject_meta).unwrap_or(serde_json::Value::Null)
         } else {
-            std::fs::read(
-                self.workspace
-                    .reports
-                    .join(name.as_str())
-                    .join("metadata.json"),
-            )
-            .ok()
-            .and_then(|b| serde_json::from_slice(&b).ok())
-            .unwrap_or(serde_json::Value::Null)
+            let (reports, n, limits) = (self.workspace.reports.clone(), name.to_string(), self.limits);
+            Self::blocking(move || {
+                Ok(Dir::open_root(&reports, "reports")
+                    .and_then(|d| d.open_dir(&n))
+                    .and_then(|d| d.read("metadata.json", FileKind::Metadata, &limits))
+                    .ok()
+                    .and_then(|b| serde_json::from_slice(&b).ok())
+                    .unwrap_or(serde_json::Value::Null))
+            })
+            .await?
         };
         Ok(PromoteOutcome {
             created: subject_created,
@@ -362,8 +380,19 @@ impl super::Promoter {
             .open_intent(IntentKind::Promotion, intent)
             .await?;
         let mut created: Vec<PlannedArchive> = Vec::new();
-        let mut result = super::gitignore::ensure(&self.workspace.root)
-            .map_err(|e| PromoteError::Internal(format!("workspace .gitignore: {e}")));
+        let root = self.workspace.root.clone();
+        let mut result = Self::blocking(move || {
+            // A refused .gitignore (symlink, FIFO, too large) is left alone, never written
+            // through; it does not stop the promotion.
+            match super::gitignore::ensure(&root) {
+                Err(e) if e.is_refusal() => {
+                    tracing::warn!(error = %e, "workspace .gitignore left alone");
+                    Ok(())
+                }
+                r => r.map_err(|e| PromoteError::Internal(format!("workspace .gitignore: {e}"))),
+            }
+        })
+        .await;
         for ((n, files, meta, _, _), planned) in plan.into_iter().zip(&intent.archives) {
             if result.is_err() {
                 break;
@@ -430,8 +459,10 @@ impl super::Promoter {
         files: Vec<EvidenceFile>,
         metadata: Vec<u8>,
     ) -> Result<Written, PromoteError> {
-        let reports = self.workspace.reports.clone();
-        tokio::task::spawn_blocking(move || write_archive(&reports, &name, &files, &metadata))
+        let (reports, limits) = (self.workspace.reports.clone(), self.limits);
+        tokio::task::spawn_blocking(move || {
+            write_archive(&reports, &name, &files, &metadata, &limits)
+        })
             .await
             .map_err(|e| PromoteError::Internal(e.to_string()))?
             .map_err(PromoteError::from)
@@ -464,29 +495,33 @@ impl super::Promoter {
         AttemptId::parse(&latest).map_err(|e| PromoteError::Internal(e.to_string()))
     }
 
-    /// `Some(true)`: the name holds these exact evidence bytes; `Some(false)`: other bytes;
+    /// `Some(true)`: the name holds these exact evidence bytes; `Some(false)`: something else;
     /// `None`: free.
-    fn existing_evidence(
+    async fn existing_evidence(
         &self,
         name: &PromotionName,
         files: &[EvidenceFile],
     ) -> Result<Option<bool>, PromoteError> {
-        let dir = self.workspace.reports.join(name.as_str());
-        if dir.symlink_metadata().is_err() {
-            return Ok(None);
-        }
-        for f in files {
-            match std::fs::read(dir.join(f.name)) {
-                Ok(b) if b == f.bytes => {}
-                _ => return Ok(Some(false)),
-            }
-        }
-        Ok(Some(true))
+        let (reports, limits, name) = (self.workspace.reports.clone(), self.limits, name.clone());
+        let files: Vec<EvidenceFile> = files
+            .iter()
+            .map(|f| EvidenceFile {
+                name: f.name,
+                bytes: f.bytes.clone(),
+            })
+            .collect();
+        Self::blocking(move || {
+            let dir = Dir::open_root(&reports, "reports")
+                .map_err(|e| PromoteError::Internal(e.to_string()))?;
+            super::archive::same_evidence(&dir, &name, &files, &limits)
+                .map_err(|e| PromoteError::Internal(e.to_string()))
+        })
+        .await
     }
 
     /// The default name for an attempt's archive: the nickname, or the dated name when the
     /// nickname's directory holds another attempt's report.
-    fn free_name(
+    async fn free_name(
         &self,
         nickname: &str,
         id: &AttemptId,
@@ -498,7 +533,7 @@ impl super::Promoter {
             name: "report.json",
             bytes: report.to_vec(),
         }];
-        match self.existing_evidence(&plain, &probe)? {
+        match self.existing_evidence(&plain, &probe).await? {
             None | Some(true) => Ok(plain),
             Some(false) => PromotionName::dated(id, self.tz.to_utc(id.ts.naive()))
                 .map_err(|e| PromoteError::bad("nickname", e)),
@@ -521,6 +556,16 @@ impl super::Promoter {
         Ok(describe(
             &report, name, "baseline", id, &files, profile, token,
         ))
+    }
+}
+
+/// A file the promotion needs that is refused (symlink, FIFO, over its cap) is a refusal with
+/// `code`; any other failure is internal.
+fn refused_or_internal(code: &'static str, e: FsError) -> PromoteError {
+    if e.is_refusal() {
+        PromoteError::refused(code, e.to_string())
+    } else {
+        PromoteError::Internal(e.to_string())
     }
 }
 

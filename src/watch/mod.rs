@@ -179,14 +179,23 @@ impl Watcher {
                     s.last_reconcile_at = Some(chrono::Utc::now());
                     s.last_reconcile_ms = Some(ms);
                     s.reconciles += 1;
+                    s.scan.degraded = false;
+                    s.scan.last_ok_at = s.last_reconcile_at;
                 });
             }
             Err(e) => {
                 tracing::error!(why, error = %e, "reconcile failed");
                 crate::metrics::scan_aborted(crate::metrics::ScanKind::Full, e.cause());
+                let aborted = matches!(e, crate::index::IndexError::Fs(_));
                 self.status.update(|s| {
                     s.healthy = false;
                     s.last_error = Some(format!("reconcile failed: {e}"));
+                    if aborted {
+                        s.scan.degraded = true;
+                        s.scan.aborted += 1;
+                        s.scan.last_error = Some(e.to_string());
+                        s.scan.last_error_at = Some(chrono::Utc::now());
+                    }
                 });
             }
         }

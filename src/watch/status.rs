@@ -29,6 +29,20 @@ pub struct Snapshot {
     pub initial_scan_finished_at: Option<DateTime<Utc>>,
     /// Paths waiting for a file to settle before they are indexed again.
     pub pending_rechecks: usize,
+    pub scan: ScanHealth,
+}
+
+/// Whether the last scan could read the workspace. A scan that met a filesystem error other
+/// than "not found" (EMFILE, EIO, ...) was aborted with the index kept as it was: the daemon is
+/// then degraded until a scan succeeds again.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ScanHealth {
+    pub degraded: bool,
+    pub last_error: Option<String>,
+    pub last_error_at: Option<DateTime<Utc>>,
+    /// Scans aborted since start.
+    pub aborted: u64,
+    pub last_ok_at: Option<DateTime<Utc>>,
 }
 
 /// Shared, lock-protected snapshot; writers are the watcher task only.
@@ -51,6 +65,7 @@ impl Default for WatchStatus {
             initial_scan_started_at: None,
             initial_scan_finished_at: None,
             pending_rechecks: 0,
+            scan: ScanHealth::default(),
         }))
     }
 }
