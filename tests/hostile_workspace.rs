@@ -7,7 +7,7 @@
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
-use std::os::unix::fs::{symlink, FileTypeExt};
+use std::os::unix::fs::symlink;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -43,7 +43,11 @@ fn setup() -> (tempfile::TempDir, tempfile::TempDir) {
 
 fn mkfifo(p: &Path) {
     let c = std::ffi::CString::new(p.as_os_str().as_encoded_bytes()).unwrap();
-    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0, "mkfifo {p:?}");
+    assert_eq!(
+        unsafe { libc::mkfifo(c.as_ptr(), 0o644) },
+        0,
+        "mkfifo {p:?}"
+    );
 }
 
 /// A character device (same numbers as /dev/null); needs CAP_MKNOD.
@@ -152,7 +156,11 @@ impl Daemon {
     }
 
     fn get(&self, path: &str) -> (u16, String) {
-        let r = self.client.get(format!("{}{path}", self.url)).send().unwrap();
+        let r = self
+            .client
+            .get(format!("{}{path}", self.url))
+            .send()
+            .unwrap();
         (r.status().as_u16(), r.text().unwrap())
     }
 
@@ -246,7 +254,12 @@ fn write_attempt(root: &Path, id: &str) {
 /// Every response body of the read API that could carry file content.
 fn all_bodies(d: &Daemon, ids: &[&str]) -> String {
     let mut all = String::new();
-    for p in ["/v1/status", "/v1/attempts?limit=1000", "/v1/runs", "/v1/mappings"] {
+    for p in [
+        "/v1/status",
+        "/v1/attempts?limit=1000",
+        "/v1/runs",
+        "/v1/mappings",
+    ] {
         all.push_str(&d.get(p).1);
     }
     for id in ids {
@@ -268,12 +281,20 @@ fn symlinks_to_files_outside_to_the_state_dir_and_to_directories_are_never_follo
     let evil = root.join("runs/evil/20261201_000000");
     std::fs::create_dir_all(&evil).unwrap();
     symlink(&secret, evil.join("report.json")).unwrap();
-    symlink(root.join(".invarlockd/admin.token"), evil.join("events.jsonl")).unwrap();
+    symlink(
+        root.join(".invarlockd/admin.token"),
+        evil.join("events.jsonl"),
+    )
+    .unwrap();
     symlink(&secret, evil.join("notes.txt")).unwrap();
     std::fs::create_dir_all(root.join("runs/linked")).unwrap();
     symlink(&out_attempt, root.join("runs/linked/20261201_000000")).unwrap();
     symlink(outside.path().join("runs/out"), root.join("runs/linknick")).unwrap();
-    symlink(outside.path().join("runs/out"), root.join("reports/linked_evidence")).unwrap();
+    symlink(
+        outside.path().join("runs/out"),
+        root.join("reports/linked_evidence"),
+    )
+    .unwrap();
     std::fs::create_dir_all(root.join("reports/hostile")).unwrap();
     symlink(&secret, root.join("reports/hostile/report.json")).unwrap();
     symlink(&secret, root.join("reports/hostile/evaluation.cert.json")).unwrap();
@@ -285,7 +306,8 @@ fn symlinks_to_files_outside_to_the_state_dir_and_to_directories_are_never_follo
         eventually(Duration::from_secs(30), || d
             .status_of("evil/20261201_000000")
             .is_some_and(|a| a["status"] == "invalid")),
-        "a symlinked report.json makes its attempt invalid"
+        "a symlinked report.json makes its attempt invalid: {:?}",
+        d.get("/v1/attempts/evil/20261201_000000")
     );
     let a = d.status_of("evil/20261201_000000").unwrap();
     assert!(a["reason"].as_str().unwrap().contains("symlink"), "{a:#}");
@@ -311,13 +333,28 @@ fn symlinks_to_files_outside_to_the_state_dir_and_to_directories_are_never_follo
         .is_some_and(|a| a["status"] == "invalid")));
     let bodies = all_bodies(
         &d,
-        &["evil/20261201_000000", "late/20261201_000000", "linked/20261201_000000"],
+        &[
+            "evil/20261201_000000",
+            "late/20261201_000000",
+            "linked/20261201_000000",
+        ],
     ) + &b;
     assert!(!bodies.contains(SECRET), "the secret leaked");
     assert!(!bodies.contains(&token), "the admin token leaked");
-    assert!(!bodies.contains(&outside.path().to_string_lossy().to_string()), "an outside path leaked");
-    assert_eq!(tree(&root.join("reports")), reports_before, "reports/ changed");
-    assert_eq!(tree(outside.path()), outside_before, "outside files changed");
+    assert!(
+        !bodies.contains(&outside.path().to_string_lossy().to_string()),
+        "an outside path leaked"
+    );
+    assert_eq!(
+        tree(&root.join("reports")),
+        reports_before,
+        "reports/ changed"
+    );
+    assert_eq!(
+        tree(outside.path()),
+        outside_before,
+        "outside files changed"
+    );
     d.finish(root);
 }
 
@@ -388,21 +425,31 @@ fn fifos_sockets_and_devices_under_every_name_the_daemon_reads_never_block_it() 
     let (s, b) = d.get("/v1/attempts/fifo_events/20261201_000000/events");
     assert_eq!(s, 422, "{b}");
     // A reconcile completes (before, it hung on the first FIFO it opened).
-    let before = d.json("/v1/status")["watcher"]["reconciles"].as_u64().unwrap();
+    let before = d.json("/v1/status")["watcher"]["reconciles"]
+        .as_u64()
+        .unwrap();
     let (s, b) = d.post("/v1/rescan", serde_json::json!({}));
     assert_eq!(s, 202, "{b}");
-    assert!(eventually(Duration::from_secs(30), || d.json("/v1/status")["watcher"]
-        ["reconciles"]
+    assert!(eventually(Duration::from_secs(30), || d.json("/v1/status")
+        ["watcher"]["reconciles"]
         .as_u64()
         .unwrap()
         > before));
     assert_eq!(d.json("/v1/status")["scan"]["degraded"], false);
     let metrics = d.get("/metrics").1;
     assert!(
-        metric(&metrics, "invarlockd_files_refused_total", "kind=\"not_regular\"") > 0,
+        metric(
+            &metrics,
+            "invarlockd_files_refused_total",
+            "kind=\"not_regular\""
+        ) > 0,
         "{metrics}"
     );
-    assert_eq!(tree(&root.join("reports")), reports_before, "reports/ changed");
+    assert_eq!(
+        tree(&root.join("reports")),
+        reports_before,
+        "reports/ changed"
+    );
     d.finish(root);
 }
 
@@ -443,7 +490,11 @@ fn sparse_multi_gigabyte_files_are_refused_without_being_read() {
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
         .unwrap();
     assert!(hwm_kb < 1 << 20, "peak RSS {hwm_kb} kB");
-    assert_eq!(tree(&root.join("reports")), reports_before, "reports/ changed");
+    assert_eq!(
+        tree(&root.join("reports")),
+        reports_before,
+        "reports/ changed"
+    );
     d.finish(root);
 }
 
@@ -485,7 +536,11 @@ fn symlinks_planted_at_the_names_the_daemon_writes_never_redirect_a_write() {
     let mut after = tree(&root.join("reports"));
     after.retain(|k, _| !k.starts_with("hostile_base"));
     assert_eq!(after, reports_before, "reports/ changed");
-    assert_eq!(tree(outside.path()), outside_before, "outside files changed");
+    assert_eq!(
+        tree(outside.path()),
+        outside_before,
+        "outside files changed"
+    );
     assert!(std::fs::symlink_metadata(root.join(".gitignore"))
         .unwrap()
         .file_type()
@@ -495,7 +550,9 @@ fn symlinks_planted_at_the_names_the_daemon_writes_never_redirect_a_write() {
 
 /// Number of open descriptors of `pid`.
 fn open_fds(pid: u32) -> u64 {
-    std::fs::read_dir(format!("/proc/{pid}/fd")).unwrap().count() as u64
+    std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .unwrap()
+        .count() as u64
 }
 
 fn set_nofile(pid: u32, soft: u64) {
@@ -556,15 +613,18 @@ fn exhausted_descriptors_abort_the_scan_and_keep_the_index_as_it_was() {
     set_nofile(pid, 4096);
     let status = d.json("/v1/status");
     assert_eq!(status["scan"]["degraded"], true, "{status:#}");
-    assert!(status["scan"]["last_error"].as_str().is_some(), "{status:#}");
+    assert!(
+        status["scan"]["last_error"].as_str().is_some(),
+        "{status:#}"
+    );
     let ready = d.json("/readyz");
     assert_eq!(ready["status"], "degraded", "{ready:#}");
     assert_eq!(ids(&d), before, "the index was kept as it was");
     // Descriptors back: the next reconcile clears the degraded state.
     let (s, _) = d.post("/v1/rescan", serde_json::json!({}));
     assert_eq!(s, 202);
-    assert!(eventually(Duration::from_secs(30), || d.json("/v1/status")["scan"]
-        ["degraded"]
+    assert!(eventually(Duration::from_secs(30), || d.json("/v1/status")
+        ["scan"]["degraded"]
         == false));
     d.finish(root);
 }

@@ -217,7 +217,9 @@ pub fn read_attempt(
                     Some(sha)
                 }
                 Err(e) if e.is_refusal() => {
-                    report_age = since(ctx.now, l.mtime_ns);
+                    // What the file is (a symlink, a FIFO, over the cap) will not change by
+                    // waiting for it to settle; a replacement is a new event.
+                    report_age = Duration::MAX;
                     row.report_size = Some(size);
                     row.report_mtime_ns = Some(l.mtime_ns);
                     analysis = Some(refused_report(&e));

@@ -57,9 +57,12 @@ pub async fn resolve(
         &link.baseline_report_hash,
     )
     .await?;
-    let attempts =
-        promotions::attempts_by_digest(store.reader(), &link.baseline_run_id, &link.baseline_report_hash)
-            .await?;
+    let attempts = promotions::attempts_by_digest(
+        store.reader(),
+        &link.baseline_run_id,
+        &link.baseline_report_hash,
+    )
+    .await?;
     let (ws, cert_link) = (ws.clone(), link.clone());
     // Reading and parsing candidate reports is blocking work: off the async workers.
     let found = tokio::task::spawn_blocking(move || -> Result<BaselineSource, Vec<String>> {

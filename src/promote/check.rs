@@ -100,21 +100,23 @@ fn run_checks(
     profile: Option<String>,
     limits: &Limits,
 ) -> Result<(String, Vec<Check>), PromoteError> {
-let dir = match reports.open_dir(name.as_str()) {
-    Ok(d) => d,
-    Err(e) if e.is_not_found() || e.is_refusal() => {
-        return Err(PromoteError::NotFound(format!(
-            "reports/{name} is not a promotion (no metadata.json written by invarlockd)"
-        )))
-    }
-    Err(e) => return Err(PromoteError::Internal(e.to_string())),
-};
+    let dir = match reports.open_dir(name.as_str()) {
+        Ok(d) => d,
+        Err(e) if e.is_not_found() || e.is_refusal() => {
+            return Err(PromoteError::NotFound(format!(
+                "reports/{name} is not a promotion (no metadata.json written by invarlockd)"
+            )))
+        }
+        Err(e) => return Err(PromoteError::Internal(e.to_string())),
+    };
     let rel = |f: &str| format!("reports/{name}/{f}");
-    let meta_bytes = dir.read("metadata.json", FileKind::Metadata, limits).map_err(|_| {
-        PromoteError::NotFound(format!(
-            "reports/{name} is not a promotion (no metadata.json written by invarlockd)"
-        ))
-    })?;
+    let meta_bytes = dir
+        .read("metadata.json", FileKind::Metadata, limits)
+        .map_err(|_| {
+            PromoteError::NotFound(format!(
+                "reports/{name} is not a promotion (no metadata.json written by invarlockd)"
+            ))
+        })?;
     let meta = Metadata::from_bytes(&meta_bytes).ok_or_else(|| {
         PromoteError::NotFound(format!(
             "reports/{name}/metadata.json was not written by invarlockd"
@@ -152,17 +154,20 @@ let dir = match reports.open_dir(name.as_str()) {
         }
     }
 
-    let report = dir.read("report.json", FileKind::Report, limits).ok().and_then(|b| {
-        let t = crate::pyjson::decode_utf8(&b).ok()?.to_string();
-        crate::pyjson::parse_with(
-            &t,
-            crate::pyjson::ParseOptions {
-                skip: crate::report::SKIPPED_PATHS,
-                ..Default::default()
-            },
-        )
+    let report = dir
+        .read("report.json", FileKind::Report, limits)
         .ok()
-    });
+        .and_then(|b| {
+            let t = crate::pyjson::decode_utf8(&b).ok()?.to_string();
+            crate::pyjson::parse_with(
+                &t,
+                crate::pyjson::ParseOptions {
+                    skip: crate::report::SKIPPED_PATHS,
+                    ..Default::default()
+                },
+            )
+            .ok()
+        });
     if report.is_none() {
         checks.push(fail(
             "report",

@@ -12,7 +12,8 @@ pub const IGNORED: [&str; 3] = ["runs/", "reports_*/", ".invarlockd/"];
 /// through) and replaced atomically with its old content plus the missing lines.
 pub fn ensure(root: &Path) -> Result<(), FsError> {
     let dir = Dir::open_root(root, "")?;
-    let (existing, mode) = match dir.open_file(".gitignore", FileKind::Metadata, &Limits::default()) {
+    let (existing, mode) = match dir.open_file(".gitignore", FileKind::Metadata, &Limits::default())
+    {
         Ok(f) => {
             let mode = f.mode();
             (String::from_utf8_lossy(&f.read_all()?).into_owned(), mode)
@@ -34,7 +35,9 @@ pub fn ensure(root: &Path) -> Result<(), FsError> {
             f.write_all(b"\n")?;
         }
         if existing.is_empty() {
-            f.write_all(b"# written by invarlockd: scratch runs and daemon state stay out of git\n")?;
+            f.write_all(
+                b"# written by invarlockd: scratch runs and daemon state stay out of git\n",
+            )?;
         }
         for m in missing {
             writeln!(f, "{m}")?;
@@ -66,6 +69,9 @@ mod tests {
         std::os::unix::fs::symlink(outside.path().join("victim"), dir.path().join(".gitignore"))
             .unwrap();
         assert!(ensure(dir.path()).unwrap_err().is_refusal());
-        assert_eq!(std::fs::read_to_string(outside.path().join("victim")).unwrap(), "keep\n");
+        assert_eq!(
+            std::fs::read_to_string(outside.path().join("victim")).unwrap(),
+            "keep\n"
+        );
     }
 }
