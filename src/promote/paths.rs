@@ -40,7 +40,8 @@ pub fn relative_in_workspace(root: &Path, given: &str) -> Result<String, String>
 pub fn read_certificate(root: &Path, given: &str, limits: &Limits) -> Result<Vec<u8>, String> {
     let rel = relative_in_workspace(root, given)?;
     let not_a_file = || format!("{given:?} is not a regular file inside the workspace");
-    let dir = Dir::open_root(root, "").map_err(|_| "the workspace root is not usable".to_string())?;
+    let dir =
+        Dir::open_root(root, "").map_err(|_| "the workspace root is not usable".to_string())?;
     dir.read(&rel, FileKind::Certificate, limits)
         .map_err(|e| match e {
             e @ FsError::TooLarge { .. } => e.to_string(),
