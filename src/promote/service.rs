@@ -8,9 +8,9 @@ use super::intent::{PlannedArchive, PromotionIntent};
 use super::metadata::{BaselineRef, FileEntry, Metadata, FORMAT, GENERATED_BY};
 use super::name::PromotionName;
 use super::paths::{read_certificate, relative_in_workspace};
-use crate::fsx::{Dir, FileKind, FsError};
 use super::{verdict, PromoteError};
 use crate::domain::{AttemptId, Sha256};
+use crate::fsx::{Dir, FileKind, FsError};
 use crate::pyjson::Value;
 use crate::storage::records::IntentKind;
 use crate::storage::{attempts, promotions};
@@ -345,7 +345,11 @@ impl super::Promoter {
         let stored = if subject_created {
             serde_json::from_slice(&subject_meta).unwrap_or(serde_json::Value::Null)
         } else {
-            let (reports, n, limits) = (self.workspace.reports.clone(), name.to_string(), self.limits);
+            let (reports, n, limits) = (
+                self.workspace.reports.clone(),
+                name.to_string(),
+                self.limits,
+            );
             Self::blocking(move || {
                 Ok(Dir::open_root(&reports, "reports")
                     .and_then(|d| d.open_dir(&n))
@@ -463,9 +467,9 @@ impl super::Promoter {
         tokio::task::spawn_blocking(move || {
             write_archive(&reports, &name, &files, &metadata, &limits)
         })
-            .await
-            .map_err(|e| PromoteError::Internal(e.to_string()))?
-            .map_err(PromoteError::from)
+        .await
+        .map_err(|e| PromoteError::Internal(e.to_string()))?
+        .map_err(PromoteError::from)
     }
 
     async fn resolve_attempt(&self, req: &PromoteRequest) -> Result<AttemptId, PromoteError> {
