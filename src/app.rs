@@ -246,8 +246,14 @@ impl Application {
             ("housekeeping", housekeeping),
             ("git", git_task),
         ] {
-            if tokio::time::timeout(SHUTDOWN_GRACE, &mut task).await.is_err() {
-                tracing::warn!(task = name, "did not stop within the shutdown grace; abandoned");
+            if tokio::time::timeout(SHUTDOWN_GRACE, &mut task)
+                .await
+                .is_err()
+            {
+                tracing::warn!(
+                    task = name,
+                    "did not stop within the shutdown grace; abandoned"
+                );
                 task.abort();
             }
         }
