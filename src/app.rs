@@ -291,6 +291,12 @@ async fn housekeeping(state: AppState, token: CancellationToken) {
             _ = token.cancelled() => return,
             _ = tick.tick() => {}
         }
+        if state.store.file_replaced() {
+            tracing::warn!(
+                path = %state.store.path.display(),
+                "the index file was deleted or replaced; serving from the file opened at start (restart to rebuild it)"
+            );
+        }
         if !state.watch.is_ready() {
             continue;
         }

@@ -8,6 +8,7 @@ pub mod attempts;
 pub mod evidence;
 pub mod feed;
 pub mod mappings;
+mod pinned;
 pub mod promotions;
 pub mod records;
 pub mod retention;
@@ -15,7 +16,7 @@ pub mod runs;
 
 use base64::Engine as _;
 use serde::{de::DeserializeOwned, Serialize};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use sqlx::{Sqlite, SqlitePool, Transaction};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -46,6 +47,8 @@ impl From<sqlx::Error> for StorageError {
 #[derive(Clone, Debug)]
 pub struct Storage {
     pub path: PathBuf,
+    /// The file the pools are pinned to.
+    file: pinned::FileId,
     writer: SqlitePool,
     reader: SqlitePool,
 }
@@ -66,23 +69,24 @@ impl Storage {
             .foreign_keys(true)
             .pragma("cache_size", "-16000")
             .pragma("temp_store", "memory");
-        let writer = SqlitePoolOptions::new()
-            .max_connections(1)
-            .min_connections(1)
-            .acquire_timeout(Duration::from_secs(60))
-            .connect_with(opts.clone())
-            .await?;
+        // Pinned to this file: see `pinned` for why no connection may reopen the path.
+        let id = pinned::create(path).map_err(|e| StorageError::Dir(path.to_path_buf(), e))?;
+        let writer = pinned::pool(opts.clone(), path, id, 1, Duration::from_secs(60)).await?;
         sqlx::migrate!("./migrations/index").run(&writer).await?;
-        let reader = SqlitePoolOptions::new()
-            .max_connections(4)
-            .acquire_timeout(Duration::from_secs(30))
-            .connect_with(opts.read_only(true))
-            .await?;
+        let reader =
+            pinned::pool(opts.read_only(true), path, id, 4, Duration::from_secs(30)).await?;
         Ok(Storage {
             path: path.to_path_buf(),
+            file: id,
             writer,
             reader,
         })
+    }
+
+    /// Whether the path no longer names the file this index was opened on (deleted or
+    /// replaced while the daemon runs). The daemon keeps serving the file it opened.
+    pub fn file_replaced(&self) -> bool {
+        pinned::FileId::of(&self.path).map_or(true, |now| now != self.file)
     }
 
     /// The single writer connection. Hold transactions on it briefly.

@@ -308,3 +308,52 @@ async fn deleting_the_stopped_daemons_index_keeps_every_answer_and_restores_stil
         .is_file());
     app.stop().await;
 }
+
+#[tokio::test]
+async fn deleting_the_running_daemons_index_never_splits_or_changes_its_answers() {
+    let ws = tempfile::tempdir().unwrap();
+    archived_attempts(ws.path());
+    let app = TestApp::spawn(ws.path()).await;
+    wait_indexed(&app, 3).await;
+    let token = app.admin_token();
+    let (_, p) = post(
+        &app,
+        "/v1/retention/plan",
+        json!({ "keep_last": 1, "keep_within": "0s" }),
+        Some(&token),
+    )
+    .await;
+    let id = p["id"].as_str().unwrap().to_string();
+    let (s, b) = post(
+        &app,
+        "/v1/retention/apply",
+        json!({ "plan_id": id }),
+        Some(&token),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{b:#}");
+    wait_indexed(&app, 1).await;
+    let before = answers(&app, &id).await;
+
+    // Deleted, then recreated empty by another process (as `invarlockd scan` or a second
+    // daemon would): no answer may come from the new file.
+    let state = ws.path().join(".invarlockd");
+    for f in ["index.db", "index.db-wal", "index.db-shm"] {
+        let _ = std::fs::remove_file(state.join(f));
+    }
+    let other = invarlockd::storage::Storage::open(&state.join("index.db"))
+        .await
+        .unwrap();
+    other.writer().close().await;
+    other.reader().close().await;
+    for _ in 0..5 {
+        // Concurrent requests: more than one pool connection in use at once.
+        let all = futures::future::join_all((0..8).map(|_| answers(&app, &id))).await;
+        for now in all {
+            for (k, v) in before.as_object().unwrap() {
+                assert_eq!(&now[k], v, "{k} changed after the index was deleted");
+            }
+        }
+    }
+    app.stop().await;
+}
