@@ -94,15 +94,20 @@ impl Application {
                 "removed temporary directories of interrupted promotions"
             );
         }
-        // Intents left open by a crash are finished before anything is served.
-        let late = crate::promote::intent::recover(&records, &ws.reports)
-            .await
-            .map_err(|e| AppError::Recovery(e.to_string()))?;
-        if late > 0 {
-            tracing::warn!(
+        // Intents left open by a crash are finished before anything is served. When the
+        // records cannot be written (a full disk), reads are still served: the intent stays
+        // open and every promotion finishes it first, so nothing is mutated before it is.
+        match crate::promote::intent::recover(&records, &ws.reports).await {
+            Ok(0) => {}
+            Ok(late) => tracing::warn!(
                 archives = late,
                 "audited archives of interrupted promotions"
-            );
+            ),
+            Err(crate::promote::intent::RecoveryError::Storage(e)) => tracing::error!(
+                error = %e,
+                "cannot finish interrupted promotions yet; the next promotion retries first"
+            ),
+            Err(e) => return Err(AppError::Recovery(e.to_string())),
         }
         let tz = crate::timezone::TimeZone::parse(&config.index.timezone)
             .unwrap_or(crate::timezone::TimeZone::Local);

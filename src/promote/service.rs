@@ -379,6 +379,11 @@ impl super::Promoter {
         if plan.is_empty() {
             return Ok(Vec::new());
         }
+        // An intent a crash left open (and a start on a full disk could not close) is finished
+        // before this request acts, so its archives get their audit entries first.
+        super::intent::recover(&self.records, &self.workspace.reports)
+            .await
+            .map_err(|e| PromoteError::Internal(format!("finishing an interrupted promotion: {e}")))?;
         let intent_id = self
             .records
             .open_intent(IntentKind::Promotion, intent)

@@ -55,7 +55,13 @@ impl Daemon {
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if let Ok(v) = serde_json::from_str::<Value>(&line) {
+                // What is not a log record (e.g. why the daemon refused to start) reaches the
+                // test's output.
+                let Ok(v) = serde_json::from_str::<Value>(&line) else {
+                    eprintln!("daemon: {line}");
+                    continue;
+                };
+                {
                     if v["fields"]["message"] == "listening" {
                         let _ =
                             tx.send(v["fields"]["addr"].as_str().unwrap_or_default().to_string());
