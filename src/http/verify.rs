@@ -103,6 +103,7 @@ async fn verify_body(
                 tolerance,
                 baseline: None,
                 json: true,
+                ..Default::default()
             },
         ))
     })

@@ -19,6 +19,7 @@ pub fn verify(bytes: &[u8], id: &str, profile: &str) -> Verdict {
             tolerance: 1e-9,
             baseline: None,
             json: true,
+            ..Default::default()
         },
     );
     let envelope: serde_json::Value = out
