@@ -84,7 +84,7 @@ fn replay(release: Release) -> (usize, Vec<String>) {
             );
             let args = Wrapper::try_parse_from(&argv).unwrap().args;
             let mut out = Vec::new();
-            let (code, followed) = run_in_with(fixtures(), &args, &mut out);
+            let (code, followed) = run_in_with(fixtures(), &args, &mut out).unwrap();
             assert_eq!(followed, release);
             let got = String::from_utf8(out).unwrap();
             let want = inv["stdout"].as_str().unwrap();

@@ -3,7 +3,10 @@
 //! stdout, same exit codes. Which release it follows is said on stderr, never on stdout.
 
 use super::pyops::{parse_py_float, path_id};
-use super::{linked_release, verify_documents_with, Input, IoFailure, Options, Release};
+use super::{
+    is_later_contract, linked_version, verify_documents_with, Input, IoFailure, Options, Release,
+    SUPPORTED_RANGE,
+};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -47,9 +50,16 @@ fn parse_tolerance(s: &str) -> Result<f64, String> {
 /// Runs verify with paths relative to the current directory; returns the exit code. The
 /// release followed is noted on stderr.
 pub fn run(args: &VerifyArgs, out: &mut dyn Write) -> i32 {
-    let (code, release) = run_in_with(Path::new("."), args, out);
-    eprintln!("invarlockd: followed invarlock verify {release}");
-    code
+    match run_in_with(Path::new("."), args, out) {
+        Ok((code, release)) => {
+            eprintln!("invarlockd: followed invarlock verify {release}");
+            code
+        }
+        Err(refusal) => {
+            eprintln!("invarlockd verify: {refusal}");
+            2
+        }
+    }
 }
 
 fn resolve(base: &Path, id: &str) -> PathBuf {
@@ -63,11 +73,17 @@ fn resolve(base: &Path, id: &str) -> PathBuf {
 /// [`run`] with files read relative to `base`; the ids stay as given. Lets tests run in
 /// parallel without changing the process's working directory.
 pub fn run_in(base: &Path, args: &VerifyArgs, out: &mut dyn Write) -> i32 {
-    run_in_with(base, args, out).0
+    run_in_with(base, args, out).map_or(2, |(code, _)| code)
 }
 
-/// [`run_in`], also returning the release it followed.
-pub fn run_in_with(base: &Path, args: &VerifyArgs, out: &mut dyn Write) -> (i32, Release) {
+/// [`run_in`], also returning the release it followed; refuses (a usage error, exit 2) a
+/// certificate whose linked run comes from a release of a later contract (0.5.0+), unless a
+/// release was named.
+pub fn run_in_with(
+    base: &Path,
+    args: &VerifyArgs,
+    out: &mut dyn Write,
+) -> Result<(i32, Release), String> {
     let inputs: Vec<Input> = args
         .certs
         .iter()
@@ -84,13 +100,25 @@ pub fn run_in_with(base: &Path, args: &VerifyArgs, out: &mut dyn Write) -> (i32,
         }
         std::fs::read(resolve(base, p)).ok()
     };
-    let release = args.invarlock_version.unwrap_or_else(|| {
-        inputs
-            .first()
-            .and_then(|i| i.bytes.as_ref().ok())
-            .and_then(|b| linked_release(b, &read_linked))
-            .unwrap_or(Release::DEFAULT)
-    });
+    let release = match args.invarlock_version {
+        Some(r) => r,
+        None => {
+            let linked = inputs
+                .first()
+                .and_then(|i| i.bytes.as_ref().ok())
+                .and_then(|b| linked_version(b, &read_linked));
+            match linked {
+                Some(v) if is_later_contract(&v) => {
+                    return Err(format!(
+                        "unsupported_invarlock_version: {} comes from InvarLock {v}, whose verify contract is not reproduced (supported: {SUPPORTED_RANGE}; name one with --invarlock-version to verify under its rules)",
+                        inputs[0].id
+                    ))
+                }
+                Some(v) => v.parse().unwrap_or(Release::DEFAULT),
+                None => Release::DEFAULT,
+            }
+        }
+    };
     let opts = Options {
         release,
         profile: args.profile.clone(),
@@ -112,5 +140,5 @@ pub fn run_in_with(base: &Path, args: &VerifyArgs, out: &mut dyn Write) -> (i32,
     // A closed stdout must not turn into a panic; the exit code still reports the verdict.
     let _ = out.write_all(outcome.stdout.as_bytes());
     let _ = out.flush();
-    (outcome.exit_code, release)
+    Ok((outcome.exit_code, release))
 }

@@ -32,20 +32,28 @@ pub fn recorded_version(doc: &Value) -> Option<&str> {
     doc.pointer(&["meta", "invarlock_version"])?.as_str()
 }
 
-/// The release to follow for a certificate when none is named: the version the certificate
-/// records, else the one its linked subject report records (read through `read_report`, given
-/// the report's workspace-relative path), when it is a supported release. None otherwise.
+/// The InvarLock version behind a certificate: the one it records, else the one its linked
+/// subject report records (read through `read_report`, given the report's workspace-relative
+/// path). None when neither is known.
+pub fn linked_version(
+    cert_bytes: &[u8],
+    read_report: &dyn Fn(&str) -> Option<Vec<u8>>,
+) -> Option<String> {
+    let cert = parse(cert_bytes)?;
+    if let Some(v) = recorded_version(&cert) {
+        return Some(v.to_string());
+    }
+    let dir = subject_run_dir(&cert)?;
+    let report = parse(&read_report(&format!("{dir}/report.json"))?)?;
+    recorded_version(&report).map(str::to_string)
+}
+
+/// [`linked_version`] when it is a supported release.
 pub fn linked_release(
     cert_bytes: &[u8],
     read_report: &dyn Fn(&str) -> Option<Vec<u8>>,
 ) -> Option<Release> {
-    let cert = parse(cert_bytes)?;
-    if let Some(v) = recorded_version(&cert) {
-        return v.parse().ok();
-    }
-    let dir = subject_run_dir(&cert)?;
-    let report = parse(&read_report(&format!("{dir}/report.json"))?)?;
-    recorded_version(&report)?.parse().ok()
+    linked_version(cert_bytes, read_report)?.parse().ok()
 }
 
 #[cfg(test)]
@@ -54,8 +62,9 @@ mod tests {
 
     fn reader(version: &'static str) -> impl Fn(&str) -> Option<Vec<u8>> {
         move |p: &str| {
-            (p == "runs/q/20261128_204341/report.json")
-                .then(|| format!(r#"{{"meta": {{"invarlock_version": "{version}"}}}}"#).into_bytes())
+            (p == "runs/q/20261128_204341/report.json").then(|| {
+                format!(r#"{{"meta": {{"invarlock_version": "{version}"}}}}"#).into_bytes()
+            })
         }
     }
 

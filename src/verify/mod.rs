@@ -43,10 +43,13 @@ mod schema;
 pub use digests::{DigestCheck, Integrity};
 pub use engine::{verify_documents, verify_documents_with};
 pub use envelope::python_utc_now;
+pub use link::{linked_release, linked_version, recorded_version, subject_run_dir};
 pub use loading::tree_values;
-pub use link::{linked_release, recorded_version, subject_run_dir};
 pub use pyops::path_id;
-pub use release::{Features, Release, SchemaFlavor, UnsupportedRelease, Wording, SUPPORTED_RANGE};
+pub use release::{
+    is_later_contract, Features, Release, SchemaFlavor, UnsupportedRelease, Wording,
+    SUPPORTED_RANGE,
+};
 
 use serde::Serialize;
 

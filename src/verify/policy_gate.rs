@@ -157,7 +157,10 @@ fn primary_metric_acceptable(report: &Value) -> PyResult<bool> {
         ft = coerce_int(get_if_dict(telemetry, "final_total_tokens"))?;
     }
     let report_tier = tier_of(report)?;
-    let target_ratio = coerce_float(get_if_dict(dict_or_empty(report, "auto"), "target_pm_ratio"))?;
+    let target_ratio = coerce_float(get_if_dict(
+        dict_or_empty(report, "auto"),
+        "target_pm_ratio",
+    ))?;
     let relax = tiny_relax(report);
     let report_metrics = match get_if_dict(dict_or_empty(report, "resolved_policy"), "metrics") {
         m @ Value::Object(map) if !map.is_empty() => Some(m),
@@ -175,9 +178,8 @@ fn primary_metric_acceptable(report: &Value) -> PyResult<bool> {
         Some(m) => {
             // `{report_tier: {"metrics": m}}.get(tier, ….get("balanced", {}))`
             if tier == report_tier || report_tier == "balanced" {
-                report_policy = Value::Object(
-                    [("metrics".to_string(), m.clone())].into_iter().collect(),
-                );
+                report_policy =
+                    Value::Object([("metrics".to_string(), m.clone())].into_iter().collect());
                 &report_policy
             } else {
                 &EMPTY_DICT
@@ -262,7 +264,9 @@ fn primary_metric_acceptable(report: &Value) -> PyResult<bool> {
     let mut flag = compression_acceptable;
     if pm.truthy() {
         let gated = (|| -> PyResult<Option<bool>> {
-            let kind = py_lower(&py_str(pm.get("kind").unwrap_or(&Value::Str(String::new())))?);
+            let kind = py_lower(&py_str(
+                pm.get("kind").unwrap_or(&Value::Str(String::new())),
+            )?);
             if PPL_KINDS.contains(&kind.as_str()) {
                 let r = get_if_dict(pm, "ratio_vs_baseline");
                 if is_num(r) && isfinite(r)? {
@@ -304,7 +308,9 @@ fn primary_metric_acceptable(report: &Value) -> PyResult<bool> {
         }
         // Reconcile: a ppl ratio within the hysteresis-adjusted limit wins (errors ignored).
         let reconciled = (|| -> PyResult<bool> {
-            let kind = py_lower(&py_str(pm.get("kind").unwrap_or(&Value::Str(String::new())))?);
+            let kind = py_lower(&py_str(
+                pm.get("kind").unwrap_or(&Value::Str(String::new())),
+            )?);
             let r = get_if_dict(pm, "ratio_vs_baseline");
             Ok(PPL_KINDS.contains(&kind.as_str())
                 && is_num(r)
@@ -364,7 +370,9 @@ pub fn primary_metric_policy(report: &Value) -> PyResult<Vec<String>> {
     if let Some(t) = total {
         detail.push_str(&format!(", total_tokens={t}"));
     }
-    Ok(vec![format!("Primary metric policy gate failed ({detail}).")])
+    Ok(vec![format!(
+        "Primary metric policy gate failed ({detail})."
+    )])
 }
 
 #[cfg(test)]

@@ -142,6 +142,22 @@ impl FromStr for Release {
     }
 }
 
+/// Whether `version` names a release of a line whose contract changed past what invarlockd
+/// reproduces (0.5.0 and later: attested runtime manifests, then evidence packs). Such
+/// artifacts are refused rather than verified under another release's rules.
+pub fn is_later_contract(version: &str) -> bool {
+    let mut parts = version.trim().split('.').map(|p| {
+        p.chars()
+            .take_while(char::is_ascii_digit)
+            .collect::<String>()
+            .parse::<u64>()
+    });
+    match (parts.next(), parts.next()) {
+        (Some(Ok(major)), Some(Ok(minor))) => (major, minor) >= (0, 5),
+        _ => false,
+    }
+}
+
 /// Which checks a release's `verify` runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Features {
@@ -261,7 +277,20 @@ mod tests {
     #[test]
     fn the_refusal_names_the_supported_range() {
         let e = "0.5.1".parse::<Release>().unwrap_err().to_string();
-        assert!(e.contains("0.3.4 to 0.4.0") && e.contains("\"0.5.1\""), "{e}");
+        assert!(
+            e.contains("0.3.4 to 0.4.0") && e.contains("\"0.5.1\""),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn releases_from_0_5_on_are_a_later_contract() {
+        for v in ["0.5.0", "0.5.1", "0.12.1", "0.13.0", "1.0.0", "0.17.1rc1"] {
+            assert!(is_later_contract(v), "{v}");
+        }
+        for v in ["0.4.0", "0.3.12", "0.3.3", "x", ""] {
+            assert!(!is_later_contract(v), "{v}");
+        }
     }
 
     #[test]

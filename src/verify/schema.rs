@@ -138,9 +138,11 @@ fn overhead_key_is_numeric(key: &str) -> bool {
 fn overhead_entry_ok(v: &Value, flavor: SchemaFlavor) -> bool {
     match (v, flavor) {
         (v, _) if is_number(v) => true,
-        (Value::Object(m), SchemaFlavor::Loosened | SchemaFlavor::V0_4) => ["baseline", "edited", "delta", "ratio"]
-            .iter()
-            .all(|k| opt(m, k, is_number)),
+        (Value::Object(m), SchemaFlavor::Loosened | SchemaFlavor::V0_4) => {
+            ["baseline", "edited", "delta", "ratio"]
+                .iter()
+                .all(|k| opt(m, k, is_number))
+        }
         _ => false,
     }
 }
@@ -160,9 +162,11 @@ fn dataset_v04_ok(d: &crate::pyjson::Object) -> bool {
                     })
                 })
                 && opt(h, "total_tokens", |v| is_integer(v) && at_least(v, 0.0))
-                && opt(h, "source", |v| {
-                    matches!(v, Value::Str(s) if ["explicit_preview_final_hashes", "explicit_token_ids", "config_fallback"].contains(&s.as_str()))
-                })
+                && opt(
+                    h,
+                    "source",
+                    |v| matches!(v, Value::Str(s) if ["explicit_preview_final_hashes", "explicit_token_ids", "config_fallback"].contains(&s.as_str())),
+                )
         }
         Some(_) => false,
     };
@@ -246,8 +250,7 @@ fn schema_ok(cert: &Value, f: Features) -> bool {
                                 .is_some_and(|v| is_integer(v) && at_least(v, 0.0))
                             && w.get("stats").is_some_and(is_object)
                             && opt(w, "seed", |v| {
-                                is_integer(v)
-                                    || (flavor != SchemaFlavor::Original && v.is_null())
+                                is_integer(v) || (flavor != SchemaFlavor::Original && v.is_null())
                             })
                     }
                     _ => false,
