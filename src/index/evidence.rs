@@ -38,7 +38,12 @@ pub fn evidence_dirs(root: &Path, reports: &Path, fence: &Fence) -> Vec<PathBuf>
     if let Ok(rd) = std::fs::read_dir(reports) {
         for e in rd.flatten() {
             let name = e.file_name().to_string_lossy().into_owned();
-            if !name.starts_with('.') && is_dir(&e.path()) {
+            // An InvarLock 0.13+ evidence pack is another product's layout: never read as
+            // certificates (its reports/evaluation.report.json is a comparison-report-v3).
+            if !name.starts_with('.')
+                && is_dir(&e.path())
+                && !super::walk::is_evidence_pack(&e.path())
+            {
                 out.push(e.path());
             }
         }
@@ -110,6 +115,41 @@ fn certificate(
     c
 }
 
+/// A regular file of at most `limit` bytes, read without following a symlink or blocking on a
+/// FIFO put in its place (opened non-blocking, type checked on the open descriptor).
+pub fn read_small_file(path: &Path, limit: u64) -> Option<Vec<u8>> {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let f = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(path)
+        .ok()?;
+    let md = f.metadata().ok()?;
+    if !md.is_file() || md.len() > limit {
+        return None;
+    }
+    let mut out = Vec::new();
+    f.take(limit + 1).read_to_end(&mut out).ok()?;
+    (out.len() as u64 <= limit).then_some(out)
+}
+
+/// The certificate paths the tool's own `manifest.json` names: `files.certificate_json`
+/// (0.3.4–0.3.7) or `files.evaluation_report_json` (0.3.8+), relative to the workspace as the
+/// tool wrote them.
+fn manifest_certificates(dir: &Path) -> Vec<String> {
+    let Some(v) = read_small_file(&dir.join("manifest.json"), 1 << 20)
+        .and_then(|b| decode_utf8(&b).ok().and_then(|t| parse(t).ok()))
+    else {
+        return Vec::new();
+    };
+    ["certificate_json", "evaluation_report_json"]
+        .iter()
+        .filter_map(|k| v.pointer(&["files", k]).and_then(Value::as_str))
+        .map(|p| p.trim_start_matches("./").to_string())
+        .collect()
+}
+
 /// Reads one evidence directory; files whose (size, mtime) match `stamps` are not re-read.
 pub fn scan_dir(root: &Path, dir: &Path, stamps: &HashMap<String, (i64, i64)>) -> ScannedDir {
     let dir_rel = rel(root, dir);
@@ -126,6 +166,7 @@ pub fn scan_dir(root: &Path, dir: &Path, stamps: &HashMap<String, (i64, i64)>) -
             metadata = Some(v.to_serde().to_string());
         }
     }
+    let manifest_certs = manifest_certificates(dir);
     let mut out = ScannedDir {
         dir: EvidenceDirRow {
             path: dir_rel.clone(),
@@ -164,15 +205,11 @@ pub fn scan_dir(root: &Path, dir: &Path, stamps: &HashMap<String, (i64, i64)>) -
             sha256: Some(sha.clone()),
             ..Default::default()
         };
-        if name.ends_with("report.json") {
-            if let Ok(v) = parse_report_value(&bytes) {
-                row.run_id = run_id(&v);
-                row.report_hash = Some(report_hash(&v));
-                row.final_logloss_fp = v
-                    .pointer(&["evaluation_windows", "final", "logloss"])
-                    .and_then(logloss_fingerprint);
-            }
-        } else if name.ends_with(".cert.json") {
+        // 0.3.8+ name the certificate `evaluation.report.json`: a certificate, not a run report.
+        let is_certificate = name.ends_with(".cert.json")
+            || name == "evaluation.report.json"
+            || manifest_certs.iter().any(|m| *m == p);
+        if is_certificate {
             out.certificates.push(certificate(
                 p.clone(),
                 dir_rel.clone(),
@@ -181,6 +218,14 @@ pub fn scan_dir(root: &Path, dir: &Path, stamps: &HashMap<String, (i64, i64)>) -
                 sha,
                 &bytes,
             ));
+        } else if name.ends_with("report.json") {
+            if let Ok(v) = parse_report_value(&bytes) {
+                row.run_id = run_id(&v);
+                row.report_hash = Some(report_hash(&v));
+                row.final_logloss_fp = v
+                    .pointer(&["evaluation_windows", "final", "logloss"])
+                    .and_then(logloss_fingerprint);
+            }
         }
         out.changed.push(row);
     }

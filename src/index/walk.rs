@@ -170,6 +170,36 @@ fn visit(
     found
 }
 
+/// The `format` InvarLock 0.13+ writes into an evidence pack's `manifest.json`.
+pub const EVIDENCE_PACK_FORMAT: &str = "invarlock/evidence-pack-v1";
+
+/// Whether `dir` is an InvarLock 0.13+ evidence pack: a `manifest.json` of format
+/// `invarlock/evidence-pack-v1` (published with `manifest.signature.json`). Such a directory
+/// has no `runs/<ts>` layout and must never be read as attempts or certificates.
+pub fn is_evidence_pack(dir: &Path) -> bool {
+    super::evidence::read_small_file(&dir.join("manifest.json"), 16 << 20)
+        .and_then(|b| {
+            crate::pyjson::decode_utf8(&b)
+                .ok()
+                .and_then(|t| crate::pyjson::parse(t).ok())
+        })
+        .is_some_and(|v| {
+            v.get("format").and_then(crate::pyjson::Value::as_str) == Some(EVIDENCE_PACK_FORMAT)
+        })
+}
+
+/// The unrecognized row of an evidence pack.
+pub fn evidence_pack_row(path: String) -> UnrecognizedRow {
+    UnrecognizedRow {
+        path,
+        kind: "evidence_pack".into(),
+        reason: format!(
+            "unsupported_invarlock_version: InvarLock 0.13+ evidence pack ({EVIDENCE_PACK_FORMAT}); invarlockd reads the runs/ layout of InvarLock {}",
+            crate::verify::SUPPORTED_RANGE
+        ),
+    }
+}
+
 /// Classifies one entry of a directory being visited; returns the attempts found at or below it.
 #[allow(clippy::too_many_arguments)] // the walk's state, passed down rather than bundled
 fn entry(
@@ -213,6 +243,10 @@ fn entry(
                 }
             }
         }
+        Kind::Dir if is_evidence_pack(&path) => {
+            out.unrecognized.push(evidence_pack_row(rel(runs, &path)));
+            0
+        }
         Kind::Dir => {
             if depth >= MAX_DEPTH || (via_link && depth > 0) {
                 out.unrecognized.push(UnrecognizedRow {
@@ -233,6 +267,12 @@ fn entry(
                     kind: "dir".into(),
                     reason: "no attempt directory (YYYYMMDD_HHMMSS) below it".into(),
                 });
+                // Evidence packs below stay listed under their own reason.
+                out.unrecognized.extend(
+                    sub.unrecognized
+                        .into_iter()
+                        .filter(|u| u.kind == "evidence_pack"),
+                );
             } else {
                 out.unrecognized.extend(sub.unrecognized);
             }
@@ -284,5 +324,33 @@ mod tests {
         assert_eq!(ids, ["base/20261128_204115", "team/quant8/20261128_204141"]);
         let un: Vec<_> = w.unrecognized.iter().map(|u| u.path.as_str()).collect();
         assert_eq!(un, ["empty", "stray.txt"]);
+    }
+
+    #[test]
+    fn an_evidence_pack_is_unrecognized_with_its_reason_and_never_read_as_attempts() {
+        let ws = tempfile::tempdir().unwrap();
+        let runs = ws.path().join("runs");
+        let pack = runs.join("packs/eval-1");
+        // A pack holds runs/{baseline,subject}/report.json, never a timestamp directory; a
+        // timestamp-named directory inside must not be taken for an attempt either.
+        std::fs::create_dir_all(pack.join("runs/subject")).unwrap();
+        std::fs::create_dir_all(pack.join("20261128_204141")).unwrap();
+        std::fs::write(
+            pack.join("manifest.json"),
+            r#"{"format": "invarlock/evidence-pack-v1", "files": {}}"#,
+        )
+        .unwrap();
+        std::fs::write(pack.join("manifest.signature.json"), "{}").unwrap();
+        std::fs::create_dir_all(runs.join("base/20261128_204115")).unwrap();
+        let w = walk_runs(&runs, &Fence::new(&[ws.path()]));
+        let ids: Vec<_> = w.attempts.iter().map(|a| a.id.as_str()).collect();
+        assert_eq!(ids, ["base/20261128_204115"]);
+        let un: Vec<_> = w
+            .unrecognized
+            .iter()
+            .map(|u| (u.path.as_str(), u.kind.as_str()))
+            .collect();
+        assert_eq!(un, [("packs", "dir"), ("packs/eval-1", "evidence_pack")]);
+        assert!(w.unrecognized[1].reason.contains("0.3.4 to 0.4.0"));
     }
 }

@@ -3,7 +3,7 @@
 
 use super::archive::{write_archive, EvidenceFile, Written};
 use super::baseline::{self, BaselineSource};
-use super::certificate::{failed_gates, links_subject, read_links};
+use super::certificate::{archive_name, failed_gates, links_subject, read_links, release_of};
 use super::intent::{PlannedArchive, PromotionIntent};
 use super::metadata::{BaselineRef, FileEntry, Metadata, FORMAT, GENERATED_BY};
 use super::name::PromotionName;
@@ -109,6 +109,8 @@ impl super::Promoter {
         }
         let report =
             report_value(&report_bytes).map_err(|e| PromoteError::refused("not_pass", e))?;
+        let release = release_of(&report)
+            .map_err(|e| PromoteError::refused("unsupported_invarlock_version", e))?;
 
         let mut files = vec![EvidenceFile {
             name: "report.json",
@@ -128,6 +130,7 @@ impl super::Promoter {
                 &cert_bytes,
                 req.certificate.as_deref().unwrap_or_default(),
                 &profile,
+                release,
             );
             if !v.ok {
                 return Err(PromoteError::refused(
@@ -190,7 +193,7 @@ impl super::Promoter {
                 source_attempt,
             });
             files.push(EvidenceFile {
-                name: "evaluation.cert.json",
+                name: archive_name(req.certificate.as_deref().unwrap_or_default()),
                 bytes: cert_bytes,
             });
         } else {
