@@ -208,7 +208,7 @@ pub fn scan_dir(root: &Path, dir: &Path, stamps: &HashMap<String, (i64, i64)>) -
         // 0.3.8+ name the certificate `evaluation.report.json`: a certificate, not a run report.
         let is_certificate = name.ends_with(".cert.json")
             || name == "evaluation.report.json"
-            || manifest_certs.iter().any(|m| *m == p);
+            || manifest_certs.contains(&p);
         if is_certificate {
             out.certificates.push(certificate(
                 p.clone(),
