@@ -26,6 +26,7 @@ fn run_all(docs: &[&J], profile: &str, json: bool, tol: f64, baseline: Option<&J
         tolerance: tol,
         baseline: baseline.map(bytes),
         json,
+        ..Options::default()
     };
     verify_documents(&inputs, &opts)
 }

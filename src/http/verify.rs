@@ -3,11 +3,15 @@
 //! What one upload may cost is bounded: the body by `server.body_limit_bytes`, the work by
 //! `verify.max_concurrent` slots (503 + `Retry-After` beyond, before the body is read), and the
 //! parsed tree by `verify.max_values` (413 beyond, counted without building it).
+//!
+//! The InvarLock release followed is `invarlock_version` when given, else the one recorded by
+//! the indexed run the certificate links to (if supported), else 0.3.6; the answer says which.
 
 use super::auth::Read;
 use super::extract::{JsonBytes, Params};
 use super::{ApiError, ApiResult, AppState};
-use crate::verify::{tree_values, verify_documents, Input, Options};
+use crate::verify::{tree_values, verify_documents, Input, Options, Release, SUPPORTED_RANGE};
+use axum::body::Bytes;
 use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::routing::post;
@@ -27,6 +31,73 @@ struct VerifyParams {
     tolerance: Option<String>,
     /// The id the envelope gives the certificate (default `certificate.json`).
     id: Option<String>,
+    /// The InvarLock release whose `verify` to reproduce (0.3.4 to 0.4.0).
+    invarlock_version: Option<String>,
+}
+
+/// 422 `unsupported_invarlock_version`, naming the supported range.
+pub(crate) fn unsupported(detail: String) -> ApiError {
+    ApiError::Unprocessable {
+        code: "unsupported_invarlock_version",
+        detail: format!("{detail}; supported releases: {SUPPORTED_RANGE}"),
+    }
+}
+
+/// Where the release followed came from.
+#[derive(Clone, Copy, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+enum ReleaseSource {
+    Requested,
+    LinkedReport,
+    Default,
+}
+
+/// The release the run linked from the certificate recorded: `Ok(None)` when unknown, an
+/// error when it is a release whose contract invarlockd does not follow (0.5.0 and later).
+async fn linked_release(state: &AppState, body: &Bytes) -> Result<Option<Release>, ApiError> {
+    // Only the two link fields are needed; the parse runs off the runtime and only for a tree
+    // within verify.max_values (a larger body is refused by the verify step anyway).
+    let max_values = state.config.verify.max_values;
+    let body = body.clone();
+    let (recorded, run_dir) = tokio::task::spawn_blocking(move || {
+        if tree_values(&body).is_some_and(|n| n > max_values) {
+            return (None, None);
+        }
+        let Some(cert) = std::str::from_utf8(&body)
+            .ok()
+            .and_then(|t| crate::pyjson::parse(t).ok())
+        else {
+            return (None, None);
+        };
+        (
+            crate::verify::recorded_version(&cert).map(str::to_string),
+            crate::verify::subject_run_dir(&cert),
+        )
+    })
+    .await
+    .map_err(ApiError::internal)?;
+    let version = match (
+        recorded,
+        run_dir.and_then(|d| d.strip_prefix("runs/").map(str::to_string)),
+    ) {
+        (Some(v), _) => Some(v),
+        (None, Some(id)) => crate::storage::attempts::get(state.store.reader(), &id)
+            .await?
+            .and_then(|row| row.detail)
+            .and_then(|d| serde_json::from_str::<Value>(&d).ok())
+            .and_then(|d| d["invarlock_version"].as_str().map(str::to_string)),
+        (None, None) => None,
+    };
+    let Some(version) = version else {
+        return Ok(None);
+    };
+    match version.parse::<Release>() {
+        Ok(r) => Ok(Some(r)),
+        Err(_) if crate::verify::is_later_contract(&version) => Err(unsupported(format!(
+            "the certificate comes from InvarLock {version}, whose verify contract invarlockd does not reproduce"
+        ))),
+        Err(_) => Ok(None),
+    }
 }
 
 /// One of `verify.max_concurrent` verification slots, held until the verdict is made. Taken
@@ -60,6 +131,21 @@ async fn verify_body(
     Params(p): Params<VerifyParams>,
     JsonBytes(body): JsonBytes,
 ) -> ApiResult<Json<Value>> {
+    let (release, source) = match p.invarlock_version.as_deref() {
+        Some(v) => (
+            v.parse::<Release>().map_err(|e| {
+                unsupported(format!(
+                    "invarlock_version {:?} is not a supported release",
+                    e.0
+                ))
+            })?,
+            ReleaseSource::Requested,
+        ),
+        None => match linked_release(&state, &body).await? {
+            Some(r) => (r, ReleaseSource::LinkedReport),
+            None => (Release::DEFAULT, ReleaseSource::Default),
+        },
+    };
     let profile = p.profile.unwrap_or_else(|| "dev".into());
     if !matches!(profile.as_str(), "dev" | "ci" | "release") {
         return Err(ApiError::bad_field(
@@ -103,6 +189,7 @@ async fn verify_body(
                 tolerance,
                 baseline: None,
                 json: true,
+                release,
             },
         ))
     })
@@ -118,6 +205,8 @@ async fn verify_body(
     envelope["invarlockd"] = json!({
         "exit_code": out.exit_code,
         "certificates": out.per_cert,
+        "invarlock_version": release,
+        "invarlock_version_source": source,
     });
     crate::metrics::verification(crate::metrics::VerifySource::Api, out.exit_code == 0);
     Ok(Json(envelope))

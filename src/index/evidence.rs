@@ -38,6 +38,11 @@ pub fn evidence_dirs(
     for e in reports.entries()? {
         let Some(name) = e.name_str() else { continue };
         if !name.starts_with('.') && e.stat.kind == EntryKind::Dir {
+            // An InvarLock 0.13+ evidence pack is another product's layout: never read as
+            // certificates (its reports/evaluation.report.json is a comparison-report-v3).
+            if matches!(reports.open_dir(name), Ok(d) if super::walk::is_evidence_pack(&d)) {
+                continue;
+            }
             add(reports, name, format!("{reports_label}/{name}"))?;
         }
     }
@@ -113,6 +118,24 @@ fn certificate(
     c
 }
 
+/// The certificate paths the tool's own `manifest.json` names: `files.certificate_json`
+/// (0.3.4–0.3.7) or `files.evaluation_report_json` (0.3.8+), relative to the workspace as the
+/// tool wrote them.
+fn manifest_certificates(dir: &Dir, limits: &Limits) -> Vec<String> {
+    let Some(v) = dir
+        .read("manifest.json", FileKind::Metadata, limits)
+        .ok()
+        .and_then(|b| decode_utf8(&b).ok().and_then(|t| parse(t).ok()))
+    else {
+        return Vec::new();
+    };
+    ["certificate_json", "evaluation_report_json"]
+        .iter()
+        .filter_map(|k| v.pointer(&["files", k]).and_then(Value::as_str))
+        .map(|p| p.trim_start_matches("./").to_string())
+        .collect()
+}
+
 /// Reads one evidence directory; files whose (size, mtime) match `stamps` are not re-read.
 /// A file that is refused (swapped for a symlink or FIFO, over its cap) is listed but not
 /// read; an I/O error is returned so the scan stops with the index as it was.
@@ -139,6 +162,7 @@ pub fn scan_dir(
         Err(e) if e.is_not_found() || e.is_refusal() => {}
         Err(e) => return Err(e),
     }
+    let manifest_certs = manifest_certificates(dir, limits);
     let mut out = ScannedDir {
         dir: EvidenceDirRow {
             path: dir_rel.to_string(),
@@ -157,10 +181,15 @@ pub fn scan_dir(
             continue;
         }
         let base = name.rsplit('/').next().unwrap_or(&name);
-        let kind = if base.ends_with("report.json") {
-            FileKind::Report
-        } else if base.ends_with(".cert.json") {
+        // 0.3.8+ name the certificate `evaluation.report.json`: a certificate, not a run
+        // report; so is any file the tool's manifest.json names as its certificate.
+        let kind = if base.ends_with(".cert.json")
+            || base == "evaluation.report.json"
+            || manifest_certs.contains(&p)
+        {
             FileKind::Certificate
+        } else if base.ends_with("report.json") {
+            FileKind::Report
         } else {
             FileKind::Other
         };

@@ -112,6 +112,42 @@ pub fn walk_top(runs: &Dir, runs_path: &Path, name: &str) -> Result<RunsWalk, Fs
     Ok(w.out)
 }
 
+/// The `format` InvarLock 0.13+ writes into an evidence pack's `manifest.json`.
+pub const EVIDENCE_PACK_FORMAT: &str = "invarlock/evidence-pack-v1";
+
+/// Whether `dir` is an InvarLock 0.13+ evidence pack: a `manifest.json` of format
+/// `invarlock/evidence-pack-v1` (published with `manifest.signature.json`). Such a directory
+/// has no `runs/<ts>` layout and must never be read as attempts or certificates. The manifest
+/// is read through fsx (no symlink, regular file, metadata cap).
+pub fn is_evidence_pack(dir: &Dir) -> bool {
+    dir.read(
+        "manifest.json",
+        crate::fsx::FileKind::Metadata,
+        &crate::fsx::Limits::default(),
+    )
+    .ok()
+    .and_then(|b| {
+        crate::pyjson::decode_utf8(&b)
+            .ok()
+            .and_then(|t| crate::pyjson::parse(t).ok())
+    })
+    .is_some_and(|v| {
+        v.get("format").and_then(crate::pyjson::Value::as_str) == Some(EVIDENCE_PACK_FORMAT)
+    })
+}
+
+/// The unrecognized row of an evidence pack.
+pub fn evidence_pack_row(path: String) -> UnrecognizedRow {
+    UnrecognizedRow {
+        path,
+        kind: "evidence_pack".into(),
+        reason: format!(
+            "unsupported_invarlock_version: InvarLock 0.13+ evidence pack ({EVIDENCE_PACK_FORMAT}); invarlockd reads the runs/ layout of InvarLock {}",
+            crate::verify::SUPPORTED_RANGE
+        ),
+    }
+}
+
 impl Walker<'_> {
     fn unrecognized(&mut self, rel: String, kind: &str, reason: &str) {
         self.out.unrecognized.push(UnrecognizedRow {
@@ -201,6 +237,10 @@ impl Walker<'_> {
                     Err(e) if is_permission(&e) => return Ok(self.unlisted(rel)),
                     Err(e) => return Err(e),
                 };
+                if is_evidence_pack(&child) {
+                    self.out.unrecognized.push(evidence_pack_row(rel));
+                    return Ok(0);
+                }
                 let saved = std::mem::take(&mut self.out.unrecognized);
                 parts.push(name);
                 let n = self.visit(&child, parts, depth + 1);
@@ -217,6 +257,10 @@ impl Walker<'_> {
                         "dir",
                         "no attempt directory (YYYYMMDD_HHMMSS) below it",
                     );
+                    // Evidence packs below stay listed under their own reason.
+                    self.out
+                        .unrecognized
+                        .extend(below.into_iter().filter(|u| u.kind == "evidence_pack"));
                 } else {
                     self.out.unrecognized.extend(below);
                 }
@@ -282,5 +326,34 @@ mod tests {
         let un: Vec<_> = w.unrecognized.iter().map(|u| u.path.as_str()).collect();
         assert_eq!(un, ["base/20261128_000000", "empty", "stray.txt"]);
         assert_eq!(w.leftovers, ["base/.invarlockd-tmp-1f"]);
+    }
+
+    #[test]
+    fn an_evidence_pack_is_unrecognized_with_its_reason_and_never_read_as_attempts() {
+        let ws = tempfile::tempdir().unwrap();
+        let runs = ws.path().join("runs");
+        let pack = runs.join("packs/eval-1");
+        // A pack holds runs/{baseline,subject}/report.json, never a timestamp directory; a
+        // timestamp-named directory inside must not be taken for an attempt either.
+        std::fs::create_dir_all(pack.join("runs/subject")).unwrap();
+        std::fs::create_dir_all(pack.join("20261128_204141")).unwrap();
+        std::fs::write(
+            pack.join("manifest.json"),
+            r#"{"format": "invarlock/evidence-pack-v1", "files": {}}"#,
+        )
+        .unwrap();
+        std::fs::write(pack.join("manifest.signature.json"), "{}").unwrap();
+        std::fs::create_dir_all(runs.join("base/20261128_204115")).unwrap();
+        let dir = Dir::open_root(&runs, "runs").unwrap();
+        let w = walk_runs(&dir, &runs).unwrap();
+        let ids: Vec<_> = w.attempts.iter().map(|a| a.id.as_str()).collect();
+        assert_eq!(ids, ["base/20261128_204115"]);
+        let un: Vec<_> = w
+            .unrecognized
+            .iter()
+            .map(|u| (u.path.as_str(), u.kind.as_str()))
+            .collect();
+        assert_eq!(un, [("packs", "dir"), ("packs/eval-1", "evidence_pack")]);
+        assert!(w.unrecognized[1].reason.contains("0.3.4 to 0.4.0"));
     }
 }

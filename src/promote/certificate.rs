@@ -3,6 +3,33 @@
 
 use crate::pyjson::Value;
 
+/// The certificate file names: 0.3.4–0.3.7 write `evaluation.cert.json`, 0.3.8+ the same
+/// document as `evaluation.report.json`. Archives keep the name the tool wrote.
+pub const CERT_NAMES: [&str; 2] = ["evaluation.cert.json", "evaluation.report.json"];
+
+/// The archive name for a certificate given as `path`: the 0.3.8+ name when the file has it.
+pub fn archive_name(path: &str) -> &'static str {
+    if path.ends_with("evaluation.report.json") {
+        CERT_NAMES[1]
+    } else {
+        CERT_NAMES[0]
+    }
+}
+
+/// The release whose `verify` applies to a run's evidence: the one its report records.
+/// Unknown or unrecognised versions follow 0.3.6; a 0.5.0+ version is refused (its contract
+/// changed: attested runtime manifests, other guard entries, then evidence packs).
+pub fn release_of(report: &Value) -> Result<crate::verify::Release, String> {
+    use crate::verify::{is_later_contract, recorded_version, Release, SUPPORTED_RANGE};
+    match recorded_version(report) {
+        Some(v) if is_later_contract(v) => Err(format!(
+            "the run was written by InvarLock {v}; invarlockd promotes and verifies evidence of releases {SUPPORTED_RANGE}"
+        )),
+        Some(v) => Ok(v.parse().unwrap_or(Release::DEFAULT)),
+        None => Ok(Release::DEFAULT),
+    }
+}
+
 /// The run identity digests a certificate records.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct CertLink {

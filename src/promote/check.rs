@@ -2,7 +2,7 @@
 //! provable pairing with an archived baseline, the subject report matching the certificate, and
 //! the sha256 of every archived file against metadata.json. Every failure names its file.
 
-use super::certificate::{links_subject, read_links};
+use super::certificate::{links_subject, read_links, release_of, CERT_NAMES};
 use super::metadata::Metadata;
 use super::name::PromotionName;
 use super::{verdict, PromoteError};
@@ -176,27 +176,48 @@ fn run_checks(
         ));
     }
 
-    if meta.kind == "subject" {
-        let cert_file = rel("evaluation.cert.json");
-        match dir.read("evaluation.cert.json", FileKind::Certificate, limits) {
+    // The release whose verify applies: the one the archived report records.
+    let release = match report.as_ref().map(release_of) {
+        Some(Err(e)) => {
+            checks.push(fail(
+                "unsupported_invarlock_version",
+                Some(rel("report.json")),
+                e,
+            ));
+            None
+        }
+        Some(Ok(r)) => Some(r),
+        None => Some(crate::verify::Release::DEFAULT),
+    };
+    if let (true, Some(release)) = (meta.kind == "subject", release) {
+        // The certificate under the name the tool wrote (0.3.8+: evaluation.report.json).
+        let cert_name = CERT_NAMES
+            .into_iter()
+            .find(|n| meta.files.iter().any(|f| f.name == *n))
+            .unwrap_or(CERT_NAMES[0]);
+        let cert_file = rel(cert_name);
+        match dir.read(cert_name, FileKind::Certificate, limits) {
             Err(e) => checks.push(fail(
                 "certificate",
                 Some(cert_file.clone()),
                 format!("unreadable: {e}"),
             )),
             Ok(bytes) => {
-                let v = verdict::verify(&bytes, &cert_file, &profile);
+                let v = verdict::verify(&bytes, &cert_file, &profile, release);
                 checks.push(if v.ok {
                     pass(
                         "certificate_verify",
                         Some(cert_file.clone()),
-                        format!("verify --profile {profile}: OK"),
+                        format!("verify --profile {profile} (InvarLock {release}): OK"),
                     )
                 } else {
                     fail(
                         "certificate_verify",
                         Some(cert_file.clone()),
-                        format!("verify --profile {profile}: {}", v.errors.join("; ")),
+                        format!(
+                            "verify --profile {profile} (InvarLock {release}): {}",
+                            v.errors.join("; ")
+                        ),
                     )
                 });
                 let cert = crate::pyjson::decode_utf8(&bytes)
@@ -233,7 +254,7 @@ fn run_checks(
 }
 
 fn kind_of(name: &str) -> FileKind {
-    if name.ends_with(".cert.json") {
+    if name.ends_with(".cert.json") || CERT_NAMES.contains(&name) {
         FileKind::Certificate
     } else if name == "metadata.json" {
         FileKind::Metadata

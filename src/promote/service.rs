@@ -3,7 +3,7 @@
 
 use super::archive::{write_archive, EvidenceFile, Written};
 use super::baseline::{self, BaselineSource};
-use super::certificate::{failed_gates, links_subject, read_links};
+use super::certificate::{archive_name, failed_gates, links_subject, read_links, release_of};
 use super::intent::{PlannedArchive, PromotionIntent};
 use super::metadata::{BaselineRef, FileEntry, Metadata, FORMAT, GENERATED_BY};
 use super::name::PromotionName;
@@ -116,6 +116,8 @@ impl super::Promoter {
         }
         let report =
             report_value(&report_bytes).map_err(|e| PromoteError::refused("not_pass", e))?;
+        let release = release_of(&report)
+            .map_err(|e| PromoteError::refused("unsupported_invarlock_version", e))?;
 
         let mut files = vec![EvidenceFile {
             name: "report.json",
@@ -139,7 +141,7 @@ impl super::Promoter {
             let (cert_bytes, v) = Self::blocking(move || {
                 let bytes = read_certificate(&root, &given, &limits)
                     .map_err(|e| PromoteError::bad("certificate", e))?;
-                let v = verdict::verify(&bytes, &given, &prof);
+                let v = verdict::verify(&bytes, &given, &prof, release);
                 Ok((bytes, v))
             })
             .await?;
@@ -204,7 +206,7 @@ impl super::Promoter {
                 source_attempt,
             });
             files.push(EvidenceFile {
-                name: "evaluation.cert.json",
+                name: archive_name(req.certificate.as_deref().unwrap_or_default()),
                 bytes: cert_bytes,
             });
         } else {
@@ -383,7 +385,9 @@ impl super::Promoter {
         // before this request acts, so its archives get their audit entries first.
         super::intent::recover(&self.records, &self.workspace.reports)
             .await
-            .map_err(|e| PromoteError::Internal(format!("finishing an interrupted promotion: {e}")))?;
+            .map_err(|e| {
+                PromoteError::Internal(format!("finishing an interrupted promotion: {e}"))
+            })?;
         let intent_id = self
             .records
             .open_intent(IntentKind::Promotion, intent)

@@ -8,7 +8,8 @@ pub struct Verdict {
     pub summary: serde_json::Value,
 }
 
-pub fn verify(bytes: &[u8], id: &str, profile: &str) -> Verdict {
+/// `release`: the InvarLock release whose `verify` decides (the one that wrote the run).
+pub fn verify(bytes: &[u8], id: &str, profile: &str, release: crate::verify::Release) -> Verdict {
     let out = crate::verify::verify_documents(
         &[crate::verify::Input {
             id: id.to_string(),
@@ -19,6 +20,7 @@ pub fn verify(bytes: &[u8], id: &str, profile: &str) -> Verdict {
             tolerance: 1e-9,
             baseline: None,
             json: true,
+            release,
         },
     );
     let envelope: serde_json::Value = out
@@ -32,6 +34,7 @@ pub fn verify(bytes: &[u8], id: &str, profile: &str) -> Verdict {
         errors,
         summary: serde_json::json!({
             "profile": profile,
+            "invarlock_version": release,
             "exit_code": out.exit_code,
             "summary": envelope.get("summary"),
             "error": envelope.get("error"),

@@ -1,7 +1,7 @@
 //! The verify loop of `verify_command` (§4.2): load, V1/V2, structural checks, E601, recompute,
 //! E602, output, and the exit-code resolution of whatever was raised.
 
-use super::checks::structural_checks;
+use super::checks::{structural_checks, Ctx};
 use super::digests::integrity;
 use super::envelope::{self, python_utc_now};
 use super::human::{adapter_family_warning, success_line};
@@ -69,7 +69,7 @@ fn verify_on_this_thread(
     let strict = prof == "ci" || prof == "release";
     let mut run = Run {
         opts,
-        prof: &prof,
+        cx: Ctx::new(&prof, opts.release),
         strict,
         stdout: String::new(),
         per_cert: inputs
@@ -106,7 +106,14 @@ fn verify_on_this_thread(
                     .collect();
                 match results {
                     Ok(results) => {
-                        envelope_json = Some(envelope::verdict(results, ok, reason, code, &ts));
+                        envelope_json = Some(envelope::verdict(
+                            results,
+                            ok,
+                            reason,
+                            code,
+                            &ts,
+                            run.cx.w.envelope_key(),
+                        ));
                         code
                     }
                     Err(err) => {
@@ -161,7 +168,7 @@ struct Batch {
 
 struct Run<'a> {
     opts: &'a Options,
-    prof: &'a str,
+    cx: Ctx<'a>,
     strict: bool,
     stdout: String,
     per_cert: Vec<CertReport>,
@@ -282,7 +289,7 @@ impl Run<'_> {
                 provider_parity(subject, b)?;
             }
         }
-        let mut errors = structural_checks(doc, self.prof)?;
+        let mut errors = structural_checks(doc, &self.cx)?;
         if self.opts.json
             && errors
                 .iter()
@@ -291,14 +298,18 @@ impl Run<'_> {
             return Err(Raised::Invarlock {
                 category: "ValidationError",
                 code: "E601",
-                message: "CERTIFICATE-SCHEMA-INVALID: schema validation failed",
+                message: self.cx.w.schema_invalid(),
                 context: vec![("path", id.to_string())],
             });
         }
+        let missing_finite = format!(
+            "{} is missing a finite primary_metric.ratio_vs_baseline",
+            self.cx.w.subject()
+        );
         let malformed = errors.iter().any(|e| {
             py_lower(e).contains("schema validation failed")
                 || e.contains("missing primary_metric.ratio_vs_baseline")
-                || e.contains("Certificate is missing a finite primary_metric.ratio_vs_baseline")
+                || e.contains(&missing_finite)
         });
         if let Some(warning) = recompute(
             doc,
@@ -317,7 +328,7 @@ impl Run<'_> {
                 return Err(Raised::Invarlock {
                     category: "MetricsError",
                     code: "E602",
-                    message: "RECOMPUTE-MISMATCH: certificate values disagree with recomputation",
+                    message: self.cx.w.recompute_mismatch(),
                     context: vec![("example", example)],
                 });
             }
@@ -337,7 +348,7 @@ impl Run<'_> {
             if !self.opts.json {
                 self.print_or_raise(&format!("[green]PASS[/green] {id}"))?;
             }
-            if let Some(lines) = adapter_family_warning(doc, load_report) {
+            if let Some(lines) = adapter_family_warning(doc, load_report, self.cx.w) {
                 for line in &lines {
                     self.per_cert[idx].warnings.push(line.clone());
                     // Best effort in the real tool: a failing print ends the warning quietly.

@@ -100,6 +100,7 @@ pub fn verdict(
     reason: &str,
     exit_code: i32,
     ts: &str,
+    count_key: &str,
 ) -> String {
     let results = results
         .into_iter()
@@ -123,7 +124,7 @@ pub fn verdict(
             "summary",
             obj(vec![("ok", Value::Bool(ok)), ("reason", s(reason))]),
         ),
-        ("certificate", obj(vec![("count", Value::Int(count))])),
+        (count_key, obj(vec![("count", Value::Int(count))])),
         ("results", Value::Array(results)),
         (
             "resolution",

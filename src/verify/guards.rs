@@ -1,6 +1,7 @@
 //! C7 and C8: the guard measurement contracts (ci/release) and the release-only guard-overhead
 //! requirement.
 
+use super::checks::Ctx;
 use super::digests::measurement_contract_digest;
 use super::pyops::{
     get, get_if_dict, is_dict, or, py_lower, py_str, py_strip, PyResult, EMPTY_DICT, EMPTY_STR,
@@ -9,7 +10,8 @@ use super::pyops::{
 use crate::pyjson::Value;
 
 /// C7: `_validate_measurement_contracts` (ci/release).
-pub fn measurement_contracts(cert: &Value, prof: &str) -> PyResult<Vec<String>> {
+pub fn measurement_contracts(cert: &Value, cx: &Ctx) -> PyResult<Vec<String>> {
+    let (prof, subject) = (cx.prof, cx.w.subject());
     let mut errors = Vec::new();
     let resolved_policy = or(get(cert, "resolved_policy", &NONE)?, &EMPTY_DICT);
     for guard in ["spectral", "rmt"] {
@@ -25,11 +27,11 @@ pub fn measurement_contracts(cert: &Value, prof: &str) -> PyResult<Vec<String>> 
         let mc_hash = measurement_contract_digest(mc);
         let expected_hash = get_if_dict(block, "measurement_contract_hash");
         if !is_dict(mc) || !mc.truthy() {
-            errors.push(format!("Certificate missing {guard}.measurement_contract."));
+            errors.push(format!("{subject} missing {guard}.measurement_contract."));
         } else if let Value::Str(eh) = expected_hash.clone() {
             if eh.is_empty() {
                 errors.push(format!(
-                    "Certificate missing {guard}.measurement_contract_hash."
+                    "{subject} missing {guard}.measurement_contract_hash."
                 ));
             } else if let Some(h) = &mc_hash {
                 if *h != eh {
@@ -40,7 +42,7 @@ pub fn measurement_contracts(cert: &Value, prof: &str) -> PyResult<Vec<String>> 
             }
         } else {
             errors.push(format!(
-                "Certificate missing {guard}.measurement_contract_hash."
+                "{subject} missing {guard}.measurement_contract_hash."
             ));
         }
         let rp_guard = if is_dict(resolved_policy) {
@@ -56,7 +58,7 @@ pub fn measurement_contracts(cert: &Value, prof: &str) -> PyResult<Vec<String>> 
         let rp_hash = measurement_contract_digest(rp_mc);
         if !is_dict(rp_mc) || !rp_mc.truthy() {
             errors.push(format!(
-                "Certificate missing resolved_policy.{guard}.measurement_contract."
+                "{subject} missing resolved_policy.{guard}.measurement_contract."
             ));
         } else if let (Some(a), Some(b)) = (&mc_hash, &rp_hash) {
             if a != b {
@@ -78,18 +80,23 @@ pub fn measurement_contracts(cert: &Value, prof: &str) -> PyResult<Vec<String>> 
 }
 
 /// C8: release-only guard-overhead requirement.
-pub fn guard_overhead(cert: &Value) -> PyResult<Vec<String>> {
+pub fn guard_overhead(cert: &Value, cx: &Ctx) -> PyResult<Vec<String>> {
+    let hint = cx.w.overhead_hint;
     let mut errors = Vec::new();
     let go = get(cert, "guard_overhead", &NONE)?;
     if !is_dict(go) || !go.truthy() {
-        errors.push("Release verification requires guard_overhead (missing). Set INVARLOCK_SKIP_OVERHEAD_CHECK=1 to explicitly skip during certification.".into());
+        errors.push(format!(
+            "Release verification requires guard_overhead (missing). {hint}"
+        ));
         return Ok(errors);
     }
     let skipped = go.get("skipped").is_some_and(Value::truthy)
         || py_lower(py_strip(&py_str(go.get("mode").unwrap_or(&EMPTY_STR))?)) == "skipped";
     if !skipped {
         if !matches!(go.get("evaluated"), Some(Value::Bool(true))) {
-            errors.push("Release verification requires evaluated guard_overhead (not evaluated). Set INVARLOCK_SKIP_OVERHEAD_CHECK=1 to explicitly skip during certification.".into());
+            errors.push(format!(
+                "Release verification requires evaluated guard_overhead (not evaluated). {hint}"
+            ));
         }
         if get_if_dict(go, "overhead_ratio").is_null() {
             errors.push(

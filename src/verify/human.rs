@@ -16,6 +16,7 @@ use crate::pyjson::{parse_with, py_fixed, ParseOptions, Value};
 pub fn adapter_family_warning(
     cert: &Value,
     load: &dyn Fn(&str) -> Option<Vec<u8>>,
+    wording: super::release::Wording,
 ) -> Option<Vec<String>> {
     let plugins = or(cert.get("plugins").unwrap_or(&NONE), &EMPTY_DICT);
     let adapter = if is_dict(plugins) {
@@ -119,7 +120,10 @@ pub fn adapter_family_warning(
             backend(edited_lib).ok()?,
             version(edited_lib, edited_ver).ok()?
         ),
-        "   Ensure this cross-family comparison is intentional (Compare & Certify flows should normally match families).".to_string(),
+        format!(
+            "   Ensure this cross-family comparison is intentional ({} flows should normally match families).",
+            wording.flow()
+        ),
     ])
 }
 

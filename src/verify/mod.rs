@@ -20,6 +20,7 @@
 //! ```
 
 mod checks;
+mod ci_identity;
 pub mod cli;
 mod digests;
 mod emoji_codes;
@@ -27,20 +28,28 @@ mod engine;
 mod envelope;
 mod guards;
 mod human;
+mod link;
 mod lints;
 mod loading;
 mod parity;
+mod policy_gate;
 mod pyops;
 mod pyrepr;
 mod recompute;
+mod release;
 mod rich;
 mod schema;
 
 pub use digests::{DigestCheck, Integrity};
 pub use engine::{verify_documents, verify_documents_with};
 pub use envelope::python_utc_now;
+pub use link::{linked_release, linked_version, recorded_version, subject_run_dir};
 pub use loading::tree_values;
 pub use pyops::path_id;
+pub use release::{
+    is_later_contract, Features, Release, SchemaFlavor, UnsupportedRelease, Wording,
+    SUPPORTED_RANGE,
+};
 
 use serde::Serialize;
 
@@ -100,6 +109,8 @@ pub struct Options {
     pub baseline: Option<Vec<u8>>,
     /// `--json`.
     pub json: bool,
+    /// The InvarLock release whose `verify` to reproduce.
+    pub release: Release,
 }
 
 impl Default for Options {
@@ -109,6 +120,7 @@ impl Default for Options {
             tolerance: 1e-9,
             baseline: None,
             json: false,
+            release: Release::DEFAULT,
         }
     }
 }

@@ -7,6 +7,7 @@
 //! match Python's `jsonschema`: integral floats are integers, bools are not numbers).
 
 use super::pyops::{get, py_eq, PyResult, Raised, EMPTY_DICT, NONE};
+use super::release::{Features, SchemaFlavor};
 use crate::pyjson::Value;
 
 /// The six flags `validate_certificate` requires to be JSON booleans when present.
@@ -19,10 +20,11 @@ const FLAGS: [&str; 6] = [
     "guard_overhead_acceptable",
 ];
 
-/// The schema's `validation` allow-list (0.3.6 ships no `contracts/validation_keys.json`).
+/// The schema's `validation` allow-list (no wheel ships `contracts/validation_keys.json`, so
+/// the built-in default applies; 0.3.4–0.3.5 lack the tail key, which is first).
 const VALIDATION_KEYS: [&str; 10] = [
-    "primary_metric_acceptable",
     "primary_metric_tail_acceptable",
+    "primary_metric_acceptable",
     "preview_final_drift_acceptable",
     "guard_overhead_acceptable",
     "invariants_pass",
@@ -33,13 +35,20 @@ const VALIDATION_KEYS: [&str; 10] = [
     "moe_identity_ok",
 ];
 
-/// `validate_certificate(cert)`. A non-dict certificate raises AttributeError, as in Python; so
-/// does a `validation` string or list that names one of the six flags.
-pub fn validate_certificate(cert: &Value) -> PyResult<bool> {
+/// 0.3.10+ `_validate_report_schema_strict`: the JSON Schema alone, no fallback. Never raises
+/// for a non-dict (it answers False), unlike [`validate_certificate`].
+pub fn strict_schema_ok(cert: &Value, f: Features) -> PyResult<bool> {
+    Ok(schema_ok(cert, f))
+}
+
+/// `validate_certificate(cert)` (`validate_report` from 0.3.8). A non-dict certificate raises
+/// AttributeError, as in Python; so does a `validation` string or list that names one of the
+/// six flags.
+pub fn validate_certificate(cert: &Value, f: Features) -> PyResult<bool> {
     if !matches!(get(cert, "schema_version", &NONE)?, Value::Str(s) if s == "v1") {
         return Ok(false);
     }
-    if !schema_ok(cert) && !fallback_ok(cert) {
+    if !schema_ok(cert, f) && !fallback_ok(cert) {
         return Ok(false);
     }
     let validation = get(cert, "validation", &EMPTY_DICT)?;
@@ -110,7 +119,7 @@ fn at_least(v: &Value, min: f64) -> bool {
 }
 
 /// `type: <t>` for an optional property: absent passes.
-fn opt(m: &crate::pyjson::Object, key: &str, pred: fn(&Value) -> bool) -> bool {
+fn opt(m: &crate::pyjson::Object, key: &str, pred: impl Fn(&Value) -> bool) -> bool {
     m.get(key).is_none_or(pred)
 }
 
@@ -125,7 +134,49 @@ fn overhead_key_is_numeric(key: &str) -> bool {
     latency || throughput
 }
 
-fn schema_ok(cert: &Value) -> bool {
+/// Where the release's schema accepts a number, or (0.3.11+) an object of numbers.
+fn overhead_entry_ok(v: &Value, flavor: SchemaFlavor) -> bool {
+    match (v, flavor) {
+        (v, _) if is_number(v) => true,
+        (Value::Object(m), SchemaFlavor::Loosened | SchemaFlavor::V0_4) => {
+            ["baseline", "edited", "delta", "ratio"]
+                .iter()
+                .all(|k| opt(m, k, is_number))
+        }
+        _ => false,
+    }
+}
+
+/// 0.4.0's `dataset.hash` and `dataset.tokenizer` properties.
+fn dataset_v04_ok(d: &crate::pyjson::Object) -> bool {
+    let is_str = |v: &Value| matches!(v, Value::Str(_));
+    let hash_ok = match d.get("hash") {
+        None => true,
+        Some(Value::Object(h)) => {
+            opt(h, "preview", is_str)
+                && opt(h, "final", is_str)
+                && opt(h, "dataset", |v| matches!(v, Value::Str(_) | Value::Null))
+                && ["preview_tokens", "final_tokens"].iter().all(|k| {
+                    opt(h, k, |v| {
+                        is_integer(v) || matches!(v, Value::Str(_) | Value::Null)
+                    })
+                })
+                && opt(h, "total_tokens", |v| is_integer(v) && at_least(v, 0.0))
+                && opt(
+                    h,
+                    "source",
+                    |v| matches!(v, Value::Str(s) if ["explicit_preview_final_hashes", "explicit_token_ids", "config_fallback"].contains(&s.as_str())),
+                )
+        }
+        Some(_) => false,
+    };
+    hash_ok && opt(d, "tokenizer", is_object)
+}
+
+/// The release's JSON Schema (`jsonschema.validate`), with the validation allow-list that
+/// `reporting/certificate.py` (`report_builder.py`) installs at import time.
+fn schema_ok(cert: &Value, f: Features) -> bool {
+    let flavor = f.schema;
     let Value::Object(c) = cert else { return false };
     const REQUIRED: [&str; 7] = [
         "schema_version",
@@ -198,11 +249,13 @@ fn schema_ok(cert: &Value) -> bool {
                             && w.get("final")
                                 .is_some_and(|v| is_integer(v) && at_least(v, 0.0))
                             && w.get("stats").is_some_and(is_object)
-                            && opt(w, "seed", is_integer)
+                            && opt(w, "seed", |v| {
+                                is_integer(v) || (flavor != SchemaFlavor::Original && v.is_null())
+                            })
                     }
                     _ => false,
                 };
-            if !ok {
+            if !ok || (flavor == SchemaFlavor::V0_4 && !dataset_v04_ok(d)) {
                 return false;
             }
         }
@@ -237,18 +290,32 @@ fn schema_ok(cert: &Value) -> bool {
         let Value::Object(s) = so else { return false };
         if !s
             .iter()
-            .all(|(k, v)| !overhead_key_is_numeric(k) || is_number(v))
+            .all(|(k, v)| !overhead_key_is_numeric(k) || overhead_entry_ok(v, flavor))
         {
             return false;
         }
     }
     if let Some(v) = c.get("validation") {
         let Value::Object(m) = v else { return false };
+        let keys = if f.validation_tail_key {
+            &VALIDATION_KEYS[..]
+        } else {
+            &VALIDATION_KEYS[1..]
+        };
         if !m
             .iter()
-            .all(|(k, v)| VALIDATION_KEYS.contains(&k.as_str()) && matches!(v, Value::Bool(_)))
+            .all(|(k, v)| keys.contains(&k.as_str()) && matches!(v, Value::Bool(_)))
         {
             return false;
+        }
+    }
+    if flavor == SchemaFlavor::V0_4 {
+        if let Some(rmt) = c.get("rmt") {
+            let Value::Object(r) = rmt else { return false };
+            let is_str = |v: &Value| matches!(v, Value::Str(_));
+            if !(opt(r, "mode", is_str) && opt(r, "measurement_contract_hash", is_str)) {
+                return false;
+            }
         }
     }
     if let Some(conf) = c.get("confidence") {

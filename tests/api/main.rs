@@ -10,4 +10,5 @@ mod promote;
 mod records;
 mod retention;
 mod verify;
+mod versions;
 mod watching;

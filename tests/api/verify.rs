@@ -131,3 +131,93 @@ async fn a_body_over_the_limit_is_a_413_problem_and_the_daemon_keeps_serving() {
     assert_eq!(app.get("/healthz").await.0, StatusCode::OK);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_named_invarlock_release_gives_that_releases_recorded_verdict_and_says_so() {
+    let ws = tempfile::tempdir().unwrap();
+    let app = TestApp::spawn(ws.path()).await;
+    let dir = Path::new(REPO).join("tests/fixtures/verify");
+    let case: Value = py(&std::fs::read_to_string(
+        dir.join("0.3.10/results/real__rel_quant8_balanced.json"),
+    )
+    .unwrap());
+    let file = case["files"][0].as_str().unwrap();
+    let bytes = std::fs::read(dir.join(file)).unwrap();
+    for inv in case["invocations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["mode"] == "json")
+    {
+        let profile = inv["profile"].as_str().unwrap();
+        let resp = app
+            .client
+            .post(app.url(&format!(
+                "/v1/verify?profile={profile}&id={file}&invarlock_version=0.3.10"
+            )))
+            .body(bytes.clone())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::OK);
+        let mut got: Value = resp.json().await.unwrap();
+        let ours = got.as_object_mut().unwrap().remove("invarlockd").unwrap();
+        assert_eq!(ours["invarlock_version"], "0.3.10");
+        assert_eq!(ours["invarlock_version_source"], "requested");
+        assert_eq!(ours["exit_code"], inv["exit_code"], "{profile}");
+        got.as_object_mut().unwrap().remove("ts");
+        let mut want = py(inv["stdout"].as_str().unwrap().lines().last().unwrap());
+        want.as_object_mut().unwrap().remove("ts");
+        assert_eq!(got, want, "{profile}");
+    }
+    // Without the parameter and without a linked indexed run: 0.3.6, said as the default.
+    let resp = app
+        .client
+        .post(app.url("/v1/verify"))
+        .body(bytes.clone())
+        .send()
+        .await
+        .unwrap();
+    let got: Value = resp.json().await.unwrap();
+    assert_eq!(got["invarlockd"]["invarlock_version"], "0.3.6");
+    assert_eq!(got["invarlockd"]["invarlock_version_source"], "default");
+    assert!(got.get("certificate").is_some());
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn an_unsupported_invarlock_release_is_a_422_naming_the_supported_range() {
+    let ws = tempfile::tempdir().unwrap();
+    let app = TestApp::spawn(ws.path()).await;
+    for v in ["0.5.1", "0.3.3", "0.13.0", "latest"] {
+        let resp = app
+            .client
+            .post(app.url(&format!("/v1/verify?invarlock_version={v}")))
+            .body(b"{}".to_vec())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+        assert_eq!(
+            resp.headers()["content-type"],
+            "application/problem+json",
+            "{v}"
+        );
+        let p: Value = resp.json().await.unwrap();
+        assert_eq!(p["code"], "unsupported_invarlock_version", "{v}");
+        assert!(
+            p["detail"].as_str().unwrap().contains("0.3.4 to 0.4.0"),
+            "{p}"
+        );
+    }
+    // A certificate that records a 0.5+ release is refused the same way, not misread.
+    let resp = app
+        .client
+        .post(app.url("/v1/verify"))
+        .body(br#"{"meta": {"invarlock_version": "0.5.1"}}"#.to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    app.stop().await;
+}
