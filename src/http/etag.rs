@@ -1,7 +1,7 @@
 //! Conditional GETs for what dashboards poll: one layer, not per-handler copies.
 //!
 //! A tag is a hash of what can change the answer (the change generations of the databases the
-//! route reads, each with its per-open epoch, plus the watcher's version for `/v1/status`) and of
+//! route reads, each with its per-open epoch, plus the watcher's version and git state for `/v1/status`) and of
 //! the request's path and normalised query. A matching `If-None-Match` gets 304 before the handler
 //! runs, so no query is made. While a write is in flight the answer carries no tag at all.
 
@@ -23,7 +23,7 @@ pub enum Source {
     Records,
     /// Both databases (promotions: archives from the index, verifications from the records).
     Both,
-    /// Both databases and the watcher (`/v1/status`).
+    /// Both databases, the watcher and the git state (`/v1/status`).
     Status,
 }
 
@@ -104,6 +104,10 @@ fn tag_for(state: &AppState, source: Source, uri: &axum::http::Uri) -> Option<He
     }
     if source == Source::Status {
         state.watch.version().hash(&mut h);
+        // Small and in memory: hashing it is cheaper than keeping a version for it.
+        serde_json::to_string(&state.git.status())
+            .unwrap_or_default()
+            .hash(&mut h);
     }
     uri.path().hash(&mut h);
     // The same parameters in another order or encoding are the same question.
