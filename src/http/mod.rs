@@ -4,6 +4,7 @@ mod audit;
 pub mod auth;
 mod changelog;
 pub mod error;
+mod etag;
 mod events;
 mod extract;
 mod health;
@@ -80,16 +81,18 @@ impl Deref for AppState {
 pub fn router(state: AppState) -> Router {
     let timeout = state.config.server.request_timeout;
     let body_limit = state.config.server.body_limit_bytes;
+    use etag::{tagged, Source};
     Router::new()
         .merge(health::router())
-        .merge(status::router())
-        .merge(attempts::router())
-        .merge(runs::router())
-        .merge(mappings::router())
+        .merge(tagged(status::router(), &state, Source::Status))
+        .merge(tagged(attempts::router(), &state, Source::Index))
+        .merge(tagged(runs::router(), &state, Source::Index))
+        .merge(tagged(mappings::router(), &state, Source::Index))
         .merge(events::router())
-        .merge(promotions::router())
-        .merge(retention::router())
-        .merge(audit::router())
+        .merge(tagged(promotions::router(), &state, Source::Both))
+        .merge(tagged(retention::router(), &state, Source::Records))
+        .merge(tagged(audit::router(), &state, Source::Records))
+        // git history changes outside the daemon: not tagged from the generations.
         .merge(changelog::router())
         .merge(verify::router())
         .merge(page::router())

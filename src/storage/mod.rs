@@ -7,6 +7,7 @@
 pub mod attempts;
 pub mod evidence;
 pub mod feed;
+pub mod generation;
 pub mod mappings;
 mod pinned;
 pub mod promotions;
@@ -51,6 +52,8 @@ pub struct Storage {
     file: pinned::FileId,
     writer: SqlitePool,
     reader: SqlitePool,
+    /// Moves after every committed write to the index (conditional GETs).
+    pub generation: generation::Generation,
 }
 
 impl Storage {
@@ -71,15 +74,32 @@ impl Storage {
             .pragma("temp_store", "memory");
         // Pinned to this file: see `pinned` for why no connection may reopen the path.
         let id = pinned::create(path).map_err(|e| StorageError::Dir(path.to_path_buf(), e))?;
-        let writer = pinned::pool(opts.clone(), path, id, 1, Duration::from_secs(60)).await?;
+        let generation = generation::Generation::default();
+        let writer = pinned::pool(
+            opts.clone(),
+            path,
+            id,
+            1,
+            Duration::from_secs(60),
+            Some(&generation),
+        )
+        .await?;
         sqlx::migrate!("./migrations/index").run(&writer).await?;
-        let reader =
-            pinned::pool(opts.read_only(true), path, id, 4, Duration::from_secs(30)).await?;
+        let reader = pinned::pool(
+            opts.read_only(true),
+            path,
+            id,
+            4,
+            Duration::from_secs(30),
+            None,
+        )
+        .await?;
         Ok(Storage {
             path: path.to_path_buf(),
             file: id,
             writer,
             reader,
+            generation,
         })
     }
 

@@ -40,19 +40,26 @@ pub async fn pool(
     id: FileId,
     n: u32,
     acquire: Duration,
+    generation: Option<&super::generation::Generation>,
 ) -> Result<SqlitePool, sqlx::Error> {
     let path: PathBuf = path.to_path_buf();
+    let on_connect = generation.cloned();
+    let on_release = generation.cloned();
     SqlitePoolOptions::new()
         .max_connections(n)
         .min_connections(n)
         .max_lifetime(None)
         .idle_timeout(None)
         .acquire_timeout(acquire)
-        .after_connect(move |_conn, _meta| {
+        .after_connect(move |conn, _meta| {
             let path = path.clone();
+            let generation = on_connect.clone();
             Box::pin(async move {
                 match FileId::of(&path) {
-                    Ok(now) if now == id => Ok(()),
+                    Ok(now) if now == id => match generation {
+                        Some(g) => g.attach(conn).await,
+                        None => Ok(()),
+                    },
                     _ => Err(sqlx::Error::Configuration(
                         format!(
                             "{} was deleted or replaced while the daemon ran; serving from the file it opened (restart to rebuild the index)",
@@ -62,6 +69,12 @@ pub async fn pool(
                     )),
                 }
             })
+        })
+        .after_release(move |_conn, _meta| {
+            if let Some(g) = &on_release {
+                g.released();
+            }
+            Box::pin(async { Ok(true) })
         })
         .connect_with(opts)
         .await

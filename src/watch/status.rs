@@ -47,26 +47,29 @@ pub struct ScanHealth {
 
 /// Shared, lock-protected snapshot; writers are the watcher task only.
 #[derive(Debug)]
-pub struct WatchStatus(Mutex<Snapshot>);
+pub struct WatchStatus(Mutex<Snapshot>, std::sync::atomic::AtomicU64);
 
 impl Default for WatchStatus {
     fn default() -> Self {
-        WatchStatus(Mutex::new(Snapshot {
-            mode: Mode::Starting,
-            mode_reason: None,
-            healthy: true,
-            last_error: None,
-            last_event_at: None,
-            events_seen: 0,
-            last_reconcile_at: None,
-            last_reconcile_ms: None,
-            reconciles: 0,
-            initial_scan_done: false,
-            initial_scan_started_at: None,
-            initial_scan_finished_at: None,
-            pending_rechecks: 0,
-            scan: ScanHealth::default(),
-        }))
+        WatchStatus(
+            Mutex::new(Snapshot {
+                mode: Mode::Starting,
+                mode_reason: None,
+                healthy: true,
+                last_error: None,
+                last_event_at: None,
+                events_seen: 0,
+                last_reconcile_at: None,
+                last_reconcile_ms: None,
+                reconciles: 0,
+                initial_scan_done: false,
+                initial_scan_started_at: None,
+                initial_scan_finished_at: None,
+                pending_rechecks: 0,
+                scan: ScanHealth::default(),
+            }),
+            std::sync::atomic::AtomicU64::new(0),
+        )
     }
 }
 
@@ -77,6 +80,13 @@ impl WatchStatus {
 
     pub fn update(&self, f: impl FnOnce(&mut Snapshot)) {
         f(&mut self.0.lock().unwrap_or_else(|p| p.into_inner()));
+        // After the change: a version read before a snapshot never outlives it.
+        self.1.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Moves after every update (conditional GETs of `/v1/status`).
+    pub fn version(&self) -> u64 {
+        self.1.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     pub fn is_ready(&self) -> bool {

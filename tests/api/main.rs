@@ -3,6 +3,7 @@ mod helpers;
 
 mod contract;
 mod corpus;
+mod etags;
 mod events;
 mod gitlog;
 mod limits;

@@ -27,6 +27,8 @@ pub struct Records {
     pub path: PathBuf,
     writer: SqlitePool,
     reader: SqlitePool,
+    /// Moves after every committed write to the records (conditional GETs).
+    pub generation: super::generation::Generation,
 }
 
 /// A mutation that records its intent before touching the filesystem.
@@ -75,11 +77,9 @@ impl Records {
                 .map_err(|e| StorageError::Dir(parent.to_path_buf(), e))?;
         }
         let opts = options(path)?;
-        let writer = SqlitePoolOptions::new()
-            .max_connections(1)
-            .min_connections(1)
-            .max_lifetime(None)
-            .idle_timeout(None)
+        let generation = super::generation::Generation::default();
+        let writer = generation
+            .writer_pool()
             .acquire_timeout(Duration::from_secs(60))
             .connect_with(opts.clone())
             .await?;
@@ -96,6 +96,7 @@ impl Records {
             path: path.to_path_buf(),
             writer,
             reader,
+            generation,
         })
     }
 

@@ -1,0 +1,246 @@
+//! Conditional GETs: every change gives every answer it alters a new ETag, so a revalidating
+//! client never keeps an out-of-date answer (no stale 304).
+
+use crate::helpers::*;
+use crate::promote::post;
+use reqwest::{header, StatusCode};
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+const OLD: &str = "q/20261101_100000";
+const NEW: &str = "q/20261101_100500";
+
+/// What a dashboard polls.
+const POLLED: &[&str] = &[
+    "/v1/status",
+    "/v1/runs",
+    "/v1/runs/q",
+    "/v1/attempts",
+    "/v1/attempts?nickname=q&limit=50",
+    "/v1/attempts?status=PASS",
+    "/v1/attempts/q/20261101_100000",
+    "/v1/attempts/q/20261101_100100",
+    "/v1/attempts/q/20261101_100500",
+    "/v1/mappings",
+    "/v1/promotions",
+    "/v1/audit",
+];
+
+type Seen = BTreeMap<&'static str, (Option<String>, StatusCode, Value)>;
+
+async fn fetch(
+    app: &TestApp,
+    path: &str,
+    tag: Option<&str>,
+) -> (Option<String>, StatusCode, Value) {
+    let mut req = app.client.get(app.url(path));
+    if let Some(t) = tag {
+        req = req.header(header::IF_NONE_MATCH, t);
+    }
+    let resp = req.send().await.unwrap();
+    let status = resp.status();
+    let etag = resp
+        .headers()
+        .get(header::ETAG)
+        .map(|v| v.to_str().unwrap().to_string());
+    if status.is_success() {
+        assert_eq!(
+            resp.headers()
+                .get(header::CACHE_CONTROL)
+                .map(|v| v.to_str().unwrap()),
+            Some("no-cache"),
+            "{path}"
+        );
+    }
+    let body = resp.bytes().await.unwrap();
+    (
+        etag,
+        status,
+        serde_json::from_slice(&body).unwrap_or(Value::Null),
+    )
+}
+
+async fn snapshot(app: &TestApp) -> Seen {
+    let mut seen = Seen::new();
+    for p in POLLED {
+        seen.insert(p, fetch(app, p, None).await);
+    }
+    seen
+}
+
+/// The property, checked against what the client saw before: an answer that differs now is
+/// never confirmed with a 304 for the old tag. Returns the paths whose answer changed.
+async fn check(app: &TestApp, before: &Seen) -> Vec<&'static str> {
+    let mut changed = Vec::new();
+    for (path, (tag, status, body)) in before {
+        let now = fetch(app, path, None).await;
+        if (now.1, &now.2) == (*status, body) {
+            continue;
+        }
+        changed.push(*path);
+        if let Some(t) = tag {
+            let (_, s, _) = fetch(app, path, Some(t)).await;
+            assert_ne!(
+                s,
+                StatusCode::NOT_MODIFIED,
+                "{path}: its answer changed but the old tag {t} still got 304"
+            );
+            assert_ne!(
+                now.0.as_ref(),
+                Some(t),
+                "{path}: new answer under the old tag: was {body:#} now {:#}",
+                now.2
+            );
+        }
+    }
+    changed
+}
+
+/// Makes a change, then polls (checking the property each round) until every path in
+/// `expect` has changed.
+async fn after_change(app: &TestApp, before: Seen, what: &str, expect: &[&str]) -> Seen {
+    let mut done = Vec::new();
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while !expect.iter().all(|e| done.contains(e)) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{what}: expected {expect:?} to change, saw {done:?}"
+        );
+        for p in check(app, &before).await {
+            if !done.contains(&p) {
+                done.push(p);
+            }
+        }
+        tokio::task::yield_now().await;
+    }
+    snapshot(app).await
+}
+
+fn write_attempt(root: &std::path::Path, id: &str, seed: u32) {
+    let dir = root.join("runs").join(id);
+    std::fs::create_dir_all(&dir).unwrap();
+    let (report, events) = small_attempt(seed);
+    std::fs::write(dir.join("events.jsonl"), events).unwrap();
+    std::fs::write(dir.join("report.json"), report).unwrap();
+}
+
+#[tokio::test]
+async fn every_kind_of_change_gives_every_answer_it_alters_a_new_etag() {
+    let ws = tempfile::tempdir().unwrap();
+    for (m, id) in [
+        "q/20261101_100000",
+        "q/20261101_100100",
+        "q/20261101_100200",
+    ]
+    .iter()
+    .enumerate()
+    {
+        write_attempt(ws.path(), id, m as u32);
+        // Archived, so that retention may delete all but the newest.
+        let d = ws.path().join(format!("reports/q{m}"));
+        std::fs::create_dir_all(&d).unwrap();
+        std::fs::copy(
+            ws.path().join("runs").join(id).join("report.json"),
+            d.join("report.json"),
+        )
+        .unwrap();
+    }
+    // A baseline that can be promoted.
+    copy_dir(
+        &sample_workspace().join("runs/baseline/20261128_204128"),
+        &ws.path().join("runs/b/20261101_110000"),
+    );
+    let app = TestApp::spawn(ws.path()).await;
+    let token = app.admin_token();
+    eventually(Duration::from_secs(30), || async {
+        let (_, s) = app.get("/v1/status").await;
+        (s["index"]["attempts"]["total"].as_u64() == Some(4)).then_some(())
+    })
+    .await
+    .expect("indexed");
+
+    // Unchanged: a tagged answer, then 304 for its tag without a body.
+    let unchanged = eventually(Duration::from_secs(30), || async {
+        let (tag, s, _) = fetch(&app, "/v1/attempts?nickname=q", None).await;
+        assert_eq!(s, StatusCode::OK);
+        let tag = tag?;
+        let (again, s, _) = fetch(&app, "/v1/attempts?nickname=q", Some(&tag)).await;
+        (s == StatusCode::NOT_MODIFIED && again.as_deref() == Some(tag.as_str())).then_some(())
+    })
+    .await;
+    assert!(
+        unchanged.is_some(),
+        "an unchanged list is never confirmed with 304"
+    );
+
+    let attempts = [
+        "/v1/attempts",
+        "/v1/attempts?nickname=q&limit=50",
+        "/v1/runs/q",
+    ];
+    let root = ws.path().to_path_buf();
+
+    let before = snapshot(&app).await;
+    write_attempt(&root, NEW, 7);
+    let mut expect = attempts.to_vec();
+    expect.extend(["/v1/status", "/v1/attempts/q/20261101_100500"]);
+    let before = after_change(&app, before, "attempt indexed", &expect).await;
+
+    write_attempt(&root, OLD, 9);
+    let before = after_change(
+        &app,
+        before,
+        "attempt updated",
+        &["/v1/attempts/q/20261101_100000"],
+    )
+    .await;
+
+    std::fs::remove_dir_all(root.join("runs").join(NEW)).unwrap();
+    let mut expect = attempts.to_vec();
+    expect.extend(["/v1/status", "/v1/attempts/q/20261101_100500"]);
+    let before = after_change(&app, before, "attempt removed", &expect).await;
+
+    let (s, b) = post(
+        &app,
+        "/v1/promotions",
+        json!({ "attempt": "b/20261101_110000" }),
+        Some(&token),
+    )
+    .await;
+    assert!(s.is_success(), "{b:#}");
+    let before = after_change(&app, before, "promotion", &["/v1/promotions", "/v1/audit"]).await;
+
+    let (s, p) = post(
+        &app,
+        "/v1/retention/plan",
+        json!({ "keep_last": 1, "keep_within": "0s", "failed_keep_within": "0s" }),
+        Some(&token),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{p:#}");
+    let id = p["id"].as_str().unwrap().to_string();
+    let (s, b) = post(
+        &app,
+        "/v1/retention/apply",
+        json!({ "plan_id": id }),
+        Some(&token),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{b:#}");
+    let mut expect = attempts.to_vec();
+    // The updated attempt is no longer archived, so it stays; its older sibling goes.
+    expect.extend(["/v1/status", "/v1/audit", "/v1/attempts/q/20261101_100100"]);
+    let before = after_change(&app, before, "retention apply", &expect).await;
+
+    let (s, b) = post(
+        &app,
+        "/v1/retention/restore",
+        json!({ "plan_id": id }),
+        Some(&token),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{b:#}");
+    after_change(&app, before, "retention restore", &expect).await;
+    app.stop().await;
+}
