@@ -3,16 +3,12 @@
 //! code and stdout. The recorded commands ran `cd verify && invarlock verify … certs/x.json`,
 //! so files are read relative to `tests/fixtures/verify` while ids stay as given.
 
-use clap::Parser;
-use invarlockd::verify::cli::{run_in, VerifyArgs};
+use invarlockd::verify::cli::run_in;
 use serde_json::Value as J;
 use std::path::Path;
 
-#[derive(Parser)]
-struct Wrapper {
-    #[command(flatten)]
-    args: VerifyArgs,
-}
+#[path = "support/recorded.rs"]
+mod recorded;
 
 fn fixtures() -> &'static Path {
     Path::new(concat!(
@@ -52,22 +48,7 @@ fn every_recorded_invocation_gives_the_same_exit_code_and_stdout() {
         .unwrap();
         for inv in recorded["invocations"].as_array().unwrap() {
             total += 1;
-            let mut argv = vec!["verify".to_string()];
-            if inv["mode"] == "json" {
-                argv.push("--json".into());
-            }
-            argv.extend(["--profile".into(), inv["profile"].as_str().unwrap().into()]);
-            if let Some(b) = case["baseline"].as_str() {
-                argv.extend(["--baseline".into(), b.into()]);
-            }
-            argv.extend(
-                case["files"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .map(|f| f.as_str().unwrap().to_string()),
-            );
-            let args = Wrapper::try_parse_from(&argv).unwrap().args;
+            let args = recorded::verify_args(&[], case, inv);
             let mut out = Vec::new();
             let code = run_in(fixtures(), &args, &mut out);
             let got = String::from_utf8(out).unwrap();
@@ -97,10 +78,7 @@ fn every_recorded_invocation_gives_the_same_exit_code_and_stdout() {
 
 #[test]
 fn json_envelope_carries_a_python_isoformat_timestamp() {
-    let args =
-        Wrapper::try_parse_from(["verify", "--json", "certs/real__rel_quant8_balanced.json"])
-            .unwrap()
-            .args;
+    let args = recorded::parse(&["verify", "--json", "certs/real__rel_quant8_balanced.json"]);
     let mut out = Vec::new();
     assert_eq!(run_in(fixtures(), &args, &mut out), 0);
     let line = String::from_utf8(out).unwrap();

@@ -4,17 +4,13 @@
 //! envelope minus `ts`. 0.3.6's recordings are the corpus's own (`results/`, from the real CLI);
 //! the others were recorded by `scripts/oracle/record.sh` into `<release>/results/`.
 
-use clap::Parser;
-use invarlockd::verify::cli::{run_in_with, VerifyArgs};
+use invarlockd::verify::cli::run_in_with;
 use invarlockd::verify::Release;
 use serde_json::Value as J;
 use std::path::{Path, PathBuf};
 
-#[derive(Parser)]
-struct Wrapper {
-    #[command(flatten)]
-    args: VerifyArgs,
-}
+#[path = "support/recorded.rs"]
+mod recorded;
 
 fn fixtures() -> &'static Path {
     Path::new(concat!(
@@ -63,26 +59,7 @@ fn replay(release: Release) -> (usize, Vec<String>) {
         .unwrap();
         for inv in recorded["invocations"].as_array().unwrap() {
             total += 1;
-            let mut argv = vec![
-                "verify".to_string(),
-                "--invarlock-version".into(),
-                release.as_str().into(),
-            ];
-            if inv["mode"] == "json" {
-                argv.push("--json".into());
-            }
-            argv.extend(["--profile".into(), inv["profile"].as_str().unwrap().into()]);
-            if let Some(b) = case["baseline"].as_str() {
-                argv.extend(["--baseline".into(), b.into()]);
-            }
-            argv.extend(
-                case["files"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .map(|f| f.as_str().unwrap().to_string()),
-            );
-            let args = Wrapper::try_parse_from(&argv).unwrap().args;
+            let args = recorded::verify_args(&["--invarlock-version", release.as_str()], case, inv);
             let mut out = Vec::new();
             let (code, followed) = run_in_with(fixtures(), &args, &mut out).unwrap();
             assert_eq!(followed, release);
