@@ -264,8 +264,7 @@ impl Application {
         }
         // Flush: closing the pools checkpoints the WAL into index.db.
         let close = async {
-            self.state.store.writer().close().await;
-            self.state.store.reader().close().await;
+            self.state.store.close().await;
             self.state.records.close().await;
         };
         if tokio::time::timeout(SHUTDOWN_GRACE, close).await.is_err() {

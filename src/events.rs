@@ -24,7 +24,7 @@ pub struct EventBus(Arc<Inner>);
 
 struct Inner {
     /// The last attempt_history row already published (see [`EventBus::drain_history`]).
-    history_seq: tokio::sync::Mutex<Option<i64>>,
+    history_seq: tokio::sync::Mutex<Option<crate::storage::feed::FeedCursor>>,
     next: AtomicU64,
     ring: Mutex<VecDeque<Event>>,
     tx: broadcast::Sender<Event>,
@@ -82,27 +82,29 @@ impl EventBus {
     /// single source, so every writer of the index (watcher, promote, retention) is covered.
     pub async fn drain_history(&self, store: &crate::storage::Storage) {
         let mut last = self.0.history_seq.lock().await;
-        let mut seq = match *last {
-            Some(s) => s,
+        let mut cursor = match *last {
+            Some(c) => c,
             // Events start now: history written before this process started is not news.
-            None => match crate::storage::feed::last_seq(store.reader()).await {
-                Ok(s) => {
-                    *last = Some(s);
+            None => match store.feed_head().await {
+                Ok(c) => {
+                    *last = Some(c);
                     return;
                 }
                 Err(_) => return,
             },
         };
         loop {
-            let rows = match crate::storage::feed::after(store.reader(), seq, 1000).await {
+            let (rows, next) = match store.feed_after(cursor, 1000).await {
                 Ok(r) => r,
                 Err(e) => {
                     tracing::warn!(error = %e, "cannot read attempt history for events");
                     break;
                 }
             };
-            let Some(tail) = rows.last() else { break };
-            seq = tail.seq;
+            cursor = next;
+            if rows.is_empty() {
+                break;
+            }
             for r in &rows {
                 let kind = match r.event.as_str() {
                     "indexed" => "attempt.indexed",
@@ -112,7 +114,7 @@ impl EventBus {
                 self.publish(kind, serde_json::json!({ "attempt": r.attempt_id, "status": r.status, "reason": r.reason }));
             }
         }
-        *last = Some(seq);
+        *last = Some(cursor);
     }
 
     /// Events after `after` (a `Last-Event-ID`), then live ones. An id this bus never issued

@@ -73,10 +73,11 @@ fn expected_status(run: &Value) -> &'static str {
 
 async fn assert_manifest_answers(ix: &Indexer) {
     let m = manifest();
-    let pool = ix.store().reader();
+    let store = ix.store();
     for run in m["runs"].as_array().unwrap() {
         let id = attempt_id(run["path"].as_str().unwrap());
-        let a = attempts::get(pool, &id)
+        let a = store
+            .attempt(&id)
             .await
             .unwrap()
             .unwrap_or_else(|| panic!("{id} not indexed"));
@@ -94,7 +95,7 @@ async fn assert_manifest_answers(ix: &Indexer) {
         };
         let subject = attempt_id(run["path"].as_str().unwrap());
         let baseline = attempt_id(base["path"].as_str().unwrap());
-        let got = mappings::for_subject(pool, &subject).await.unwrap();
+        let got = store.mapping(&subject).await.unwrap();
         assert_eq!(
             got.as_ref().and_then(|g| g.baseline_attempt.as_deref()),
             Some(baseline.as_str()),
@@ -104,10 +105,7 @@ async fn assert_manifest_answers(ix: &Indexer) {
     for cert in m["certificates"].as_array().unwrap() {
         let subject = attempt_id(cert["subject_run"].as_str().unwrap());
         let baseline = attempt_id(cert["baseline_run"].as_str().unwrap());
-        let got = mappings::for_subject(pool, &subject)
-            .await
-            .unwrap()
-            .unwrap();
+        let got = store.mapping(&subject).await.unwrap().unwrap();
         assert_eq!(got.how, "certificate", "{subject}");
         assert_eq!(got.baseline_attempt.as_deref(), Some(baseline.as_str()));
         let cert_path = cert["certificate"]
@@ -132,14 +130,10 @@ async fn every_manifest_attempt_gets_its_status_and_every_pairing_its_mapping() 
         std::fs::read(&copy).unwrap(),
         std::fs::read(ws.path().join("runs/baseline/20261128_204128/report.json")).unwrap()
     );
-    let un = attempts::list_unrecognized(ix.store().reader(), 100)
-        .await
-        .unwrap();
+    let un = ix.store().unrecognized(100).await.unwrap();
     assert!(un.is_empty(), "{un:?}");
     // Hand-archived evidence is external.
-    let dirs = invarlockd::storage::evidence::dirs(ix.store().reader())
-        .await
-        .unwrap();
+    let dirs = ix.store().evidence_dirs().await.unwrap();
     assert!(dirs.iter().all(|d| d.origin == "external"));
     assert_eq!(dirs.len(), 12);
 }
@@ -186,12 +180,8 @@ async fn a_restart_reads_nothing_and_a_deleted_index_is_rebuilt_to_the_same_answ
     ix.full_scan().await.unwrap();
     let snapshot = |ix: Indexer| async move {
         let f = attempts::AttemptFilter::default();
-        let (rows, _) = attempts::list(ix.store().reader(), &f, None, 1000)
-            .await
-            .unwrap();
-        let (maps, _) = mappings::list(ix.store().reader(), None, 1000)
-            .await
-            .unwrap();
+        let (rows, _) = ix.store().attempts_page(&f, None, 1000).await.unwrap();
+        let (maps, _) = ix.store().mappings_page(None, 1000).await.unwrap();
         let rows: Vec<_> = rows
             .into_iter()
             .map(|r| (r.id, r.status, r.reason, r.run_id, r.report_hash, r.detail))
@@ -230,21 +220,14 @@ async fn an_empty_attempt_is_running_when_fresh_and_error_once_stale() {
     ix.full_scan().await.unwrap();
     let id = format!("solo/{now}");
     assert_eq!(
-        attempts::get(ix.store().reader(), &id)
-            .await
-            .unwrap()
-            .unwrap()
-            .status,
+        ix.store().attempt(&id).await.unwrap().unwrap().status,
         "running"
     );
     let later = ix
         .clone()
         .with_clock(|| SystemTime::now() + Duration::from_secs(7 * 3600));
     later.full_scan().await.unwrap();
-    let a = attempts::get(later.store().reader(), &id)
-        .await
-        .unwrap()
-        .unwrap();
+    let a = later.store().attempt(&id).await.unwrap().unwrap();
     assert_eq!(a.status, "error", "{:?}", a.reason);
 }
 
@@ -282,9 +265,7 @@ async fn ten_thousand_generated_attempts_are_all_indexed() {
     let ix = indexer(ws.path()).await;
     let sum = ix.full_scan().await.unwrap();
     assert_eq!((sum.attempts_seen, sum.parsed), (10_000, 10_000), "{sum:?}");
-    let counts = attempts::count_by_status(ix.store().reader())
-        .await
-        .unwrap();
+    let counts = ix.store().attempt_counts().await.unwrap();
     assert_eq!(counts, vec![("pass".to_string(), 10_000)]);
     let again = ix.full_scan().await.unwrap();
     assert_eq!((again.parsed, again.unchanged), (0, 10_000));
@@ -298,13 +279,15 @@ async fn removing_a_baseline_attempt_remaps_its_subjects_incrementally() {
     let r02 = ws.path().join("runs/baseline/20261128_204128");
     std::fs::remove_dir_all(&r02).unwrap();
     ix.refresh_paths(std::slice::from_ref(&r02)).await.unwrap();
-    let pool = ix.store().reader();
-    assert!(attempts::get(pool, "baseline/20261128_204128")
+    let store = ix.store();
+    assert!(store
+        .attempt("baseline/20261128_204128")
         .await
         .unwrap()
         .is_none());
     // The certificate still links quant8 to R02's report, now only archived in reports/baseline.
-    let q8 = mappings::for_subject(pool, "quant8/20261128_204141")
+    let q8 = store
+        .mapping("quant8/20261128_204141")
         .await
         .unwrap()
         .unwrap();
@@ -315,7 +298,8 @@ async fn removing_a_baseline_attempt_remaps_its_subjects_incrementally() {
         Some("reports/baseline/report.json")
     );
     // R09 (no report, no certificate) falls back to the other report with the same losses.
-    let r09 = mappings::for_subject(pool, "ci_quant8/20261128_204253")
+    let r09 = store
+        .mapping("ci_quant8/20261128_204253")
         .await
         .unwrap()
         .unwrap();
@@ -329,11 +313,9 @@ async fn removing_a_baseline_attempt_remaps_its_subjects_incrementally() {
         std::fs::read(ws.path().join("runs/baseline/20261128_204115/report.json")).unwrap()
     );
     // A full scan agrees with the incremental result.
-    let (inc, _) = mappings::list(pool, None, 1000).await.unwrap();
+    let (inc, _) = store.mappings_page(None, 1000).await.unwrap();
     ix.full_scan().await.unwrap();
-    let (full, _) = mappings::list(ix.store().reader(), None, 1000)
-        .await
-        .unwrap();
+    let (full, _) = ix.store().mappings_page(None, 1000).await.unwrap();
     let key = |v: &Vec<mappings::MappingRow>| {
         v.iter()
             .map(|m| {

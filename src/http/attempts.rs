@@ -7,8 +7,8 @@ use super::{ApiError, AppState};
 use crate::domain::{AttemptId, AttemptTs, Nickname};
 use crate::fsx::{Dir, FileKind, FsError};
 use crate::report::{read_events_page, AttemptStatus};
-use crate::storage::attempts::{self, AttemptFilter, AttemptKey, AttemptRow};
-use crate::storage::{encode_token, evidence, mappings};
+use crate::storage::attempts::{AttemptFilter, AttemptKey, AttemptRow};
+use crate::storage::{encode_token, mappings};
 use crate::timezone::TimeZone;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -166,13 +166,10 @@ pub(crate) async fn attempts_page(
     filter: &AttemptFilter,
     page: Pagination<AttemptKey>,
 ) -> Result<Page<Value>, ApiError> {
-    let (rows, next) = attempts::list(
-        state.store.reader(),
-        filter,
-        page.after.as_ref(),
-        page.limit,
-    )
-    .await?;
+    let (rows, next) = state
+        .store
+        .attempts_page(filter, page.after.as_ref(), page.limit)
+        .await?;
     Ok(Page {
         items: rows.iter().map(summary).collect(),
         next_page_token: next.map(|k| encode_token(&k)),
@@ -217,7 +214,9 @@ fn parse_rest(rest: &str) -> Result<(AttemptId, Resource), ApiError> {
 }
 
 async fn load(state: &AppState, id: &AttemptId) -> Result<AttemptRow, ApiError> {
-    attempts::get(state.store.reader(), &id.to_string())
+    state
+        .store
+        .attempt(&id.to_string())
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("attempt {id} is not indexed")))
 }
@@ -273,12 +272,11 @@ pub(crate) fn mapping_json(m: &mappings::MappingRow) -> Value {
 }
 
 async fn detail(state: &AppState, a: &AttemptRow) -> Result<Value, ApiError> {
-    let pool = state.store.reader();
-    let files = attempts::files(pool, &a.id).await?;
-    let mapping = mappings::for_subject(pool, &a.id).await?;
-    let history = attempts::history_of(pool, &a.id).await?;
+    let files = state.store.attempt_files(&a.id).await?;
+    let mapping = state.store.mapping(&a.id).await?;
+    let history = state.store.attempt_history(&a.id).await?;
     let archived = match &a.report_sha256 {
-        Some(sha) => evidence::archived_copies(pool, sha).await?,
+        Some(sha) => state.store.archived_copies(sha).await?,
         None => Vec::new(),
     };
     let mut out = serde_json::Map::new();

@@ -167,13 +167,6 @@ impl From<crate::storage::StorageError> for ApiError {
     }
 }
 
-impl From<sqlx::Error> for ApiError {
-    fn from(e: sqlx::Error) -> Self {
-        crate::metrics::db_error(&e);
-        ApiError::Internal(format!("database: {e}"))
-    }
-}
-
 impl From<crate::domain::DomainError> for ApiError {
     fn from(e: crate::domain::DomainError) -> Self {
         if let crate::domain::DomainError::Nickname(..) = e {

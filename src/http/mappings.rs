@@ -5,7 +5,7 @@ use super::auth::Read;
 use super::extract::Params;
 use super::pagination::PageQuery;
 use super::{ApiError, AppState};
-use crate::storage::{encode_token, mappings};
+use crate::storage::encode_token;
 use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
@@ -22,8 +22,10 @@ async fn list_mappings(
     Params(q): Params<PageQuery>,
 ) -> Result<Json<Page<Value>>, ApiError> {
     let page = q.parse::<String>()?;
-    let (rows, next) =
-        mappings::list(state.store.reader(), page.after.as_deref(), page.limit).await?;
+    let (rows, next) = state
+        .store
+        .mappings_page(page.after.as_deref(), page.limit)
+        .await?;
     Ok(Json(Page {
         items: rows.iter().map(mapping_json).collect(),
         next_page_token: next.map(|s| encode_token(&s)),

@@ -3,7 +3,6 @@
 use super::auth::Read;
 use super::extract::{NoParams, Params};
 use super::{ApiResult, AppState};
-use crate::storage::{mappings, promotions, retention, runs};
 use axum::extract::State;
 use axum::routing::get;
 use axum::Router;
@@ -32,12 +31,14 @@ async fn status_page(
     _: Params<NoParams>,
     State(state): State<AppState>,
 ) -> ApiResult<Markup> {
-    let pool = state.store.reader();
-    let (nicknames, _) = runs::list(pool, None, 1000).await?;
-    let (maps, _) = mappings::list(pool, None, 200).await?;
-    let promos = promotions::evidence_dirs_page(pool, Some("invarlockd"), None, 1000).await?;
+    let (nicknames, _) = state.store.runs_page(None, 1000).await?;
+    let (maps, _) = state.store.mappings_page(None, 200).await?;
+    let promos = state
+        .store
+        .evidence_dirs_page(Some("invarlockd"), None, 1000)
+        .await?;
     let mut ret = state.records.retention_status().await?;
-    ret["runs_bytes"] = retention::runs_bytes(pool).await?.into();
+    ret["runs_bytes"] = state.store.runs_bytes().await?.into();
     let watch = state.watch.snapshot();
     Ok(html! {
         (DOCTYPE)

@@ -6,7 +6,7 @@ use super::pagination::Pagination;
 use super::{ApiError, ApiResult, AppState};
 use crate::promote::metadata::Metadata;
 use crate::promote::{CheckReport, PromoteRequest};
-use crate::storage::{encode_token, promotions};
+use crate::storage::encode_token;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
@@ -75,13 +75,10 @@ async fn list_promotions(
         }
     }
     let after = page.after;
-    let rows = promotions::evidence_dirs_page(
-        state.store.reader(),
-        p.origin.as_deref(),
-        after.as_deref(),
-        limit + 1,
-    )
-    .await?;
+    let rows = state
+        .store
+        .evidence_dirs_page(p.origin.as_deref(), after.as_deref(), limit + 1)
+        .await?;
     let (rows, next) = crate::storage::split_page(rows, limit, |r| encode_token(&r.path));
     let items: Vec<Value> = rows
         .iter()
@@ -97,7 +94,9 @@ async fn show_promotion(
     Path(name): Path<String>,
 ) -> ApiResult<Json<Value>> {
     let path = format!("reports/{name}");
-    let row = promotions::evidence_dir(state.store.reader(), &path)
+    let row = state
+        .store
+        .evidence_dir(&path)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("no archived evidence named {name:?}")))?;
     let mut v = item(&row.path, &row.origin, row.metadata.as_deref());

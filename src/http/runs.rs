@@ -7,9 +7,9 @@ use super::extract::Params;
 use super::pagination::{parse_limit, PageQuery};
 use super::{ApiError, AppState};
 use crate::domain::Nickname;
-use crate::storage::attempts::{self, AttemptFilter};
+use crate::storage::attempts::AttemptFilter;
 use crate::storage::encode_token;
-use crate::storage::runs::{self, RunRow};
+use crate::storage::runs::RunRow;
 use axum::extract::{Path, State};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -24,7 +24,7 @@ pub fn router() -> Router<AppState> {
 }
 
 async fn run_json(state: &AppState, r: &RunRow) -> Result<Value, ApiError> {
-    let mapping = runs::latest_mapping(state.store.reader(), &r.nickname).await?;
+    let mapping = state.store.latest_mapping(&r.nickname).await?;
     Ok(json!({
         "nickname": r.nickname,
         "attempts": r.attempts,
@@ -41,7 +41,10 @@ async fn list_runs(
     Params(q): Params<PageQuery>,
 ) -> Result<Json<Page<Value>>, ApiError> {
     let page = q.parse::<String>()?;
-    let (rows, next) = runs::list(state.store.reader(), page.after.as_deref(), page.limit).await?;
+    let (rows, next) = state
+        .store
+        .runs_page(page.after.as_deref(), page.limit)
+        .await?;
     let mut items = Vec::with_capacity(rows.len());
     for r in &rows {
         items.push(run_json(&state, r).await?);
@@ -62,7 +65,9 @@ async fn get_run(
     let page = q.parse()?;
     let nick = Nickname::parse(nickname.trim_end_matches('/'))
         .map_err(|e| ApiError::NotFound(format!("no run {nickname:?}: {e}")))?;
-    let row = runs::get(state.store.reader(), nick.as_str())
+    let row = state
+        .store
+        .run(nick.as_str())
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("no attempts for nickname {nick}")))?;
     let mut out = run_json(&state, &row).await?;
@@ -88,6 +93,6 @@ async fn list_unrecognized(
     Params(q): Params<LimitQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let limit = parse_limit(q.limit.as_deref())?;
-    let rows = attempts::list_unrecognized(state.store.reader(), limit).await?;
+    let rows = state.store.unrecognized(limit).await?;
     Ok(Json(json!({ "items": rows, "next_page_token": null })))
 }

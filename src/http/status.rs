@@ -23,9 +23,7 @@ async fn status(
     let watch = state.watch.snapshot();
     let index = state.store.status_summary().await?;
     let mut retention = state.records.retention_status().await?;
-    retention["runs_bytes"] = crate::storage::retention::runs_bytes(state.store.reader())
-        .await?
-        .into();
+    retention["runs_bytes"] = state.store.runs_bytes().await?.into();
     Ok(Json(json!({
         "version": env!("CARGO_PKG_VERSION"),
         "started_at": state.started_at,

@@ -81,7 +81,9 @@ async fn linked_release(state: &AppState, body: &Bytes) -> Result<Option<Release
         run_dir.and_then(|d| d.strip_prefix("runs/").map(str::to_string)),
     ) {
         (Some(v), _) => Some(v),
-        (None, Some(id)) => crate::storage::attempts::get(state.store.reader(), &id)
+        (None, Some(id)) => state
+            .store
+            .attempt(&id)
             .await?
             .and_then(|row| row.detail)
             .and_then(|d| serde_json::from_str::<Value>(&d).ok())

@@ -3,7 +3,7 @@
 
 use super::IndexError;
 use crate::fsx::{Dir, EntryKind, FileKind, FsError, Limits};
-use crate::storage::runs::{self, CopyRow};
+use crate::storage::runs::CopyRow;
 use crate::storage::Storage;
 use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
@@ -41,17 +41,10 @@ pub async fn maintain(
     limits: Limits,
     only: Option<&BTreeSet<String>>,
 ) -> Result<(), IndexError> {
-    let latest = match only {
-        None => runs::latest_passes(store.writer()).await?,
-        Some(nicks) => {
-            let mut v = Vec::new();
-            for n in nicks {
-                v.extend(runs::latest_pass_of(store.writer(), n).await?);
-            }
-            v
-        }
-    };
-    let copies: HashMap<String, CopyRow> = runs::copies(store.writer())
+    let only_list: Option<Vec<String>> = only.map(|o| o.iter().cloned().collect());
+    let latest = store.latest_passes(only_list.as_deref()).await?;
+    let copies: HashMap<String, CopyRow> = store
+        .convenience_copies()
         .await?
         .into_iter()
         .map(|c| (c.nickname.clone(), c))
@@ -111,11 +104,6 @@ pub async fn maintain(
         (written, removed)
     })
     .await?;
-    for row in &written {
-        runs::set_copy(store.writer(), row).await?;
-    }
-    for nick in &removed {
-        runs::remove_copy(store.writer(), nick).await?;
-    }
+    store.record_copies(&written, &removed).await?;
     Ok(())
 }

@@ -5,18 +5,9 @@
 use crate::fsx::{Dir, EntryKind, FileKind, FsError, Limits, Stat};
 use crate::pyjson::{decode_utf8, parse, Value};
 use crate::report::{logloss_fingerprint, parse_report_value, report_hash, run_id};
-use crate::storage::evidence::{CertificateRow, EvidenceDirRow, EvidenceFileRow};
+use crate::storage::evidence::{CertificateRow, EvidenceDirRow, EvidenceFileRow, ScannedDir};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
-
-pub struct ScannedDir {
-    pub dir: EvidenceDirRow,
-    /// Every file of the directory (relative workspace path), changed or not.
-    pub all_files: Vec<String>,
-    /// Files that are new or changed, fully read.
-    pub changed: Vec<EvidenceFileRow>,
-    pub certificates: Vec<CertificateRow>,
-}
 
 /// The evidence directories, each with its workspace-relative name: each child directory of
 /// reports/ (`reports_label` names reports/ itself), and each reports_*/ of the root. Symlinks

@@ -13,7 +13,8 @@ pub mod walk;
 
 use crate::config::{IndexConfig, Workspace};
 use crate::fsx::{Dir, FsError, Limits};
-use crate::storage::{self, attempts, Storage, StorageError};
+use crate::storage::attempts::{self, AttemptWrite};
+use crate::storage::{Storage, StorageError};
 use crate::timezone::TimeZone;
 use attempt::{read_attempt, ReadAttempt, ReadCtx, ReadResult};
 use futures::StreamExt;
@@ -56,12 +57,6 @@ pub enum IndexError {
     /// A filesystem error that is not an absence: the scan stopped, the index is as it was.
     #[error("scan aborted: {0}")]
     Fs(#[from] FsError),
-}
-
-impl From<sqlx::Error> for IndexError {
-    fn from(e: sqlx::Error) -> Self {
-        IndexError::Storage(StorageError::from(e))
-    }
 }
 
 impl IndexError {
@@ -279,26 +274,37 @@ impl Indexer {
         if batch.is_empty() {
             return Ok(());
         }
-        let mut tx = self.store.begin().await?;
-        if let Some(before) = before {
-            let rewritten: Vec<String> = batch
+        let rewritten: Option<Vec<String>> = before.is_some().then(|| {
+            batch
                 .iter()
                 .filter(|a| known.contains_key(&a.row.id))
                 .map(|a| a.row.id.clone())
-                .collect();
-            before.extend(storage::mappings::subjects_before_change(&mut tx, &rewritten).await?);
+                .collect()
+        });
+        let writes: Vec<AttemptWrite> = batch
+            .iter()
+            .map(|a| AttemptWrite {
+                row: &a.row,
+                files: &a.files,
+                event: match known.get(&a.row.id) {
+                    None => Some("indexed"),
+                    Some(f)
+                        if f.status != a.row.status || f.listing_digest != a.row.listing_digest =>
+                    {
+                        Some("updated")
+                    }
+                    Some(_) => None,
+                },
+            })
+            .collect();
+        let subjects = self
+            .store
+            .write_attempts(&writes, rewritten.as_deref())
+            .await?;
+        if let Some(before) = before {
+            before.extend(subjects);
         }
-        for a in batch.drain(..) {
-            let event = match known.get(&a.row.id) {
-                None => Some("indexed"),
-                Some(f) if f.status != a.row.status || f.listing_digest != a.row.listing_digest => {
-                    Some("updated")
-                }
-                Some(_) => None,
-            };
-            attempts::upsert(&mut tx, &a.row, &a.files, event).await?;
-        }
-        tx.commit().await?;
+        batch.clear();
         Ok(())
     }
 
@@ -310,14 +316,11 @@ impl Indexer {
     ) -> Result<u64, IndexError> {
         let mut n = 0;
         for chunk in ids.chunks(BATCH) {
-            let mut tx = self.store.begin().await?;
+            let (removed, subjects) = self.store.remove_attempts(chunk, before.is_some()).await?;
+            n += removed;
             if let Some(before) = before.as_deref_mut() {
-                before.extend(storage::mappings::subjects_before_change(&mut tx, chunk).await?);
+                before.extend(subjects);
             }
-            for id in chunk {
-                n += attempts::remove(&mut tx, id).await? as u64;
-            }
-            tx.commit().await?;
         }
         Ok(n)
     }
@@ -351,7 +354,7 @@ impl Indexer {
         sum.attempts_seen = walk.attempts.len() as u64;
         sum.unrecognized = walk.unrecognized.len() as u64;
         sum.unreadable = walk.unlisted.len() as u64;
-        let known = Arc::new(attempts::fingerprints(self.store.writer()).await?);
+        let known = Arc::new(self.store.fingerprints().await?);
         let mut vanished: Vec<String> = {
             let seen: HashSet<&str> = walk.attempts.iter().map(|a| a.id.as_str()).collect();
             // Below a directory that could not be listed, nothing is known to have vanished.
@@ -374,11 +377,7 @@ impl Indexer {
         sum.unchanged = unchanged;
         vanished.extend(gone);
         sum.removed = self.remove_ids(&vanished, None).await?;
-        {
-            let mut tx = self.store.begin().await?;
-            attempts::replace_unrecognized(&mut tx, &walk.unrecognized).await?;
-            tx.commit().await?;
-        }
+        self.store.replace_unrecognized(&walk.unrecognized).await?;
         steps.lap("removals");
         let (dirs, files_read, certs) = self.scan_evidence(None).await?;
         steps.lap("evidence");
@@ -474,7 +473,7 @@ impl Indexer {
                 Some(w) => dirs.extend(w.attempts),
                 None => {
                     // A whole nickname directory vanished (or was renamed).
-                    for id in attempts::all_ids(self.store.writer()).await? {
+                    for id in self.store.attempt_ids().await? {
                         if id.starts_with(&format!("{rel}/")) {
                             removed.push(id);
                         }
@@ -504,7 +503,7 @@ impl Indexer {
         dirs.retain(|d| seen_ids.insert(d.id.clone()));
         let mut known = HashMap::new();
         for d in &dirs {
-            if let Some(f) = attempts::fingerprint(self.store.writer(), &d.id).await? {
+            if let Some(f) = self.store.fingerprint(&d.id).await? {
                 known.insert(d.id.clone(), f);
             }
         }
@@ -541,14 +540,8 @@ impl Indexer {
         if evidence {
             self.rebuild_mappings().await?;
         } else if !parsed.is_empty() || n_removed > 0 {
-            let mut tx = self.store.begin().await?;
-            let mut affected = before;
-            affected.extend(storage::mappings::subjects_after_change(&mut tx, &parsed).await?);
-            affected.sort();
-            affected.dedup();
-            storage::mappings::rebuild_subjects(&mut tx, &affected).await?;
-            tx.commit().await?;
-            tracing::debug!(subjects = affected.len(), "mappings re-derived");
+            let subjects = self.store.rederive_mappings(&before, &parsed).await?;
+            tracing::debug!(subjects, "mappings re-derived");
         }
         if !parsed.is_empty() || n_removed > 0 || evidence {
             self.maintain_copies(Some(&nicknames)).await?;
@@ -582,11 +575,7 @@ impl Indexer {
         })
         .await?
         .map_err(Self::aborted)?;
-        let mut tx = self.store.begin().await?;
-        for (top, rows) in &walks {
-            attempts::replace_unrecognized_under(&mut tx, top, rows).await?;
-        }
-        tx.commit().await?;
+        self.store.replace_unrecognized_under(&walks).await?;
         Ok(())
     }
 
@@ -596,7 +585,7 @@ impl Indexer {
         &self,
         nicknames: Option<&BTreeSet<String>>,
     ) -> Result<Option<Duration>, IndexError> {
-        let rows = attempts::running(self.store.writer(), None).await?;
+        let rows = self.store.running_attempts().await?;
         let mut reread = Vec::new();
         let mut recheck = None;
         let mut superseded = Vec::new();
@@ -605,9 +594,10 @@ impl Indexer {
                 continue;
             }
             if r.newest_mtime_ns.is_none() {
-                if let Some(newer) =
-                    attempts::newer_sibling_with_files(self.store.writer(), &r.nickname, &r.ts)
-                        .await?
+                if let Some(newer) = self
+                    .store
+                    .newer_sibling_with_files(&r.nickname, &r.ts)
+                    .await?
                 {
                     superseded.push((r.id.clone(), newer));
                     continue;
@@ -616,14 +606,16 @@ impl Indexer {
             reread.push(r);
         }
         if !superseded.is_empty() {
-            let mut tx = self.store.begin().await?;
-            for (id, newer) in &superseded {
-                let reason = format!(
-                    "empty attempt directory (the run failed before the runner started); a newer attempt {newer} exists"
-                );
-                attempts::set_status(&mut tx, id, "error", Some(&reason)).await?;
-            }
-            tx.commit().await?;
+            let changes: Vec<(String, String, Option<String>)> = superseded
+                .into_iter()
+                .map(|(id, newer)| {
+                    let reason = format!(
+                        "empty attempt directory (the run failed before the runner started); a newer attempt {newer} exists"
+                    );
+                    (id, "error".to_string(), Some(reason))
+                })
+                .collect();
+            self.store.set_statuses(&changes).await?;
         }
         // Others: re-read only if their time-based verdict may have changed (cheap: few rows).
         let now = (self.clock)();
@@ -659,21 +651,13 @@ impl Indexer {
     }
 
     async fn rebuild_mappings(&self) -> Result<u64, IndexError> {
-        let mut tx = self.store.begin().await?;
-        storage::mappings::rebuild(&mut tx).await?;
-        let (n,): (i64,) = sqlx::query_as("select count(*) from mappings")
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(StorageError::from)?;
-        tx.commit().await?;
-        Ok(n as u64)
+        Ok(self.store.rebuild_mappings().await?)
     }
 
     /// Returns (dirs, files read, certificates read).
     async fn scan_evidence(&self, _only: Option<&Path>) -> Result<(u64, u64, u64), IndexError> {
-        use storage::evidence as ev;
         let ws = self.cfg.workspace.clone();
-        let stamps = Arc::new(ev::file_stamps(self.store.writer()).await?);
+        let stamps = Arc::new(self.store.evidence_file_stamps().await?);
         let limits = self.cfg.limits;
         let scanned = tokio::task::spawn_blocking(move || -> Result<Vec<_>, FsError> {
             let root = Dir::open_root(&ws.root, "")?;
@@ -694,30 +678,9 @@ impl Indexer {
         })
         .await?
         .map_err(Self::aborted)?;
-        let existing: Vec<String> = ev::dirs(self.store.writer())
-            .await?
-            .into_iter()
-            .map(|d| d.path)
-            .collect();
-        let seen: HashSet<&str> = scanned.iter().map(|s| s.dir.path.as_str()).collect();
-        let (mut files, mut certs) = (0u64, 0u64);
-        let mut tx = self.store.begin().await?;
-        for d in existing.iter().filter(|d| !seen.contains(d.as_str())) {
-            ev::remove_dir(&mut tx, d).await?;
-        }
-        for s in &scanned {
-            ev::upsert_dir(&mut tx, &s.dir).await?;
-            ev::prune_files(&mut tx, &s.dir.path, &s.all_files).await?;
-            for f in &s.changed {
-                ev::upsert_file(&mut tx, f).await?;
-                files += 1;
-            }
-            for c in &s.certificates {
-                ev::upsert_certificate(&mut tx, c).await?;
-                certs += 1;
-            }
-        }
-        tx.commit().await?;
+        self.store.apply_evidence_scan(&scanned).await?;
+        let files = scanned.iter().map(|s| s.changed.len() as u64).sum();
+        let certs = scanned.iter().map(|s| s.certificates.len() as u64).sum();
         Ok((scanned.len() as u64, files, certs))
     }
 

@@ -168,17 +168,9 @@ pub fn audit_appended(action: &str) {
     ::metrics::counter!(AUDIT_APPENDS, "action" => action.to_owned()).increment(1);
 }
 
-/// The index database returned an error.
-pub fn db_error(e: &sqlx::Error) {
-    let kind = match e {
-        sqlx::Error::Database(_) => DbErrorKind::Database,
-        sqlx::Error::Io(_) | sqlx::Error::Tls(_) => DbErrorKind::Io,
-        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed => DbErrorKind::PoolTimeout,
-        sqlx::Error::RowNotFound => DbErrorKind::RowNotFound,
-        sqlx::Error::Decode(_) | sqlx::Error::ColumnDecode { .. } => DbErrorKind::Decode,
-        _ => DbErrorKind::Other,
-    };
-    ::metrics::counter!(DB_ERRORS, "backend" => "sqlite", "kind" => kind.as_str()).increment(1);
+/// A database returned an error (classified by the storage layer, which knows the driver).
+pub fn db_error(backend: &'static str, kind: DbErrorKind) {
+    ::metrics::counter!(DB_ERRORS, "backend" => backend, "kind" => kind.as_str()).increment(1);
 }
 
 /// An HTTP connection was accepted (`open`) or ended (`!open`).

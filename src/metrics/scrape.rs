@@ -12,9 +12,8 @@ pub async fn render(state: &AppState) -> String {
     if let Some(at) = watch.last_reconcile_at {
         ::metrics::gauge!(LAST_RECONCILE).set(at.timestamp_millis() as f64 / 1000.0);
     }
-    let reader = state.store.reader();
     // A database error leaves the previous values (and is counted by the storage layer).
-    if let Ok(counts) = crate::storage::attempts::count_by_status(reader).await {
+    if let Ok(counts) = state.store.attempt_counts().await {
         for status in crate::report::AttemptStatus::ALL {
             let n = counts
                 .iter()
@@ -23,7 +22,7 @@ pub async fn render(state: &AppState) -> String {
             ::metrics::gauge!(ATTEMPTS, "status" => status.as_str()).set(n as f64);
         }
     }
-    if let Ok(runs) = crate::storage::retention::runs_bytes(reader).await {
+    if let Ok(runs) = state.store.runs_bytes().await {
         ::metrics::gauge!(RUNS_BYTES).set(runs as f64);
     }
     if let Ok(trash) = state.records.trash_bytes().await {

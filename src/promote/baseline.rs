@@ -6,7 +6,7 @@ use super::certificate::{links_baseline, CertLink};
 use super::PromoteError;
 use crate::config::Workspace;
 use crate::fsx::{Dir, FileKind, Limits};
-use crate::storage::{promotions, Storage};
+use crate::storage::Storage;
 
 /// Where the proven baseline lives.
 #[derive(Debug, Clone)]
@@ -51,18 +51,12 @@ pub async fn resolve(
     limits: Limits,
     link: &CertLink,
 ) -> Result<BaselineSource, PromoteError> {
-    let archived = promotions::archived_reports_by_digest(
-        store.reader(),
-        &link.baseline_run_id,
-        &link.baseline_report_hash,
-    )
-    .await?;
-    let attempts = promotions::attempts_by_digest(
-        store.reader(),
-        &link.baseline_run_id,
-        &link.baseline_report_hash,
-    )
-    .await?;
+    let archived = store
+        .archived_reports_by_digest(&link.baseline_run_id, &link.baseline_report_hash)
+        .await?;
+    let attempts = store
+        .attempts_by_digest(&link.baseline_run_id, &link.baseline_report_hash)
+        .await?;
     let (ws, cert_link) = (ws.clone(), link.clone());
     // Reading and parsing candidate reports is blocking work: off the async workers.
     let found = tokio::task::spawn_blocking(move || -> Result<BaselineSource, Vec<String>> {

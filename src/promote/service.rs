@@ -13,7 +13,6 @@ use crate::domain::{AttemptId, Sha256};
 use crate::fsx::{Dir, FileKind, FsError};
 use crate::pyjson::Value;
 use crate::storage::records::IntentKind;
-use crate::storage::{attempts, promotions};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -87,7 +86,9 @@ impl super::Promoter {
         // One promotion at a time: the existence checks and renames below must not interleave.
         let _guard = self.lock.lock().await;
 
-        let row = attempts::get(self.store.reader(), &id.to_string())
+        let row = self
+            .store
+            .attempt(&id.to_string())
             .await?
             .ok_or_else(|| PromoteError::NotFound(format!("attempt {id} is not indexed")))?;
         if row.status != "pass" {
@@ -500,11 +501,9 @@ impl super::Promoter {
         })?;
         crate::domain::Nickname::parse(nick)
             .map_err(|e| PromoteError::bad_name("nickname", e.to_string()))?;
-        let latest = promotions::latest_pass(self.store.reader(), nick)
-            .await?
-            .ok_or_else(|| {
-                PromoteError::refused("not_pass", format!("nickname {nick:?} has no pass attempt"))
-            })?;
+        let latest = self.store.latest_pass(nick).await?.ok_or_else(|| {
+            PromoteError::refused("not_pass", format!("nickname {nick:?} has no pass attempt"))
+        })?;
         AttemptId::parse(&latest).map_err(|e| PromoteError::Internal(e.to_string()))
     }
 

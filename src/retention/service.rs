@@ -11,7 +11,6 @@ use super::stored::{parse, PlanBody, PlanItem, Snapshot, Totals};
 use super::RetentionError;
 use crate::domain::{AttemptId, Sha256};
 use crate::storage::records::{AuditEntry, MoveRow, PlanRow};
-use crate::storage::retention as index_ret;
 use serde::Serialize;
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
@@ -53,7 +52,7 @@ fn file_sha256(path: &Path) -> Result<Option<Sha256>, std::io::Error> {
 
 impl super::Retention {
     pub async fn plan(&self, policy: Policy) -> Result<PlanView, RetentionError> {
-        let rows = index_ret::candidates(self.store.reader()).await?;
+        let rows = self.store.retention_candidates().await?;
         let candidates: Vec<Candidate> = rows
             .iter()
             .filter_map(|r| {
@@ -65,7 +64,9 @@ impl super::Retention {
                 })
             })
             .collect();
-        let pairings: Vec<Pairing> = index_ret::pairings(self.store.reader())
+        let pairings: Vec<Pairing> = self
+            .store
+            .pairings()
             .await?
             .into_iter()
             .filter_map(|(s, b)| {
@@ -171,7 +172,7 @@ impl super::Retention {
             .refresh_paths(&dirs)
             .await
             .map_err(|e| RetentionError::Internal(format!("re-reading covered attempts: {e}")))?;
-        let rows = index_ret::candidates(self.store.reader()).await?;
+        let rows = self.store.retention_candidates().await?;
         let current = Snapshot::of(&rows);
         let mut changes = Vec::new();
         for (a, was) in &then.attempts {

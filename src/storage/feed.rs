@@ -1,9 +1,7 @@
-//! Reading the attempt history as a feed, for the live event stream.
-
-use super::StorageError;
-use sqlx::SqlitePool;
+//! The attempt history read as a feed, for the live event stream.
 
 #[derive(Debug, Clone, sqlx::FromRow)]
+/// One row of the attempt history.
 pub struct HistoryEvent {
     pub seq: i64,
     pub attempt_id: String,
@@ -12,23 +10,11 @@ pub struct HistoryEvent {
     pub reason: Option<String>,
 }
 
-pub async fn last_seq(pool: &SqlitePool) -> Result<i64, StorageError> {
-    let (n,): (Option<i64>,) = sqlx::query_as("select max(seq) from attempt_history")
-        .fetch_one(pool)
-        .await?;
-    Ok(n.unwrap_or(0))
-}
-
-pub async fn after(
-    pool: &SqlitePool,
-    seq: i64,
-    limit: u32,
-) -> Result<Vec<HistoryEvent>, StorageError> {
-    Ok(sqlx::query_as(
-        "select seq, attempt_id, event, status, reason from attempt_history where seq > ? order by seq limit ?",
-    )
-    .bind(seq)
-    .bind(limit as i64)
-    .fetch_all(pool)
-    .await?)
+/// Where a reader of the feed stands: a position in the history of one index file. A rebuilt
+/// index starts a new history, so a cursor from before the rebuild is moved to its end (what
+/// the rebuild wrote is the same attempts again, not news).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FeedCursor {
+    pub(super) backend: u64,
+    pub(super) seq: i64,
 }

@@ -76,6 +76,12 @@ impl Generation {
         Ok(())
     }
 
+    /// Another database was put in service (a rebuilt index): one more generation, so no tag
+    /// computed from the old one is taken for the new.
+    pub fn advance(&self) {
+        self.0.word.fetch_add(1, Ordering::SeqCst);
+    }
+
     /// The writer connection is back in its pool: what it committed is visible.
     pub fn released(&self) {
         self.settle();

@@ -1,29 +1,34 @@
-//! All SQL of the daemon lives under this module. SQLite through sqlx: WAL, `synchronous=NORMAL`,
-//! a busy timeout, foreign keys, one writer connection and a separate read pool.
+//! All SQL of the daemon lives under this module: the index (`Storage`, a cache of the
+//! workspace, SQL in `sqlite/`) and the durable records (`records::Records`).
 //!
-//! Functions take a pool or a transaction (the caller owns the transaction); nothing outside this
-//! module builds SQL, so another backend can be added here without touching the indexer or API.
+//! Callers see operations, never a pool or a transaction: each `Storage` method reads, or writes
+//! in a transaction it opens and commits itself. The row types (`attempts`, `evidence`, ...) are
+//! backend-neutral; a second backend is a sibling of `sqlite/` (see docs/storage.md).
 
 pub mod attempts;
 pub mod evidence;
 pub mod feed;
 pub mod generation;
 pub mod mappings;
-mod pinned;
-pub mod promotions;
 pub mod records;
 pub mod retention;
 pub mod runs;
+mod sqlite;
 
+use attempts::{
+    AttemptFilter, AttemptKey, AttemptRow, AttemptWrite, FileRow, Fingerprint, HistoryRow,
+    UnrecognizedRow,
+};
 use base64::Engine as _;
+use evidence::{EvidenceDirRow, EvidenceFileRow, ScannedDir};
+use feed::{FeedCursor, HistoryEvent};
+use mappings::MappingRow;
+use retention::CandidateRow;
+use runs::{CopyRow, RunRow};
 use serde::{de::DeserializeOwned, Serialize};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
-use sqlx::{Sqlite, SqlitePool, Transaction};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
-use std::time::Duration;
-
-pub type Tx<'a> = Transaction<'a, Sqlite>;
+use std::sync::{Arc, RwLock};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {
@@ -40,107 +45,269 @@ pub enum StorageError {
 /// Every database error passes through here, which is where it is counted.
 impl From<sqlx::Error> for StorageError {
     fn from(e: sqlx::Error) -> Self {
-        crate::metrics::db_error(&e);
+        let kind = match &e {
+            sqlx::Error::Database(_) => crate::metrics::DbErrorKind::Database,
+            sqlx::Error::Io(_) | sqlx::Error::Tls(_) => crate::metrics::DbErrorKind::Io,
+            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed => {
+                crate::metrics::DbErrorKind::PoolTimeout
+            }
+            sqlx::Error::RowNotFound => crate::metrics::DbErrorKind::RowNotFound,
+            sqlx::Error::Decode(_) | sqlx::Error::ColumnDecode { .. } => {
+                crate::metrics::DbErrorKind::Decode
+            }
+            _ => crate::metrics::DbErrorKind::Other,
+        };
+        crate::metrics::db_error("sqlite", kind);
         StorageError::Db(e)
     }
 }
 
+/// The index behind a `Storage`: one implementation per database (see docs/storage.md).
+#[derive(Debug)]
+enum Backend {
+    Sqlite(sqlite::Index),
+}
+
+/// The index in service, numbered: a rebuild puts a new one in place (`adopt`).
+#[derive(Debug)]
+struct Live {
+    number: u64,
+    backend: Backend,
+}
+
+/// The index: a cache of the workspace that may be deleted at any moment and is rebuilt with
+/// the same answers. Every method is one operation that owns its transaction; no pool,
+/// transaction or SQL leaves this module.
 #[derive(Clone, Debug)]
 pub struct Storage {
     pub path: PathBuf,
-    /// The file the pools are pinned to.
-    file: pinned::FileId,
-    writer: SqlitePool,
-    reader: SqlitePool,
-    /// Moves after every committed write to the index (conditional GETs).
+    /// Swapped as a whole when the index is rebuilt: an operation runs on the index it found
+    /// when it started, and every operation that starts after the swap runs on the new one.
+    live: Arc<RwLock<Arc<Live>>>,
+    /// Moves after every committed write to the index (conditional GETs), and when a rebuilt
+    /// index is put in place.
     pub generation: generation::Generation,
+}
+
+/// Counts for `/v1/status`.
+#[derive(Debug, Clone, Default)]
+pub struct StatusCounts {
+    pub by_status: Vec<(String, i64)>,
+    pub nicknames: i64,
+    pub unrecognized: i64,
+    pub certificates: i64,
+    pub evidence_dirs: i64,
+    pub mappings: i64,
+    pub last_index_event_at: Option<String>,
+}
+
+/// `Storage` methods that run one operation on the index in service: each is the backend's
+/// method of the same name. A second backend adds its arm to the `match` and nothing else.
+macro_rules! operations {
+    ($($(#[$doc:meta])* fn $name:ident(&self $(, $arg:ident: $ty:ty)* $(,)?) -> $ret:ty;)*) => {
+        impl Storage {
+            $(
+                $(#[$doc])*
+                pub async fn $name(&self $(, $arg: $ty)*) -> Result<$ret, StorageError> {
+                    let live = self.live();
+                    match &live.backend {
+                        Backend::Sqlite(ix) => ix.$name($($arg),*).await,
+                    }
+                }
+            )*
+        }
+    };
+}
+
+operations! {
+    /// A write that changes nothing visible, to prove the index is writable (`/readyz`).
+    fn check_writable(&self) -> ();
+    fn status_counts(&self) -> StatusCounts;
+
+    // Attempts (the API's reads).
+    fn attempt(&self, id: &str) -> Option<AttemptRow>;
+    fn attempt_files(&self, id: &str) -> Vec<FileRow>;
+    /// The newest 50 history rows of an attempt, newest first.
+    fn attempt_history(&self, id: &str) -> Vec<HistoryRow>;
+    /// One page (newest first) and the key to continue after, if there is more.
+    fn attempts_page(
+        &self,
+        filter: &AttemptFilter,
+        after: Option<&AttemptKey>,
+        limit: u32,
+    ) -> (Vec<AttemptRow>, Option<AttemptKey>);
+    /// (status, count) for every status with attempts.
+    fn attempt_counts(&self) -> Vec<(String, i64)>;
+    fn unrecognized(&self, limit: u32) -> Vec<UnrecognizedRow>;
+
+    // Attempts (what the indexer reads to decide what to write).
+    fn fingerprints(&self) -> HashMap<String, Fingerprint>;
+    fn fingerprint(&self, id: &str) -> Option<Fingerprint>;
+    fn attempt_ids(&self) -> Vec<String>;
+    fn running_attempts(&self) -> Vec<AttemptRow>;
+    /// The newest attempt of `nickname` that has files and is newer than `ts`.
+    fn newer_sibling_with_files(&self, nickname: &str, ts: &str) -> Option<String>;
+
+    // Attempts (writes).
+    /// Index this batch in one transaction; with `ask_before`, first the subjects whose
+    /// mappings the old rows of those ids bear on.
+    fn write_attempts(&self, batch: &[AttemptWrite<'_>], ask_before: Option<&[String]>) -> Vec<String>;
+    /// Removes attempts in one transaction: (how many were there, subjects asked before).
+    fn remove_attempts(&self, ids: &[String], ask_before: bool) -> (u64, Vec<String>);
+    /// (id, status, reason) of attempts whose derived status changed, in one transaction.
+    fn set_statuses(&self, changes: &[(String, String, Option<String>)]) -> ();
+    fn replace_unrecognized(&self, rows: &[UnrecognizedRow]) -> ();
+    fn replace_unrecognized_under(&self, tops: &[(String, Vec<UnrecognizedRow>)]) -> ();
+
+    // Mappings.
+    fn mapping(&self, subject: &str) -> Option<MappingRow>;
+    fn mappings_page(&self, after: Option<&str>, limit: u32) -> (Vec<MappingRow>, Option<String>);
+    fn rebuild_mappings(&self) -> u64;
+    fn rederive_mappings(&self, before: &[String], changed: &[String]) -> usize;
+
+    // Evidence and promotions.
+    /// Archived copies of a report (by sha256).
+    fn archived_copies(&self, sha256: &str) -> Vec<String>;
+    fn evidence_dirs(&self) -> Vec<EvidenceDirRow>;
+    fn evidence_dir(&self, path: &str) -> Option<EvidenceDirRow>;
+    /// Evidence dirs after `after` (path order), optionally of one origin.
+    fn evidence_dirs_page(&self, origin: Option<&str>, after: Option<&str>, limit: u32) -> Vec<EvidenceDirRow>;
+    fn evidence_file_stamps(&self) -> HashMap<String, (i64, i64)>;
+    fn apply_evidence_scan(&self, scanned: &[ScannedDir]) -> ();
+    /// Archived report copies whose §5.4 digests are these.
+    fn archived_reports_by_digest(&self, run_id: &str, report_hash: &str) -> Vec<EvidenceFileRow>;
+    /// Indexed attempts whose raw report digests are these, newest first.
+    fn attempts_by_digest(&self, run_id: &str, report_hash: &str) -> Vec<AttemptRow>;
+    /// The newest `pass` attempt of a nickname.
+    fn latest_pass(&self, nickname: &str) -> Option<String>;
+
+    // Retention.
+    fn retention_candidates(&self) -> Vec<CandidateRow>;
+    /// Subject → baseline attempt pairs from the mappings.
+    fn pairings(&self) -> Vec<(String, String)>;
+    /// Bytes under runs/ (kept by triggers).
+    fn runs_bytes(&self) -> i64;
+
+    // Runs and convenience copies.
+    fn runs_page(&self, after: Option<&str>, limit: u32) -> (Vec<RunRow>, Option<String>);
+    fn run(&self, nickname: &str) -> Option<RunRow>;
+    /// The mapping of the newest attempt of `nickname` that has one.
+    fn latest_mapping(&self, nickname: &str) -> Option<MappingRow>;
+    /// (nickname, attempt id, dir, report sha256) of the latest pass of each nickname.
+    fn latest_passes(&self, nicknames: Option<&[String]>) -> Vec<(String, String, String, String)>;
+    fn convenience_copies(&self) -> Vec<CopyRow>;
+    fn record_copies(&self, written: &[CopyRow], removed: &[String]) -> ();
 }
 
 impl Storage {
     /// Opens (creating if needed) the index at `path` and applies the embedded migrations.
     pub async fn open(path: &Path) -> Result<Storage, StorageError> {
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent)
-                .map_err(|e| StorageError::Dir(parent.to_path_buf(), e))?;
-        }
-        let opts = SqliteConnectOptions::from_str("sqlite://")?
-            .filename(path)
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
-            .busy_timeout(Duration::from_secs(10))
-            .foreign_keys(true)
-            .pragma("cache_size", "-16000")
-            .pragma("temp_store", "memory");
-        // Pinned to this file: see `pinned` for why no connection may reopen the path.
-        let id = pinned::create(path).map_err(|e| StorageError::Dir(path.to_path_buf(), e))?;
         let generation = generation::Generation::default();
-        let writer = pinned::pool(
-            opts.clone(),
-            path,
-            id,
-            1,
-            Duration::from_secs(60),
-            Some(&generation),
-        )
-        .await?;
-        sqlx::migrate!("./migrations/index").run(&writer).await?;
-        let reader = pinned::pool(
-            opts.read_only(true),
-            path,
-            id,
-            4,
-            Duration::from_secs(30),
-            None,
-        )
-        .await?;
+        let index = sqlite::Index::open(path, &generation).await?;
         Ok(Storage {
             path: path.to_path_buf(),
-            file: id,
-            writer,
-            reader,
+            live: Arc::new(RwLock::new(Arc::new(Live {
+                number: 0,
+                backend: Backend::Sqlite(index),
+            }))),
             generation,
         })
     }
 
-    /// Whether the path no longer names the file this index was opened on (deleted or
-    /// replaced while the daemon runs). The daemon keeps serving the file it opened.
+    fn live(&self) -> Arc<Live> {
+        self.live.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Whether the path no longer names the file the index in service was opened on (deleted
+    /// or replaced while the daemon runs). Until a rebuilt index is adopted, the daemon keeps
+    /// serving the file it opened, with the same answers.
     pub fn file_replaced(&self) -> bool {
-        pinned::FileId::of(&self.path).map_or(true, |now| now != self.file)
+        match &self.live().backend {
+            Backend::Sqlite(ix) => ix.file_replaced(),
+        }
     }
 
-    /// The single writer connection. Hold transactions on it briefly.
-    pub fn writer(&self) -> &SqlitePool {
-        &self.writer
+    /// A new index at the same path, not yet in service: the indexer fills it (a full scan)
+    /// while this one keeps answering, then `adopt` puts it in place. Its commits move the same
+    /// generation.
+    pub async fn open_replacement(&self) -> Result<Storage, StorageError> {
+        let index = sqlite::Index::open(&self.path, &self.generation).await?;
+        Ok(Storage {
+            path: self.path.clone(),
+            live: Arc::new(RwLock::new(Arc::new(Live {
+                number: self.live().number + 1,
+                backend: Backend::Sqlite(index),
+            }))),
+            generation: self.generation.clone(),
+        })
     }
 
-    pub fn reader(&self) -> &SqlitePool {
-        &self.reader
+    /// Puts `replacement`'s index in service, at one instant for every handle of this storage:
+    /// operations already running finish on the old index, every later one runs on the new.
+    pub fn adopt(&self, replacement: &Storage) {
+        let new = replacement.live();
+        let old = std::mem::replace(
+            &mut *self.live.write().unwrap_or_else(|p| p.into_inner()),
+            new,
+        );
+        self.generation.advance();
+        tracing::info!(path = %self.path.display(), "rebuilt index in service");
+        // The old pools close when the last operation on them lets go of `old`.
+        drop(old);
     }
 
-    /// `BEGIN IMMEDIATE`-equivalent: the writer pool has one connection, so a transaction on it
-    /// never races another writer of this process.
-    pub async fn begin(&self) -> Result<Tx<'static>, StorageError> {
-        Ok(self.writer.begin().await?)
+    /// Closes the index in service (closing checkpoints the WAL into the file).
+    pub async fn close(&self) {
+        match &self.live().backend {
+            Backend::Sqlite(ix) => ix.close().await,
+        }
     }
 
-    pub async fn check_writable(&self) -> Result<(), StorageError> {
-        let mut tx = self.begin().await?;
-        sqlx::query("insert into index_meta (key, value) values ('writable_check', strftime('%Y-%m-%dT%H:%M:%fZ', 'now')) on conflict (key) do update set value = excluded.value")
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(())
+    /// The end of the attempt history: a feed starting here reports what is written next.
+    pub async fn feed_head(&self) -> Result<FeedCursor, StorageError> {
+        let live = self.live();
+        let seq = match &live.backend {
+            Backend::Sqlite(ix) => ix.history_last_seq().await?,
+        };
+        Ok(FeedCursor {
+            backend: live.number,
+            seq,
+        })
+    }
+
+    /// History rows after `cursor` (at most `limit`) and the cursor after them. A cursor from
+    /// an index since rebuilt is moved to the end of the new one's history, with no rows.
+    pub async fn feed_after(
+        &self,
+        cursor: FeedCursor,
+        limit: u32,
+    ) -> Result<(Vec<HistoryEvent>, FeedCursor), StorageError> {
+        let live = self.live();
+        if live.number != cursor.backend {
+            return Ok((Vec::new(), self.feed_head().await?));
+        }
+        let rows = match &live.backend {
+            Backend::Sqlite(ix) => ix.history_after(cursor.seq, limit).await?,
+        };
+        let seq = rows.last().map_or(cursor.seq, |r| r.seq);
+        Ok((
+            rows,
+            FeedCursor {
+                backend: live.number,
+                seq,
+            },
+        ))
     }
 
     /// Counts for `/v1/status`: attempts by status, nicknames, unrecognized entries,
     /// certificates, evidence dirs, last index event and database size.
     pub async fn status_summary(&self) -> Result<serde_json::Value, StorageError> {
-        let by_status = attempts::count_by_status(&self.reader).await?;
+        let c = self.status_counts().await?;
         let mut counts = serde_json::Map::new();
         let mut total = 0i64;
         for st in crate::report::AttemptStatus::ALL {
-            let n = by_status
+            let n = c
+                .by_status
                 .iter()
                 .find(|(s, _)| s == st.as_str())
                 .map_or(0, |(_, n)| *n);
@@ -148,28 +315,14 @@ impl Storage {
             counts.insert(st.as_str().into(), n.into());
         }
         counts.insert("total".into(), total.into());
-        let nicknames = attempts::nickname_count(&self.reader).await?;
-        let last = attempts::last_index_event(&self.reader).await?;
-        let (unrecognized,): (i64,) = sqlx::query_as("select count(*) from unrecognized")
-            .fetch_one(&self.reader)
-            .await?;
-        let (certificates,): (i64,) = sqlx::query_as("select count(*) from certificates")
-            .fetch_one(&self.reader)
-            .await?;
-        let (evidence,): (i64,) = sqlx::query_as("select count(*) from evidence_dirs")
-            .fetch_one(&self.reader)
-            .await?;
-        let (mappings,): (i64,) = sqlx::query_as("select count(*) from mappings")
-            .fetch_one(&self.reader)
-            .await?;
         Ok(serde_json::json!({
             "attempts": counts,
-            "nicknames": nicknames,
-            "unrecognized": unrecognized,
-            "certificates": certificates,
-            "evidence_dirs": evidence,
-            "mappings": mappings,
-            "last_index_event_at": last,
+            "nicknames": c.nicknames,
+            "unrecognized": c.unrecognized,
+            "certificates": c.certificates,
+            "evidence_dirs": c.evidence_dirs,
+            "mappings": c.mappings,
+            "last_index_event_at": c.last_index_event_at,
             "db_size_bytes": self.db_size(),
         }))
     }
@@ -182,6 +335,21 @@ impl Storage {
             .filter_map(|p| std::fs::metadata(p).ok())
             .map(|m| m.len())
             .sum()
+    }
+
+    /// The SQLite index in service, for this module's tests.
+    #[cfg(test)]
+    fn sqlite(&self) -> Arc<Live> {
+        self.live()
+    }
+}
+
+#[cfg(test)]
+impl Live {
+    fn index(&self) -> &sqlite::Index {
+        match &self.backend {
+            Backend::Sqlite(ix) => ix,
+        }
     }
 }
 
@@ -226,8 +394,9 @@ mod tests {
         s.check_writable().await.unwrap();
         let summary = s.status_summary().await.unwrap();
         assert_eq!(summary["attempts"]["total"], 0);
+        let live = s.sqlite();
         let (mode,): (String,) = sqlx::query_as("pragma journal_mode")
-            .fetch_one(s.reader())
+            .fetch_one(live.index().reader())
             .await
             .unwrap();
         assert_eq!(mode, "wal");

@@ -344,8 +344,7 @@ async fn deleting_the_running_daemons_index_never_splits_or_changes_its_answers(
     let other = invarlockd::storage::Storage::open(&state.join("index.db"))
         .await
         .unwrap();
-    other.writer().close().await;
-    other.reader().close().await;
+    other.close().await;
     for _ in 0..5 {
         // Concurrent requests: more than one pool connection in use at once.
         let all = futures::future::join_all((0..8).map(|_| answers(&app, &id))).await;

@@ -4,6 +4,7 @@
 //! hashes and timestamps collide often (the cases where choice and counts are decided).
 
 use super::*;
+use crate::storage::sqlite::{attempts as sql, retention as sql_retention};
 use crate::storage::{attempts, Storage};
 use proptest::prelude::*;
 use std::collections::BTreeMap;
@@ -113,11 +114,11 @@ async fn apply_incrementally(tx: &mut Tx<'_>, op: &Op) {
                 })
                 .into_iter()
                 .collect();
-            attempts::upsert(tx, r, &files, None).await.unwrap();
+            sql::upsert(tx, r, &files, None).await.unwrap();
             affected.extend(subjects_after_change(tx, ids).await.unwrap());
         }
         Op::Remove(_) => {
-            attempts::remove(tx, &id).await.unwrap();
+            sql::remove(tx, &id).await.unwrap();
         }
     }
     affected.sort();
@@ -175,7 +176,8 @@ fn model(rows: &BTreeMap<String, attempts::AttemptRow>) -> Snapshot {
 fn check(history: Vec<Op>) -> Result<(), TestCaseError> {
     runtime().block_on(async {
         let (_dir, store) = fresh_store().await;
-        let mut tx = store.begin().await.unwrap();
+        let live = store.sqlite();
+        let mut tx = live.index().begin().await.unwrap();
         let mut rows = BTreeMap::new();
         for (step, op) in history.iter().enumerate() {
             apply_incrementally(&mut tx, op).await;
@@ -210,12 +212,13 @@ fn check(history: Vec<Op>) -> Result<(), TestCaseError> {
 fn check_counts(history: Vec<Op>) -> Result<(), TestCaseError> {
     runtime().block_on(async {
         let (_dir, store) = fresh_store().await;
+        let live = store.sqlite();
         for op in &history {
-            let mut tx = store.begin().await.unwrap();
+            let mut tx = live.index().begin().await.unwrap();
             apply_incrementally(&mut tx, op).await;
             tx.commit().await.unwrap();
-            let pool = store.reader();
-            let mut kept = attempts::count_by_status(pool).await.unwrap();
+            let pool = live.index().reader();
+            let mut kept = sql::count_by_status(pool).await.unwrap();
             kept.sort();
             let counted: Vec<(String, i64)> =
                 sqlx::query_as("select status, count(*) from attempts group by status order by 1")
@@ -227,13 +230,13 @@ fn check_counts(history: Vec<Op>) -> Result<(), TestCaseError> {
                 .fetch_one(pool)
                 .await
                 .unwrap();
-            prop_assert_eq!(attempts::nickname_count(pool).await.unwrap(), nicks);
+            prop_assert_eq!(sql::nickname_count(pool).await.unwrap(), nicks);
             let (bytes,): (i64,) =
                 sqlx::query_as("select coalesce(sum(size), 0) from attempt_files")
                     .fetch_one(pool)
                     .await
                     .unwrap();
-            let runs = crate::storage::retention::runs_bytes(pool).await.unwrap();
+            let runs = sql_retention::runs_bytes(pool).await.unwrap();
             prop_assert_eq!(runs, bytes);
         }
         Ok(())

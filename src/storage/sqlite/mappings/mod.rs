@@ -11,32 +11,21 @@ mod derive;
 #[cfg(test)]
 mod tests;
 
-use super::{StorageError, Tx};
+use super::Tx;
+use crate::storage::mappings::MappingRow;
+use crate::storage::StorageError;
 use derive::{
     fingerprint_mappings, open_subjects, CERTIFICATE_MAPPINGS, HASH_MAPPINGS, PROMOTION_MAPPINGS,
 };
-use serde::Serialize;
 use sqlx::SqlitePool;
 
-pub use affected::{subjects_after_change, subjects_before_change};
-
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
-pub struct MappingRow {
-    pub subject: String,
-    pub baseline_attempt: Option<String>,
-    pub baseline_archived: Option<String>,
-    pub how: String,
-    pub confidence: String,
-    pub certificate: Option<String>,
-    pub candidates: i64,
-    pub note: Option<String>,
-}
+pub(super) use affected::{subjects_after_change, subjects_before_change};
 
 /// The tables `run_all` derives, per subject.
 const DERIVED: [&str; 2] = ["mappings", "pairing_open"];
 
 /// Recomputes every mapping. Certificates win over promotions, promotions over pairing evidence.
-pub async fn rebuild(tx: &mut Tx<'_>) -> Result<(), StorageError> {
+pub(super) async fn rebuild(tx: &mut Tx<'_>) -> Result<(), StorageError> {
     for table in DERIVED {
         sqlx::query(&format!("delete from {table}"))
             .execute(&mut **tx)
@@ -46,7 +35,10 @@ pub async fn rebuild(tx: &mut Tx<'_>) -> Result<(), StorageError> {
 }
 
 /// Recomputes the mappings of `subjects` only (after a refresh touched a few attempts).
-pub async fn rebuild_subjects(tx: &mut Tx<'_>, subjects: &[String]) -> Result<(), StorageError> {
+pub(super) async fn rebuild_subjects(
+    tx: &mut Tx<'_>,
+    subjects: &[String],
+) -> Result<(), StorageError> {
     if subjects.is_empty() {
         return Ok(());
     }
@@ -90,7 +82,7 @@ async fn run_all(tx: &mut Tx<'_>, scope: &str, scope_s: &str) -> Result<(), Stor
     Ok(())
 }
 
-pub async fn list(
+pub(super) async fn list(
     pool: &SqlitePool,
     after: Option<&str>,
     limit: u32,
@@ -103,10 +95,12 @@ pub async fn list(
     .bind(limit as i64 + 1)
     .fetch_all(pool)
     .await?;
-    Ok(super::split_page(rows, limit, |r| r.subject.clone()))
+    Ok(crate::storage::split_page(rows, limit, |r| {
+        r.subject.clone()
+    }))
 }
 
-pub async fn for_subject(
+pub(super) async fn for_subject(
     pool: &SqlitePool,
     subject: &str,
 ) -> Result<Option<MappingRow>, StorageError> {
@@ -117,4 +111,47 @@ pub async fn for_subject(
     .bind(subject)
     .fetch_optional(pool)
     .await?)
+}
+
+impl super::Index {
+    pub async fn mapping(&self, subject: &str) -> Result<Option<MappingRow>, StorageError> {
+        for_subject(&self.reader, subject).await
+    }
+
+    pub async fn mappings_page(
+        &self,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<(Vec<MappingRow>, Option<String>), StorageError> {
+        list(&self.reader, after, limit).await
+    }
+
+    /// Recomputes every mapping in one transaction; returns how many there are.
+    pub async fn rebuild_mappings(&self) -> Result<u64, StorageError> {
+        let mut tx = self.writer.begin().await?;
+        rebuild(&mut tx).await?;
+        let (n,): (i64,) = sqlx::query_as("select count(*) from mappings")
+            .fetch_one(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(n as u64)
+    }
+
+    /// Re-derives the mappings a refresh can have changed, in one transaction: the subjects
+    /// `before` (asked before the rows changed) and those the `changed` attempts bear on now.
+    /// Returns how many subjects were re-derived.
+    pub async fn rederive_mappings(
+        &self,
+        before: &[String],
+        changed: &[String],
+    ) -> Result<usize, StorageError> {
+        let mut tx = self.writer.begin().await?;
+        let mut affected = before.to_vec();
+        affected.extend(subjects_after_change(&mut tx, changed).await?);
+        affected.sort();
+        affected.dedup();
+        rebuild_subjects(&mut tx, &affected).await?;
+        tx.commit().await?;
+        Ok(affected.len())
+    }
 }

@@ -40,7 +40,7 @@ pub async fn pool(
     id: FileId,
     n: u32,
     acquire: Duration,
-    generation: Option<&super::generation::Generation>,
+    generation: Option<&crate::storage::generation::Generation>,
 ) -> Result<SqlitePool, sqlx::Error> {
     let path: PathBuf = path.to_path_buf();
     let on_connect = generation.cloned();
@@ -62,7 +62,7 @@ pub async fn pool(
                     },
                     _ => Err(sqlx::Error::Configuration(
                         format!(
-                            "{} was deleted or replaced while the daemon ran; serving from the file it opened (restart to rebuild the index)",
+                            "{} was deleted or replaced while the daemon ran; serving from the file it opened (the index is rebuilt at the path)",
                             path.display()
                         )
                         .into(),

@@ -6,8 +6,9 @@
 //! (old rows still in place) and after. The union is exactly the set a full rebuild would alter;
 //! `tests.rs` checks that against full rebuilds and a model on random histories.
 
-use super::super::{StorageError, Tx};
+use super::super::Tx;
 use super::derive::{fit_fp, fit_hash};
+use crate::storage::StorageError;
 
 /// Subjects tied to `c` by a mapping, a certificate or a promotion.
 const TIED: &str = "

@@ -1,13 +1,13 @@
-//! Queries promotion needs from the index: archived evidence and baseline candidates by digest.
+//! SQLite: queries promotion needs from the index: archived evidence and baseline candidates by digest.
 //! Promotions are evidence dirs of origin `invarlockd`, rebuilt from reports/*/metadata.json;
 //! recorded verifications are records (`storage::records`).
 
-use super::attempts::AttemptRow;
-use super::evidence::{EvidenceDirRow, EvidenceFileRow};
-use super::StorageError;
+use crate::storage::attempts::AttemptRow;
+use crate::storage::evidence::{EvidenceDirRow, EvidenceFileRow};
+use crate::storage::StorageError;
 use sqlx::SqlitePool;
 
-pub async fn evidence_dir(
+async fn evidence_dir(
     pool: &SqlitePool,
     path: &str,
 ) -> Result<Option<EvidenceDirRow>, StorageError> {
@@ -20,7 +20,7 @@ pub async fn evidence_dir(
 }
 
 /// Evidence dirs after `after` (path order), optionally of one origin.
-pub async fn evidence_dirs_page(
+async fn evidence_dirs_page(
     pool: &SqlitePool,
     origin: Option<&str>,
     after: Option<&str>,
@@ -39,7 +39,7 @@ pub async fn evidence_dirs_page(
 }
 
 /// Archived report copies whose §5.4 digests are these.
-pub async fn archived_reports_by_digest(
+async fn archived_reports_by_digest(
     pool: &SqlitePool,
     run_id: &str,
     report_hash: &str,
@@ -55,7 +55,7 @@ pub async fn archived_reports_by_digest(
 }
 
 /// Indexed attempts whose raw report digests are these, newest first.
-pub async fn attempts_by_digest(
+async fn attempts_by_digest(
     pool: &SqlitePool,
     run_id: &str,
     report_hash: &str,
@@ -70,10 +70,7 @@ pub async fn attempts_by_digest(
 }
 
 /// The newest `pass` attempt of a nickname.
-pub async fn latest_pass(
-    pool: &SqlitePool,
-    nickname: &str,
-) -> Result<Option<String>, StorageError> {
+async fn latest_pass(pool: &SqlitePool, nickname: &str) -> Result<Option<String>, StorageError> {
     let row: Option<(String,)> = sqlx::query_as(
         "select id from attempts where nickname = ? and status = 'pass' order by ts desc limit 1",
     )
@@ -81,4 +78,39 @@ pub async fn latest_pass(
     .fetch_optional(pool)
     .await?;
     Ok(row.map(|r| r.0))
+}
+
+impl super::Index {
+    pub async fn evidence_dir(&self, path: &str) -> Result<Option<EvidenceDirRow>, StorageError> {
+        evidence_dir(&self.reader, path).await
+    }
+
+    pub async fn evidence_dirs_page(
+        &self,
+        origin: Option<&str>,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<EvidenceDirRow>, StorageError> {
+        evidence_dirs_page(&self.reader, origin, after, limit).await
+    }
+
+    pub async fn archived_reports_by_digest(
+        &self,
+        run_id: &str,
+        report_hash: &str,
+    ) -> Result<Vec<EvidenceFileRow>, StorageError> {
+        archived_reports_by_digest(&self.reader, run_id, report_hash).await
+    }
+
+    pub async fn attempts_by_digest(
+        &self,
+        run_id: &str,
+        report_hash: &str,
+    ) -> Result<Vec<AttemptRow>, StorageError> {
+        attempts_by_digest(&self.reader, run_id, report_hash).await
+    }
+
+    pub async fn latest_pass(&self, nickname: &str) -> Result<Option<String>, StorageError> {
+        latest_pass(&self.reader, nickname).await
+    }
 }

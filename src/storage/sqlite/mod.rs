@@ -1,0 +1,137 @@
+//! The SQLite index: one file in WAL mode (`synchronous=NORMAL`, a busy timeout, foreign keys),
+//! one writer connection and a read pool of four, both pinned to the file they opened.
+//!
+//! Everything here is private to `storage`: `Index` carries one method per operation of
+//! `Storage` (in the submodule of its tables), and each write operation opens and commits its
+//! own transaction on the single writer. Nothing outside `storage` sees a pool, a transaction
+//! or SQL, so a second backend (`storage::postgres`) is a sibling of this module with the same
+//! methods (see docs/storage.md).
+
+pub(super) mod attempts;
+mod evidence;
+mod feed;
+mod mappings;
+mod pinned;
+mod promotions;
+pub(super) mod retention;
+mod runs;
+
+use super::generation::Generation;
+use super::StorageError;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
+use sqlx::{Sqlite, SqlitePool, Transaction};
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+pub(super) type Tx<'a> = Transaction<'a, Sqlite>;
+
+#[derive(Debug)]
+pub(super) struct Index {
+    path: PathBuf,
+    /// The file the pools are pinned to.
+    file: pinned::FileId,
+    writer: SqlitePool,
+    reader: SqlitePool,
+}
+
+impl Index {
+    /// Opens (creating if needed) the index at `path` and applies the embedded migrations.
+    /// Commits on the writer move `generation`.
+    pub async fn open(path: &Path, generation: &Generation) -> Result<Index, StorageError> {
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)
+                .map_err(|e| StorageError::Dir(parent.to_path_buf(), e))?;
+        }
+        let opts = SqliteConnectOptions::from_str("sqlite://")?
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(Duration::from_secs(10))
+            .foreign_keys(true)
+            .pragma("cache_size", "-16000")
+            .pragma("temp_store", "memory");
+        // Pinned to this file: see `pinned` for why no connection may reopen the path.
+        let id = pinned::create(path).map_err(|e| StorageError::Dir(path.to_path_buf(), e))?;
+        let writer = pinned::pool(
+            opts.clone(),
+            path,
+            id,
+            1,
+            Duration::from_secs(60),
+            Some(generation),
+        )
+        .await?;
+        sqlx::migrate!("./migrations/index").run(&writer).await?;
+        let reader = pinned::pool(
+            opts.read_only(true),
+            path,
+            id,
+            4,
+            Duration::from_secs(30),
+            None,
+        )
+        .await?;
+        Ok(Index {
+            path: path.to_path_buf(),
+            file: id,
+            writer,
+            reader,
+        })
+    }
+
+    /// Whether the path no longer names the file this index was opened on.
+    pub fn file_replaced(&self) -> bool {
+        pinned::FileId::of(&self.path).map_or(true, |now| now != self.file)
+    }
+
+    /// Closing the pools checkpoints the WAL into the file.
+    pub async fn close(&self) {
+        self.writer.close().await;
+        self.reader.close().await;
+    }
+
+    #[cfg(test)]
+    pub fn reader(&self) -> &SqlitePool {
+        &self.reader
+    }
+
+    #[cfg(test)]
+    pub async fn begin(&self) -> Result<Tx<'static>, StorageError> {
+        Ok(self.writer.begin().await?)
+    }
+
+    pub async fn check_writable(&self) -> Result<(), StorageError> {
+        let mut tx = self.writer.begin().await?;
+        sqlx::query("insert into index_meta (key, value) values ('writable_check', strftime('%Y-%m-%dT%H:%M:%fZ', 'now')) on conflict (key) do update set value = excluded.value")
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Counts for `/v1/status`: attempts by status, nicknames, unrecognized entries,
+    /// certificates, evidence dirs, mappings and the last index event.
+    pub async fn status_counts(&self) -> Result<super::StatusCounts, StorageError> {
+        let by_status = attempts::count_by_status(&self.reader).await?;
+        let nicknames = attempts::nickname_count(&self.reader).await?;
+        let last_index_event_at = attempts::last_index_event(&self.reader).await?;
+        let count = |table: &'static str| {
+            let sql = format!("select count(*) from {table}");
+            async move {
+                let (n,): (i64,) = sqlx::query_as(&sql).fetch_one(&self.reader).await?;
+                Ok::<_, StorageError>(n)
+            }
+        };
+        Ok(super::StatusCounts {
+            by_status,
+            nicknames,
+            unrecognized: count("unrecognized").await?,
+            certificates: count("certificates").await?,
+            evidence_dirs: count("evidence_dirs").await?,
+            mappings: count("mappings").await?,
+            last_index_event_at,
+        })
+    }
+}
