@@ -143,6 +143,11 @@ fn min_opt(a: Option<Duration>, b: Option<Duration>) -> Option<Duration> {
 }
 
 impl Indexer {
+    /// The configured size caps, for other readers of the workspace (retention's checks).
+    pub fn limits(&self) -> Limits {
+        self.cfg.limits
+    }
+
     pub fn new(store: Storage, cfg: IndexSettings) -> Self {
         let tz = TimeZone::parse(&cfg.index.timezone).unwrap_or(TimeZone::Local);
         Indexer {

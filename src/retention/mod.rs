@@ -1,5 +1,6 @@
 //! Retention: plan and apply the deletion of stale attempts, never of un-archived evidence.
 
+mod fsmove;
 pub mod plan;
 mod service;
 pub mod stored;

@@ -8,8 +8,9 @@
 
 use super::plan::{plan as compute, Candidate, Pairing, Policy};
 use super::stored::{parse, PlanBody, PlanItem, Snapshot, Totals};
-use super::RetentionError;
+use super::{fsmove, RetentionError};
 use crate::domain::{AttemptId, Sha256};
+use crate::fsx::FsError;
 use crate::storage::records::{AuditEntry, MoveRow, PlanRow};
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -36,17 +37,25 @@ fn rfc3339(t: chrono::DateTime<chrono::Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
 }
 
-fn io_err(what: &str, path: &Path, e: std::io::Error) -> RetentionError {
-    RetentionError::Internal(format!("{what} {}: {e}", path.display()))
-}
-
-/// The sha256 of a regular file (never through a symlink); `None` if it is absent.
-fn file_sha256(path: &Path) -> Result<Option<Sha256>, std::io::Error> {
-    match path.symlink_metadata() {
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+/// The sha256 of a regular file below the workspace root, walked by handle (a symlink, FIFO or
+/// over-size file anywhere on the way counts as not the archived copy); `None` if it is absent
+/// or refused. An I/O error is an error, never an absence.
+fn file_sha256(
+    root: &Path,
+    rel: &str,
+    limits: &crate::fsx::Limits,
+) -> Result<Option<Sha256>, FsError> {
+    let opened = crate::fsx::Dir::open_root(root, "workspace")
+        .and_then(|d| d.open_file(rel, crate::fsx::FileKind::Report, limits));
+    let file = match opened {
+        Ok(f) => f,
+        Err(e) if e.is_not_found() || e.is_refusal() => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    match file.sha256() {
+        Ok((hex, _)) => Ok(Sha256::parse(&hex).ok()),
+        Err(e) if e.is_refusal() => Ok(None),
         Err(e) => Err(e),
-        Ok(m) if !m.is_file() => Ok(None),
-        Ok(_) => std::fs::read(path).map(|b| Some(Sha256::of(&b))),
     }
 }
 
@@ -210,8 +219,12 @@ impl super::Retention {
             .map(|r| (r.id.as_str(), r.report_sha256.as_deref()))
             .collect();
         for (d, archived) in relied {
-            let path = self.workspace.root.join(archived);
-            let found = tokio::task::spawn_blocking(move || file_sha256(&path))
+            let (root, rel, limits) = (
+                self.workspace.root.clone(),
+                archived.to_string(),
+                self.indexer.limits(),
+            );
+            let found = tokio::task::spawn_blocking(move || file_sha256(&root, &rel, &limits))
                 .await
                 .map_err(|e| RetentionError::Internal(e.to_string()))?
                 .map_err(|e| {
@@ -309,19 +322,22 @@ impl super::Retention {
                 reclaimed += if m.state == "moved" { m.bytes } else { 0 };
                 continue;
             }
-            let (from, to) = (root.join(&m.from_path), root.join(&m.trash_path));
+            let from = root.join(&m.from_path);
             test_delay();
-            if from.symlink_metadata().is_ok() {
-                if let Some(parent) = to.parent() {
-                    std::fs::create_dir_all(parent).map_err(|e| io_err("create", parent, e))?;
+            // By handle, off the async workers (see fsmove): a refusal (a symlink where a
+            // directory was) stops the apply with nothing moved for this attempt.
+            let (ws, plan, attempt) =
+                (self.workspace.clone(), id.to_string(), m.attempt_id.clone());
+            let moved = tokio::task::spawn_blocking(move || {
+                match fsmove::to_trash(&ws, &plan, &attempt)? {
+                    fsmove::Moved::Moved => Ok(true),
+                    fsmove::Moved::SourceMissing => fsmove::in_trash(&ws, &plan, &attempt),
                 }
-                std::fs::rename(&from, &to).map_err(|e| {
-                    RetentionError::Internal(format!(
-                        "move {} -> {}: {e}",
-                        m.from_path, m.trash_path
-                    ))
-                })?;
-            } else if to.symlink_metadata().is_err() {
+            })
+            .await
+            .map_err(|e| RetentionError::Internal(e.to_string()))?
+            .map_err(|e| move_error("move", &m.from_path, e))?;
+            if !moved {
                 // Gone from both places: nothing to move, nothing to restore later.
                 tracing::warn!(attempt = %m.attempt_id, "attempt vanished before it was moved");
             }
@@ -357,12 +373,19 @@ impl super::Retention {
             ));
         }
         // Every conflict is found before anything moves: an error answer changes nothing.
-        let root = &self.workspace.root;
+        // Checked by handle: a symlink planted in trash (or at a nickname) is refused.
         for m in self.records.moves(id).await? {
-            if matches!(m.state.as_str(), "moved" | "pending")
-                && root.join(&m.trash_path).symlink_metadata().is_ok()
-                && root.join(&m.from_path).symlink_metadata().is_ok()
-            {
+            if !matches!(m.state.as_str(), "moved" | "pending") {
+                continue;
+            }
+            let (ws, plan, attempt) =
+                (self.workspace.clone(), id.to_string(), m.attempt_id.clone());
+            let check =
+                tokio::task::spawn_blocking(move || fsmove::check_restore(&ws, &plan, &attempt))
+                    .await
+                    .map_err(|e| RetentionError::Internal(e.to_string()))?
+                    .map_err(|e| move_error("restore", &m.trash_path, e))?;
+            if check == fsmove::RestoreCheck::Occupied {
                 return Err(RetentionError::Conflict(
                     "restore_conflict",
                     format!("{} exists again; not overwriting it", m.from_path),
@@ -392,15 +415,14 @@ impl super::Retention {
             if !matches!(m.state.as_str(), "moved" | "pending") {
                 continue;
             }
-            let (from, to) = (root.join(&m.from_path), root.join(&m.trash_path));
-            if to.symlink_metadata().is_ok() && from.symlink_metadata().is_err() {
-                if let Some(parent) = from.parent() {
-                    std::fs::create_dir_all(parent).map_err(|e| io_err("create", parent, e))?;
-                }
-                std::fs::rename(&to, &from).map_err(|e| {
-                    RetentionError::Internal(format!("restore {}: {e}", m.trash_path))
-                })?;
-            }
+            let from = root.join(&m.from_path);
+            let (ws, plan, attempt) =
+                (self.workspace.clone(), id.to_string(), m.attempt_id.clone());
+            // Not in trash (never moved, or already back): nothing to restore.
+            tokio::task::spawn_blocking(move || fsmove::restore(&ws, &plan, &attempt))
+                .await
+                .map_err(|e| RetentionError::Internal(e.to_string()))?
+                .map_err(|e| move_error("restore", &m.trash_path, e))?;
             let entry = AuditEntry::new(
                 "retention.restored",
                 m.attempt_id.clone(),
@@ -418,12 +440,11 @@ impl super::Retention {
 
     /// Removes the trash of a `purging` plan and records it; safe to run again.
     async fn finish_purge(&self, id: &str) -> Result<(), RetentionError> {
-        let dir = self.workspace.state.join("trash").join(id);
-        match std::fs::remove_dir_all(&dir) {
-            Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(io_err("purge", &dir, e)),
-        }
+        let (ws, plan) = (self.workspace.clone(), id.to_string());
+        tokio::task::spawn_blocking(move || fsmove::purge(&ws, &plan))
+            .await
+            .map_err(|e| RetentionError::Internal(e.to_string()))?
+            .map_err(|e| move_error("purge", &format!("trash/{id}"), e))?;
         let purged: BTreeSet<String> = self
             .records
             .moves(id)
@@ -444,14 +465,27 @@ impl super::Retention {
     pub async fn recover(&self) -> Result<usize, RetentionError> {
         let _guard = self.lock.lock().await;
         let mut n = 0;
+        // A move refused by what is in the workspace (a planted symlink) leaves its plan in its
+        // intent state for the operator (restore, or apply again once it is gone); it must not
+        // stop the daemon from starting, or anyone who can write runs/ could keep it down.
         for id in self.records.plans_in("applying").await? {
             tracing::warn!(plan = %id, "finishing an apply interrupted by a crash");
-            self.finish_apply(&id, None).await?;
+            match self.finish_apply(&id, None).await {
+                Err(RetentionError::Conflict(code, detail)) => {
+                    tracing::error!(plan = %id, code, %detail, "apply left unfinished")
+                }
+                r => _ = r?,
+            }
             n += 1;
         }
         for id in self.records.plans_in("restoring").await? {
             tracing::warn!(plan = %id, "finishing a restore interrupted by a crash");
-            self.finish_restore(&id, None).await?;
+            match self.finish_restore(&id, None).await {
+                Err(RetentionError::Conflict(code, detail)) => {
+                    tracing::error!(plan = %id, code, %detail, "restore left unfinished")
+                }
+                r => _ = r?,
+            }
             n += 1;
         }
         for id in self.records.plans_in("purging").await? {
@@ -489,6 +523,25 @@ impl super::Retention {
             .unwrap_or(trash)
             .to_string_lossy()
             .into_owned()
+    }
+}
+
+/// A refused move (a symlink or other non-directory where an attempt directory was, or a
+/// place already taken) is a 409 that says what was refused, in workspace-relative terms;
+/// anything else is an I/O failure, never read as "absent".
+fn move_error(what: &str, rel: &str, e: FsError) -> RetentionError {
+    match e {
+        e if e.is_refusal() => RetentionError::Conflict(
+            "move_refused",
+            format!("{what} {rel} refused: {e}; nothing was moved"),
+        ),
+        FsError::Io { source, .. } if source.kind() == std::io::ErrorKind::AlreadyExists => {
+            RetentionError::Conflict(
+                "restore_conflict",
+                format!("{rel}: the destination exists; not overwriting it"),
+            )
+        }
+        e => RetentionError::Internal(format!("{what} {rel}: {e}")),
     }
 }
 
