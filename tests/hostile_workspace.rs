@@ -361,6 +361,12 @@ fn exhausted_descriptors_abort_the_scan_and_keep_the_index_as_it_was() {
     );
     let ready = d.json("/readyz");
     assert_eq!(ready["status"], "degraded", "{ready:#}");
+    let healthy = |d: &Daemon| metric(&d.get("/metrics").1, "invarlockd_watcher_healthy ", "");
+    assert_eq!(
+        healthy(&d),
+        0,
+        "a failed reconcile makes the watcher unhealthy"
+    );
     assert_eq!(ids(&d), before, "the index was kept as it was");
     // Descriptors back: the next reconcile clears the degraded state.
     let (s, _) = d.post("/v1/rescan", serde_json::json!({}));
@@ -368,5 +374,8 @@ fn exhausted_descriptors_abort_the_scan_and_keep_the_index_as_it_was() {
     assert!(eventually(Duration::from_secs(30), || d.json("/v1/status")
         ["scan"]["degraded"]
         == false));
+    // The gauge recovers with the watcher: it does not stay 0 after one error.
+    assert_eq!(healthy(&d), 1, "{}", d.get("/metrics").1);
+    assert_eq!(d.json("/v1/status")["watcher"]["healthy"], true);
     d.finish(root);
 }

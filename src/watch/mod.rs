@@ -51,6 +51,7 @@ impl Watcher {
                 self.status.update(|s| {
                     s.mode = Mode::Poll;
                     s.healthy = false;
+                    s.source_failed = true;
                     s.last_error = Some(format!("no event source: {e}"));
                     s.mode_reason = Some("reconcile scans only".into());
                 });
@@ -179,6 +180,9 @@ impl Watcher {
                     s.last_reconcile_at = Some(chrono::Utc::now());
                     s.last_reconcile_ms = Some(ms);
                     s.reconciles += 1;
+                    // A failed scan made the watcher unhealthy; a good one heals it (unless
+                    // there is no event source at all), so the gauge follows the watcher.
+                    s.healthy = !s.source_failed;
                     s.scan.degraded = false;
                     s.scan.last_ok_at = s.last_reconcile_at;
                 });

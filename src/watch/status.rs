@@ -30,6 +30,9 @@ pub struct Snapshot {
     /// Paths waiting for a file to settle before they are indexed again.
     pub pending_rechecks: usize,
     pub scan: ScanHealth,
+    /// No event source could be started: `healthy` stays false whatever the scans do.
+    #[serde(skip)]
+    pub source_failed: bool,
 }
 
 /// Whether the last scan could read the workspace. A scan that met a filesystem error other
@@ -67,6 +70,7 @@ impl Default for WatchStatus {
                 initial_scan_finished_at: None,
                 pending_rechecks: 0,
                 scan: ScanHealth::default(),
+                source_failed: false,
             }),
             std::sync::atomic::AtomicU64::new(0),
         )
