@@ -149,3 +149,43 @@ fn every_supported_release_has_recordings() {
         assert!(recordings(r).is_dir(), "no recordings for {r}");
     }
 }
+
+/// The real certificates of 0.3.12 and 0.4.0 (`tests/fixtures/releases/`, written by those
+/// releases' own `invarlock run` + `invarlock report`): `invarlockd verify --json` without
+/// `--invarlock-version` follows the release of the run the certificate links to and prints
+/// what that release's `invarlock verify --json` printed (minus `ts`), with its exit code.
+#[test]
+fn real_certificates_of_0_3_12_and_0_4_0_verify_like_their_own_release() {
+    for release in ["0.3.12", "0.4.0"] {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/releases")
+            .join(release);
+        for profile in ["dev", "ci", "release"] {
+            let want = std::fs::read_to_string(dir.join(format!("verify/{profile}.json"))).unwrap();
+            let exit: i32 = std::fs::read_to_string(dir.join(format!("verify/{profile}.exit")))
+                .unwrap()
+                .trim()
+                .parse()
+                .unwrap();
+            let out = std::process::Command::new(env!("CARGO_BIN_EXE_invarlockd"))
+                .args(["verify", "--json", "--profile", profile])
+                .arg("reports/rel_quant8/evaluation.report.json")
+                .current_dir(dir.join("workspace"))
+                .output()
+                .unwrap();
+            let got = String::from_utf8(out.stdout).unwrap();
+            assert_eq!(
+                without_ts(got.trim_end()),
+                without_ts(want.trim_end()),
+                "{release} {profile}; stderr: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            assert_eq!(out.status.code(), Some(exit), "{release} {profile}");
+            assert!(
+                String::from_utf8_lossy(&out.stderr).contains(release),
+                "{release} {profile}: stderr names the release followed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+    }
+}

@@ -9,6 +9,7 @@ mod gitlog;
 mod limits;
 mod promote;
 mod records;
+mod releases;
 mod retention;
 mod verify;
 mod versions;
