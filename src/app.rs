@@ -156,6 +156,8 @@ impl Application {
             source,
         })?;
         let (rescan, rescan_rx) = mpsc::channel(1);
+        let status =
+            crate::snapshot::StatusPublisher::start(store.clone(), records.clone()).await?;
         let state = AppState::new(Inner {
             workspace: ws,
             store,
@@ -167,6 +169,7 @@ impl Application {
             retention,
             git,
             watch: Arc::new(WatchStatus::default()),
+            status,
             rescan,
             started_at: chrono::Utc::now(),
             shutdown: CancellationToken::new(),
@@ -216,6 +219,8 @@ impl Application {
         };
         let watcher_task = tokio::spawn(watcher.run(self.rescan_rx, token.clone()));
         let housekeeping = tokio::spawn(housekeeping(self.state.clone(), token.clone()));
+        // Stops with the token; holds nothing that shutdown waits for.
+        tokio::spawn(self.state.status.clone().run(token.clone()));
         // Commits owed by promotions a crash interrupted, then retries and pushes.
         let git_task = tokio::spawn(self.state.git.clone().run(token.clone()));
 

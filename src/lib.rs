@@ -18,6 +18,7 @@ pub mod promote;
 pub mod pyjson;
 pub mod report;
 pub mod retention;
+pub mod snapshot;
 pub mod storage;
 pub mod telemetry;
 pub mod timezone;

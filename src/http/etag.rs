@@ -3,7 +3,8 @@
 //! A tag is a hash of what can change the answer (the change generations of the databases the
 //! route reads, each with its per-open epoch, plus the watcher's version and git state for `/v1/status`) and of
 //! the request's path and normalised query. A matching `If-None-Match` gets 304 before the handler
-//! runs, so no query is made. While a write is in flight the answer carries no tag at all.
+//! runs, so no query is made. While a write is in flight the answer carries no tag at all, nor
+//! does `/v1/status` while its in-memory snapshot (crate::snapshot) lags the databases.
 
 use super::auth::Read;
 use super::AppState;
@@ -103,6 +104,11 @@ fn tag_for(state: &AppState, source: Source, uri: &axum::http::Uri) -> Option<He
         state.records.generation.stable()?.hash(&mut h);
     }
     if source == Source::Status {
+        // Its counts come from a snapshot, not from the databases: tagged only while the
+        // snapshot is at the live generations hashed above, so the tag names what is served.
+        if !state.status.is_live(&state.status.current()) {
+            return None;
+        }
         state.watch.version().hash(&mut h);
         // Small and in memory: hashing it is cheaper than keeping a version for it.
         serde_json::to_string(&state.git.status())

@@ -54,6 +54,8 @@ pub struct Inner {
     pub retention: crate::retention::Retention,
     pub git: crate::gitlog::GitLog,
     pub watch: Arc<WatchStatus>,
+    /// The database counts of `/v1/status`, published after each commit.
+    pub status: crate::snapshot::StatusPublisher,
     /// Asks the watcher for a full reconcile.
     pub rescan: mpsc::Sender<()>,
     pub started_at: DateTime<Utc>,

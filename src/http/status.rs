@@ -21,9 +21,9 @@ async fn status(
     State(state): State<AppState>,
 ) -> Result<Json<Value>, ApiError> {
     let watch = state.watch.snapshot();
-    let index = state.store.status_summary().await?;
-    let mut retention = state.records.retention_status().await?;
-    retention["runs_bytes"] = state.store.runs_bytes().await?.into();
+    // From memory: the publisher recomputes these after each commit (crate::snapshot).
+    let counts = state.status.fresh().await;
+    let (index, retention) = (&counts.index, &counts.retention);
     Ok(Json(json!({
         "version": env!("CARGO_PKG_VERSION"),
         "started_at": state.started_at,

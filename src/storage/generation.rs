@@ -24,6 +24,9 @@ struct Inner {
     /// Random per open: a restart or a reopened database never repeats an earlier tag.
     epoch: u64,
     word: AtomicU64,
+    /// Told the new generation whenever a write settles: what is derived from the data (the
+    /// status snapshot) is recomputed after each commit instead of per request.
+    settled: tokio::sync::watch::Sender<u64>,
 }
 
 impl Default for Generation {
@@ -38,6 +41,7 @@ impl Default for Generation {
         Generation(Arc::new(Inner {
             epoch: h.finish(),
             word: AtomicU64::new(0),
+            settled: tokio::sync::watch::Sender::new(0),
         }))
     }
 }
@@ -49,18 +53,42 @@ impl Generation {
         (w < IN_FLIGHT).then_some((self.0.epoch, w))
     }
 
+    /// Writes settled so far: data read after this call holds at least these (a lower bound).
+    pub fn settled(&self) -> u64 {
+        self.0.word.load(Ordering::SeqCst) % IN_FLIGHT
+    }
+
+    /// Writes settled or in flight: what a reader must wait for to see every write that
+    /// committed before this call (an upper bound).
+    pub fn committed(&self) -> u64 {
+        let w = self.0.word.load(Ordering::SeqCst);
+        (w % IN_FLIGHT) + u64::from(w >= IN_FLIGHT)
+    }
+
+    pub fn epoch(&self) -> u64 {
+        self.0.epoch
+    }
+
+    /// Changes (to the new generation) after every settled write.
+    pub fn subscribe(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.0.settled.subscribe()
+    }
+
     fn begin_write(&self) {
         self.0.word.fetch_add(IN_FLIGHT, Ordering::SeqCst);
     }
 
     /// Every write marked in flight is now committed (or rolled back): count it once.
     fn settle(&self) {
-        let _ = self
+        if let Ok(w) = self
             .0
             .word
             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |w| {
                 (w >= IN_FLIGHT).then(|| (w % IN_FLIGHT) + 1)
-            });
+            })
+        {
+            self.0.settled.send_replace((w % IN_FLIGHT) + 1);
+        }
     }
 
     /// On a new writer connection: a replaced connection may have died with a write in flight,
@@ -79,7 +107,8 @@ impl Generation {
     /// Another database was put in service (a rebuilt index): one more generation, so no tag
     /// computed from the old one is taken for the new.
     pub fn advance(&self) {
-        self.0.word.fetch_add(1, Ordering::SeqCst);
+        let w = self.0.word.fetch_add(1, Ordering::SeqCst) + 1;
+        self.0.settled.send_replace(w % IN_FLIGHT);
     }
 
     /// The writer connection is back in its pool: what it committed is visible.

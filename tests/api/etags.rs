@@ -188,11 +188,12 @@ async fn every_kind_of_change_gives_every_answer_it_alters_a_new_etag() {
     let before = after_change(&app, before, "attempt indexed", &expect).await;
 
     write_attempt(&root, OLD, 9);
+    // /v1/status: its last_index_event_at moves (the snapshot is republished).
     let before = after_change(
         &app,
         before,
         "attempt updated",
-        &["/v1/attempts/q/20261101_100000"],
+        &["/v1/status", "/v1/attempts/q/20261101_100000"],
     )
     .await;
 
@@ -209,7 +210,14 @@ async fn every_kind_of_change_gives_every_answer_it_alters_a_new_etag() {
     )
     .await;
     assert!(s.is_success(), "{b:#}");
-    let before = after_change(&app, before, "promotion", &["/v1/promotions", "/v1/audit"]).await;
+    // /v1/status: one more evidence directory.
+    let before = after_change(
+        &app,
+        before,
+        "promotion",
+        &["/v1/status", "/v1/promotions", "/v1/audit"],
+    )
+    .await;
 
     let (s, p) = post(
         &app,

@@ -32,6 +32,8 @@ pub struct TestApp {
     pub addr: std::net::SocketAddr,
     pub root: PathBuf,
     pub client: reqwest::Client,
+    /// The running daemon's state, for tests that reach behind the API (e.g. close its pools).
+    pub state: invarlockd::http::AppState,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
 }
@@ -57,6 +59,7 @@ impl TestApp {
         let root = cfg.workspace.root.clone();
         let app = Application::build(cfg).await.expect("daemon builds");
         let addr = app.local_addr();
+        let state = app.state();
         let (tx, rx) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             app.run_until(async {
@@ -69,6 +72,7 @@ impl TestApp {
             addr,
             root,
             client: reqwest::Client::new(),
+            state,
             stop: Some(tx),
             task: Some(task),
         };

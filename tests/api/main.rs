@@ -11,6 +11,7 @@ mod promote;
 mod records;
 mod releases;
 mod retention;
+mod status;
 mod verify;
 mod versions;
 mod watching;

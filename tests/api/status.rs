@@ -1,0 +1,49 @@
+//! `GET /v1/status` is answered from memory: the counts are a snapshot the writer side
+//! republishes after each commit, so polling it runs no query.
+
+use crate::helpers::*;
+use reqwest::{header, StatusCode};
+use std::time::Duration;
+
+#[tokio::test]
+async fn status_answers_from_memory_while_both_databases_are_closed() {
+    let ws = tempfile::tempdir().unwrap();
+    copy_dir(&sample_workspace(), ws.path());
+    let app = TestApp::spawn(ws.path()).await;
+    let before = eventually(Duration::from_secs(30), || async {
+        let (_, s) = app.get("/v1/status").await;
+        (s["initial_scan"]["done"] == true && s["index"]["attempts"]["total"].as_u64() > Some(0))
+            .then_some(s)
+    })
+    .await
+    .expect("indexed");
+    let tag = eventually(Duration::from_secs(30), || async {
+        let r = app.client.get(app.url("/v1/status")).send().await.ok()?;
+        r.headers()
+            .get(header::ETAG)
+            .map(|t| t.to_str().unwrap().to_string())
+    })
+    .await
+    .expect("an unchanged status is tagged");
+
+    // Every connection to the index and the records is closed: any query now fails.
+    app.state.store.close().await;
+    app.state.records.close().await;
+    let (s, _) = app.get("/v1/attempts").await;
+    assert!(s.is_server_error(), "a listing needs the database, got {s}");
+
+    let (s, now) = app.get("/v1/status").await;
+    assert_eq!(s, StatusCode::OK, "{now:#}");
+    assert_eq!(now["index"], before["index"]);
+    assert_eq!(now["retention"], before["retention"]);
+    assert!(now["index"]["attempts"]["total"].as_u64() > Some(0));
+    let r = app
+        .client
+        .get(app.url("/v1/status"))
+        .header(header::IF_NONE_MATCH, &tag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_MODIFIED);
+    app.stop().await;
+}
