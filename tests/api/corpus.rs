@@ -34,7 +34,7 @@ pub fn corpus_copy() -> tempfile::TempDir {
     dir
 }
 
-async fn assert_manifest_answers(app: &TestApp) {
+pub async fn assert_manifest_answers(app: &TestApp) {
     let m = manifest();
     for run in m["runs"].as_array().unwrap() {
         let id = attempt_id(run["path"].as_str().unwrap());

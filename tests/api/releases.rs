@@ -175,3 +175,59 @@ async fn a_real_0_3_12_workspace_is_indexed_mapped_promoted_and_verified_like_0_
 async fn a_real_0_4_0_workspace_is_indexed_mapped_promoted_and_verified_like_0_4_0() {
     real_release_workspace("0.4.0").await;
 }
+
+/// A real InvarLock 0.5.1 `invarlock evaluate` output (`runs/source|edited/<ts>` with runtime
+/// manifests, `reports/eval/`), added to the corpus workspace: both runs are indexed with their
+/// release and status, promotion and verify refuse them with 422 `unsupported_invarlock_version`
+/// naming the supported range, nothing is written to reports/, and every corpus answer is as
+/// without them.
+#[tokio::test]
+async fn a_real_0_5_1_evaluate_output_is_indexed_with_its_release_refused_and_changes_nothing_else()
+{
+    let ws = crate::corpus::corpus_copy();
+    let real = fixture("0.5.1").join("workspace");
+    copy_dir(&real.join("runs"), &ws.path().join("runs"));
+    copy_dir(&real.join("reports"), &ws.path().join("reports"));
+    let app = TestApp::spawn(ws.path()).await;
+    let token = app.admin_token();
+    let (source, edited) = (attempt_of("0.5.1", "source"), attempt_of("0.5.1", "edited"));
+    for id in [&source, &edited] {
+        let a = wait_attempt(&app, id).await;
+        assert_eq!(a["invarlock_version"], "0.5.1", "{id}: {a:#}");
+        assert_eq!(a["status"], "pass", "{id}: {a:#}");
+    }
+    let reports_before: Vec<_> = std::fs::read_dir(ws.path().join("reports"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    let cert = "reports/eval/evaluation.report.json";
+    for body in [
+        json!({ "attempt": source }),
+        json!({ "attempt": edited, "certificate": cert, "profile": "ci" }),
+    ] {
+        let (s, b) = post(&app, "/v1/promotions", body, Some(&token)).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{b:#}");
+        assert_eq!(b["code"], "unsupported_invarlock_version", "{b:#}");
+        assert!(
+            b["detail"].as_str().unwrap().contains("0.3.4 to 0.4.0"),
+            "{b:#}"
+        );
+    }
+    let r = reqwest::Client::new()
+        .post(app.url("/v1/verify?profile=ci"))
+        .header("content-type", "application/json")
+        .body(std::fs::read(ws.path().join(cert)).unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let b: Value = r.json().await.unwrap();
+    assert_eq!(b["code"], "unsupported_invarlock_version", "{b:#}");
+    let reports_after: Vec<_> = std::fs::read_dir(ws.path().join("reports"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(reports_after, reports_before, "nothing was archived");
+    crate::corpus::assert_manifest_answers(&app).await;
+    app.stop().await;
+}
