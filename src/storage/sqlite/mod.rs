@@ -35,6 +35,12 @@ pub(super) struct Index {
     reader: SqlitePool,
 }
 
+/// Read connections: one per core (a read of the cached index is CPU-bound, so more only
+/// queue on the cores), at least 2 so that one slow read never holds up every other.
+fn read_connections() -> u32 {
+    std::thread::available_parallelism().map_or(2, |n| n.get().clamp(2, 16) as u32)
+}
+
 impl Index {
     /// Opens (creating if needed) the index at `path` and applies the embedded migrations.
     /// Commits on the writer move `generation`.
@@ -52,6 +58,8 @@ impl Index {
             .foreign_keys(true)
             .pragma("cache_size", "-16000")
             .pragma("temp_store", "memory");
+        // sqlx keeps each connection's prepared statements (statement_cache_capacity, 100 by
+        // default, left on): a query text seen before is not prepared again.
         // Pinned to this file: see `pinned` for why no connection may reopen the path.
         let id = pinned::create(path).map_err(|e| StorageError::Dir(path.to_path_buf(), e))?;
         let writer = pinned::pool(
@@ -68,7 +76,7 @@ impl Index {
             opts.read_only(true),
             path,
             id,
-            4,
+            read_connections(),
             Duration::from_secs(30),
             None,
         )
