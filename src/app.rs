@@ -221,6 +221,7 @@ impl Application {
         let housekeeping = tokio::spawn(housekeeping(self.state.clone(), token.clone()));
         // Stops with the token; holds nothing that shutdown waits for.
         tokio::spawn(self.state.status.clone().run(token.clone()));
+        let index_guard = tokio::spawn(index_guard(self.state.clone(), token.clone()));
         // Commits owed by promotions a crash interrupted, then retries and pushes.
         let git_task = tokio::spawn(self.state.git.clone().run(token.clone()));
 
@@ -254,6 +255,7 @@ impl Application {
         for (name, mut task) in [
             ("watcher", watcher_task),
             ("housekeeping", housekeeping),
+            ("index guard", index_guard),
             ("git", git_task),
         ] {
             if tokio::time::timeout(SHUTDOWN_GRACE, &mut task)
@@ -291,6 +293,34 @@ fn client_url(addr: SocketAddr) -> String {
     format!("http://{}", SocketAddr::new(ip, addr.port()))
 }
 
+/// Rebuilds the index live when its file is deleted or replaced (one `stat` a second); until
+/// the new one is in service the daemon answers from the file it opened.
+async fn index_guard(state: AppState, token: CancellationToken) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = token.cancelled() => return,
+            _ = tick.tick() => {}
+        }
+        if !state.watch.is_ready() || !state.store.file_replaced() {
+            continue;
+        }
+        // Stopping abandons a rebuild: the next start's full scan completes the file.
+        let rebuilt = tokio::select! {
+            _ = token.cancelled() => return,
+            r = state.indexer.rebuild_if_replaced() => r,
+        };
+        if let Err(e) = rebuilt {
+            tracing::error!(error = %e, "cannot rebuild the deleted index; still serving the old one, retrying in 30s");
+            tokio::select! {
+                _ = token.cancelled() => return,
+                _ = tokio::time::sleep(std::time::Duration::from_secs(30)) => {}
+            }
+        }
+    }
+}
+
 /// Retention housekeeping: resumes interrupted applies and purges expired trash, once at start
 /// (after the initial scan) and then every minute.
 async fn housekeeping(state: AppState, token: CancellationToken) {
@@ -299,12 +329,6 @@ async fn housekeeping(state: AppState, token: CancellationToken) {
         tokio::select! {
             _ = token.cancelled() => return,
             _ = tick.tick() => {}
-        }
-        if state.store.file_replaced() {
-            tracing::warn!(
-                path = %state.store.path.display(),
-                "the index file was deleted or replaced; serving from the file opened at start (restart to rebuild it)"
-            );
         }
         if !state.watch.is_ready() {
             continue;

@@ -333,6 +333,35 @@ impl Indexer {
     /// Full reconcile of runs/, reports/ and reports_*/.
     pub async fn full_scan(&self) -> Result<ScanSummary, IndexError> {
         let _guard = self.lock.lock().await;
+        self.scan_all().await
+    }
+
+    /// When the index file was deleted or replaced while the daemon runs: builds a new index at
+    /// the path with a full scan, while the old one keeps answering, then puts it in service at
+    /// one instant (`Storage::adopt`). Nothing else writes the index meanwhile (this holds the
+    /// indexing lock), so the new one answers exactly as the old did. Returns whether it did.
+    pub async fn rebuild_if_replaced(&self) -> Result<bool, IndexError> {
+        if !self.store.file_replaced() {
+            return Ok(false);
+        }
+        let _guard = self.lock.lock().await;
+        if !self.store.file_replaced() {
+            return Ok(false);
+        }
+        tracing::warn!(path = %self.store.path.display(), "the index file was deleted or replaced; rebuilding it while serving from the file opened before");
+        let fresh = self.store.open_replacement().await?;
+        let builder = Indexer {
+            store: fresh.clone(),
+            ..self.clone()
+        };
+        let sum = builder.scan_all().await?;
+        self.store.adopt(&fresh);
+        tracing::info!(?sum, "index rebuilt and in service");
+        Ok(true)
+    }
+
+    /// A full scan; the caller holds the indexing lock.
+    async fn scan_all(&self) -> Result<ScanSummary, IndexError> {
         let started = Instant::now();
         let mut sum = ScanSummary::default();
         let runs_dir = self.runs_dir().map_err(Self::aborted)?;

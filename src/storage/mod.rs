@@ -231,11 +231,17 @@ impl Storage {
     /// while this one keeps answering, then `adopt` puts it in place. Its commits move the same
     /// generation.
     pub async fn open_replacement(&self) -> Result<Storage, StorageError> {
+        let live = self.live();
+        match &live.backend {
+            Backend::Sqlite(ix) => ix
+                .release_path()
+                .map_err(|e| StorageError::Dir(self.path.clone(), e))?,
+        }
         let index = sqlite::Index::open(&self.path, &self.generation).await?;
         Ok(Storage {
             path: self.path.clone(),
             live: Arc::new(RwLock::new(Arc::new(Live {
-                number: self.live().number + 1,
+                number: live.number + 1,
                 backend: Backend::Sqlite(index),
             }))),
             generation: self.generation.clone(),
@@ -252,8 +258,16 @@ impl Storage {
         );
         self.generation.advance();
         tracing::info!(path = %self.path.display(), "rebuilt index in service");
-        // The old pools close when the last operation on them lets go of `old`.
-        drop(old);
+        // Operations that started on the old index finish on it; once none holds it any more
+        // its connections are closed (dropping them alone leaves SQLite's files open for a time).
+        tokio::spawn(async move {
+            while Arc::strong_count(&old) > 1 {
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+            match &old.backend {
+                Backend::Sqlite(ix) => ix.close().await,
+            }
+        });
     }
 
     /// Closes the index in service (closing checkpoints the WAL into the file).

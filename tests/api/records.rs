@@ -310,7 +310,8 @@ async fn deleting_the_stopped_daemons_index_keeps_every_answer_and_restores_stil
 }
 
 #[tokio::test]
-async fn deleting_the_running_daemons_index_never_splits_or_changes_its_answers() {
+async fn deleting_the_running_daemons_index_rebuilds_it_live_and_never_splits_or_changes_its_answers(
+) {
     let ws = tempfile::tempdir().unwrap();
     archived_attempts(ws.path());
     let app = TestApp::spawn(ws.path()).await;
@@ -345,14 +346,60 @@ async fn deleting_the_running_daemons_index_never_splits_or_changes_its_answers(
         .await
         .unwrap();
     other.close().await;
-    for _ in 0..5 {
+    rebuilt_live(&state, &app, &id, &before, 1).await;
+
+    // Deleted and left deleted: the daemon makes a new index.db itself.
+    for f in ["index.db", "index.db-wal", "index.db-shm"] {
+        let _ = std::fs::remove_file(state.join(f));
+    }
+    rebuilt_live(&state, &app, &id, &before, 1).await;
+    // Only index.db deleted, its -wal and -shm left in place (still the old file's).
+    std::fs::remove_file(state.join("index.db")).unwrap();
+    rebuilt_live(&state, &app, &id, &before, 1).await;
+    app.stop().await;
+}
+
+/// Files of this process (the daemon runs in it) that are `db`'s or its sidecars' and deleted.
+fn open_deleted(db: &Path) -> Vec<String> {
+    std::fs::read_dir("/proc/self/fd")
+        .unwrap()
+        .filter_map(|e| std::fs::read_link(e.ok()?.path()).ok())
+        .map(|l| l.to_string_lossy().into_owned())
+        .filter(|l| l.starts_with(&*db.to_string_lossy()) && l.ends_with("(deleted)"))
+        .collect()
+}
+
+/// Polls (8 concurrent answers at a time, each equal to `before`: never an alternation) until
+/// the daemon has rebuilt its deleted index live: a new index.db at the path holding the
+/// `attempts` it indexes, and no file of the deleted one still open.
+async fn rebuilt_live(state: &Path, app: &TestApp, plan: &str, before: &Value, attempts: u64) {
+    let db = state.join("index.db");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
         // Concurrent requests: more than one pool connection in use at once.
-        let all = futures::future::join_all((0..8).map(|_| answers(&app, &id))).await;
+        let all = futures::future::join_all((0..8).map(|_| answers(app, plan))).await;
         for now in all {
             for (k, v) in before.as_object().unwrap() {
                 assert_eq!(&now[k], v, "{k} changed after the index was deleted");
             }
         }
+        if db.is_file() && open_deleted(&db).is_empty() {
+            let file = invarlockd::storage::Storage::open(&db).await.unwrap();
+            let total = file.status_summary().await.unwrap()["attempts"]["total"].as_u64();
+            file.close().await;
+            if total == Some(attempts) {
+                break;
+            }
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the index was not rebuilt live (still open: {:?})",
+            open_deleted(&db)
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
-    app.stop().await;
+    let now = answers(app, plan).await;
+    for (k, v) in before.as_object().unwrap() {
+        assert_eq!(&now[k], v, "{k} differs after the live rebuild");
+    }
 }

@@ -33,6 +33,14 @@ pub(super) struct Index {
     file: pinned::FileId,
     writer: SqlitePool,
     reader: SqlitePool,
+    /// The `-wal` and `-shm` files these connections use, as opened (see `release_path`).
+    sidecars: Vec<(PathBuf, Option<pinned::FileId>)>,
+}
+
+fn sidecar(path: &Path, suffix: &str) -> PathBuf {
+    let mut s = path.as_os_str().to_owned();
+    s.push(suffix);
+    PathBuf::from(s)
 }
 
 /// Read connections: one per core (a read of the cached index is CPU-bound, so more only
@@ -81,17 +89,50 @@ impl Index {
             None,
         )
         .await?;
+        let sidecars = ["-wal", "-shm"]
+            .iter()
+            .map(|suffix| {
+                let p = sidecar(path, suffix);
+                let id = pinned::FileId::of(&p).ok();
+                (p, id)
+            })
+            .collect();
         Ok(Index {
             path: path.to_path_buf(),
             file: id,
             writer,
             reader,
+            sidecars,
         })
     }
 
-    /// Whether the path no longer names the file this index was opened on.
+    /// Whether the path no longer names the file this index was opened on, or its `-wal` or
+    /// `-shm` is no longer the one these connections use (deleted: while they are open nothing
+    /// else removes them). Either way the file at the path is not this index any more.
     pub fn file_replaced(&self) -> bool {
         pinned::FileId::of(&self.path).map_or(true, |now| now != self.file)
+            || self
+                .sidecars
+                .iter()
+                .any(|(p, opened)| opened.is_some() && pinned::FileId::of(p).ok() != *opened)
+    }
+
+    /// Makes the path free for a new database while this one keeps serving: removes the file
+    /// and its `-wal`/`-shm` where they are still this database's own (a new database must not
+    /// share a file, or read this one's WAL as its own). These connections keep their open
+    /// files, and since their database file has moved SQLite neither checkpoints nor deletes
+    /// the WAL by name when they close, so the new database's files are never touched by them.
+    pub fn release_path(&self) -> std::io::Result<()> {
+        let main = (self.path.clone(), Some(self.file));
+        for (p, opened) in self.sidecars.iter().chain(std::iter::once(&main)) {
+            match pinned::FileId::of(p) {
+                Ok(now) if Some(now) == *opened => std::fs::remove_file(p)?,
+                Ok(_) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
     }
 
     /// Closing the pools checkpoints the WAL into the file.

@@ -4,7 +4,8 @@
 //! 404/200). So every connection is opened eagerly and kept (no idle timeout, no lifetime), and
 //! any connection opened later must find the path still naming the file the pool started on, or
 //! it fails: an error, never an answer from another database. The daemon keeps serving from the
-//! file it opened, with the same answers; the next start rebuilds the index at the path.
+//! file it opened, with the same answers, until a rebuilt index at the path is put in service
+//! (`Indexer::rebuild_if_replaced`).
 
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
 use sqlx::SqlitePool;
