@@ -130,6 +130,9 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Print the HTTP API's OpenAPI document (YAML), generated from the code:
+    /// `invarlockd openapi > openapi.yaml`.
+    Openapi,
 }
 
 #[derive(Debug, Subcommand)]

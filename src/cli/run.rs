@@ -55,6 +55,10 @@ pub fn run(command: Command) -> i32 {
                 Err(e) => fail(&e),
             }
         }
+        Command::Openapi => {
+            print!("{}", crate::http::openapi::yaml());
+            exit::OK
+        }
         Command::Scan { daemon, json } => {
             let mut cfg = match load_config(&daemon) {
                 Ok(c) => c,

@@ -16,13 +16,15 @@ pub struct Cursor {
     pub skip: u64,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
+#[schema(as = GitPerson)]
 pub struct Person {
     pub name: String,
     pub email: String,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
+#[schema(as = ChangelogBaseline)]
 pub struct Baseline {
     pub name: String,
     pub attempt: Option<String>,
@@ -32,25 +34,30 @@ pub struct Baseline {
     pub archived_here: bool,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
+#[schema(as = ChangelogTrailer)]
 pub struct Trailer {
     pub key: String,
     pub value: String,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
+#[schema(as = ChangelogEntry)]
 pub struct Entry {
     pub commit: String,
     pub parents: Vec<String>,
     pub subject: String,
     pub author: Person,
     pub committer: Person,
+    #[schema(format = DateTime)]
     pub authored_at: String,
+    #[schema(format = DateTime)]
     pub committed_at: String,
     /// The promoted archive (the subject, or the baseline of a baseline promotion).
     pub name: Option<String>,
     /// Every reports/ directory the commit added.
     pub archives: Vec<String>,
+    /// `subject` or `baseline`.
     pub kind: Option<String>,
     pub attempt: Option<String>,
     pub run_id: Option<String>,

@@ -3,12 +3,16 @@
 use super::auth::Read;
 use super::extract::{parse_query, NoParams, Params};
 use super::pagination::Pagination;
+use super::types::{
+    AttemptDetail, AttemptFile, AttemptHistory, AttemptPage, AttemptSummary, EventLine, EventPage,
+    Mapping, ReportFacts, ReportState, RunnerState, SubjectDigests,
+};
 use super::{ApiError, AppState};
 use crate::domain::{AttemptId, AttemptTs, Nickname};
 use crate::fsx::{Dir, FileKind, FsError};
 use crate::report::{read_events_page, AttemptStatus};
 use crate::storage::attempts::{AttemptFilter, AttemptKey, AttemptRow};
-use crate::storage::{encode_token, mappings};
+use crate::storage::encode_token;
 use crate::timezone::TimeZone;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -16,8 +20,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde::Deserialize;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -26,33 +29,47 @@ pub fn router() -> Router<AppState> {
 }
 
 /// The query of `GET /v1/attempts`: filters and paging.
-#[derive(Deserialize, Debug, Default)]
+#[derive(Deserialize, Debug, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct AttemptsQuery {
+    #[param(example = "rel_quant8")]
     nickname: Option<String>,
+    #[param(value_type = Option<super::types::AttemptStatus>)]
     status: Option<String>,
     model_id: Option<String>,
+    /// The edit's name.
     edit: Option<String>,
+    /// Hex digest.
+    #[param(pattern = "^[0-9a-fA-F]+$")]
     dataset_hash: Option<String>,
     tokenizer_hash: Option<String>,
+    /// Hex digest.
+    #[param(pattern = "^[0-9a-fA-F]+$")]
     ids_sha256: Option<String>,
+    /// RFC 3339 or YYYYMMDD_HHMMSS (inclusive).
+    #[param(example = "2026-11-28T20:41:41Z")]
     since: Option<String>,
+    /// RFC 3339 or YYYYMMDD_HHMMSS (inclusive).
+    #[param(example = "20261128_230000")]
     until: Option<String>,
+    /// Items per page.
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 1000, default = 100)]
     limit: Option<String>,
+    /// The `next_page_token` of the previous page (opaque).
     page_token: Option<String>,
 }
 
 /// The query of `…/events`: paging by line number.
-#[derive(Deserialize, Debug, Default)]
+#[derive(Deserialize, Debug, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct EventsQuery {
+    /// Start after this line number (overrides `page_token`).
+    #[param(value_type = Option<u64>, minimum = 0)]
     after: Option<String>,
+    /// Lines per page.
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 1000, default = 100)]
     limit: Option<String>,
     page_token: Option<String>,
-}
-
-#[derive(Serialize)]
-pub(crate) struct Page<T: Serialize> {
-    pub items: Vec<T>,
-    pub next_page_token: Option<String>,
 }
 
 fn hex_field(value: &Option<String>, field: &str) -> Result<Option<String>, ApiError> {
@@ -139,49 +156,31 @@ pub(crate) fn parse_filter(q: &AttemptsQuery, tz: TimeZone) -> Result<AttemptFil
     Ok(f)
 }
 
-/// The list view of an attempt.
-pub(crate) fn summary(a: &AttemptRow) -> Value {
-    json!({
-        "id": a.id,
-        "nickname": a.nickname,
-        "ts": a.ts,
-        "started_at": a.started_at,
-        "status": a.status,
-        "reason": a.reason,
-        "model_id": a.model_id,
-        "edit": a.edit_name,
-        "profile": a.profile,
-        "dataset_hash": a.dataset_hash,
-        "tokenizer_hash": a.tokenizer_hash,
-        "ids_sha256": a.ids_sha256,
-        "primary_metric_kind": a.pm_kind,
-        "run_id": a.run_id,
-        "report_hash": a.report_hash,
-        "report_sha256": a.report_sha256,
-    })
-}
-
 pub(crate) async fn attempts_page(
     state: &AppState,
     filter: &AttemptFilter,
     page: Pagination<AttemptKey>,
-) -> Result<Page<Value>, ApiError> {
+) -> Result<AttemptPage, ApiError> {
     let (rows, next) = state
         .store
         .attempts_page(filter, page.after.as_ref(), page.limit)
         .await?;
-    Ok(Page {
-        items: rows.iter().map(summary).collect(),
+    Ok(AttemptPage {
+        items: rows.iter().map(AttemptSummary::from).collect(),
         next_page_token: next.map(|k| encode_token(&k)),
     })
 }
 
+/// Attempts, filtered and paged (newest first).
+#[utoipa::path(get, path = "/v1/attempts", tag = "index", params(AttemptsQuery),
+    responses((status = 200, description = "page", body = AttemptPage),
+        (status = 400, description = "`bad_request` naming the bad filter or parameter; `invalid_name` for a nickname that cannot be one")))]
 #[tracing::instrument(skip_all)]
-async fn list_attempts(
+pub(super) async fn list_attempts(
     _: Read,
     State(state): State<AppState>,
     Params(q): Params<AttemptsQuery>,
-) -> Result<Json<Page<Value>>, ApiError> {
+) -> Result<Json<AttemptPage>, ApiError> {
     let filter = parse_filter(&q, state.indexer.timezone())?;
     let page = Pagination::parse(q.limit.as_deref(), q.page_token.as_deref())?;
     Ok(Json(attempts_page(&state, &filter, page).await?))
@@ -246,32 +245,14 @@ async fn get_attempt_resource(
     }
 }
 
-fn parse_json(s: &Option<String>) -> Value {
-    s.as_deref()
-        .and_then(|t| serde_json::from_str(t).ok())
-        .unwrap_or(Value::Null)
-}
-
-pub(crate) fn mapping_json(m: &mappings::MappingRow) -> Value {
-    let mut baseline = serde_json::Map::new();
-    if let Some(a) = &m.baseline_attempt {
-        baseline.insert("attempt".into(), json!(a));
-    }
-    if let Some(p) = &m.baseline_archived {
-        baseline.insert("archived".into(), json!(p));
-    }
-    json!({
-        "subject": m.subject,
-        "baseline": baseline,
-        "how": m.how,
-        "confidence": m.confidence,
-        "certificate": m.certificate,
-        "candidates": m.candidates,
-        "note": m.note,
-    })
-}
-
-async fn detail(state: &AppState, a: &AttemptRow) -> Result<Value, ApiError> {
+/// Everything indexed for one attempt.
+#[utoipa::path(get, path = "/v1/attempts/{nickname}/{ts}", tag = "index",
+    params(("nickname" = String, Path, example = "rel_quant8"),
+        ("ts" = String, Path, pattern = "^[0-9]{8}_[0-9]{6}$", example = "20261128_204341")),
+    responses((status = 200, description = "attempt", body = AttemptDetail),
+        (status = 400, description = "`bad_request`: this resource takes no query parameters"),
+        (status = 404, description = "`not_found`: no such attempt indexed")))]
+async fn detail(state: &AppState, a: &AttemptRow) -> Result<AttemptDetail, ApiError> {
     let files = state.store.attempt_files(&a.id).await?;
     let mapping = state.store.mapping(&a.id).await?;
     let history = state.store.attempt_history(&a.id).await?;
@@ -279,49 +260,49 @@ async fn detail(state: &AppState, a: &AttemptRow) -> Result<Value, ApiError> {
         Some(sha) => state.store.archived_copies(sha).await?,
         None => Vec::new(),
     };
-    let mut out = serde_json::Map::new();
-    // Report facts first, so the identity fields below always win.
-    if let Value::Object(d) = parse_json(&a.detail) {
-        out.extend(d);
-    }
-    let fields = json!({
-        "id": a.id,
-        "nickname": a.nickname,
-        "ts": a.ts,
-        "started_at": a.started_at,
-        "path": a.dir,
-        "status": a.status,
-        "reason": a.reason,
-        "run_id": a.run_id,
-        "report_hash": a.report_hash,
-        "subject_digests": { "run_id": a.subject_run_id, "report_hash": a.subject_report_hash },
-        "report": {
-            "present": a.report_size.is_some(),
-            "valid": a.report_valid,
-            "error": a.report_error,
-            "size": a.report_size,
-            "sha256": a.report_sha256,
+    let facts: ReportFacts = a
+        .detail
+        .as_deref()
+        .and_then(|d| serde_json::from_str(d).ok())
+        .unwrap_or_default();
+    Ok(AttemptDetail {
+        facts,
+        id: a.id.clone(),
+        nickname: a.nickname.clone(),
+        ts: a.ts.clone(),
+        started_at: a.started_at.clone(),
+        path: a.dir.clone(),
+        status: super::types::AttemptStatus::from_stored(&a.status),
+        reason: a.reason.clone(),
+        run_id: a.run_id.clone(),
+        report_hash: a.report_hash.clone(),
+        subject_digests: SubjectDigests {
+            run_id: a.subject_run_id.clone(),
+            report_hash: a.subject_report_hash.clone(),
         },
-        "runner": {
-            "status": a.runner_status,
-            "error": a.runner_error,
-            "sessions": a.sessions,
-            "session_open": a.session_open,
+        report: ReportState {
+            present: a.report_size.is_some(),
+            valid: a.report_valid,
+            error: a.report_error.clone(),
+            size: a.report_size,
+            sha256: a.report_sha256.clone(),
         },
-        "events": parse_json(&a.events_summary),
-        "files": files.iter().map(|f| json!({
-            "name": f.name, "size": f.size, "sha256": f.sha256,
-            "modified_at": DateTime::<Utc>::from_timestamp_nanos(f.mtime_ns).to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-        })).collect::<Vec<_>>(),
-        "baseline": mapping.as_ref().map(mapping_json),
-        "archived_copies": archived,
-        "promotions": [],
-        "history": history,
-    });
-    if let Value::Object(f) = fields {
-        out.extend(f);
-    }
-    Ok(Value::Object(out))
+        runner: RunnerState {
+            status: a.runner_status.clone(),
+            error: a.runner_error.clone(),
+            sessions: a.sessions,
+            session_open: a.session_open,
+        },
+        events: a
+            .events_summary
+            .as_deref()
+            .and_then(|t| serde_json::from_str(t).ok()),
+        files: files.iter().map(AttemptFile::from).collect(),
+        baseline: mapping.as_ref().map(Mapping::from),
+        archived_copies: archived,
+        promotions: Vec::new(),
+        history: history.iter().map(AttemptHistory::from).collect(),
+    })
 }
 
 fn etag(sha: &str) -> String {
@@ -358,6 +339,16 @@ fn attempt_dir(state: &AppState, id: &str) -> Result<Dir, FsError> {
     Dir::open_root(&state.workspace.runs, "runs")?.open_dir(id)
 }
 
+/// The raw report.json bytes, with ETag "sha256:<hex>" (If-None-Match gives 304).
+#[utoipa::path(get, path = "/v1/attempts/{nickname}/{ts}/report", tag = "index",
+    params(("nickname" = String, Path), ("ts" = String, Path, pattern = "^[0-9]{8}_[0-9]{6}$"),
+        ("If-None-Match" = Option<String>, Header, description = "a `\"sha256:<hex>\"` ETag of this file (or `*`)")),
+    responses((status = 200, description = "raw bytes (may contain NaN)", content_type = "application/json", body = Vec<u8>,
+            headers(("ETag" = String, description = "`\"sha256:<hex>\"` of the bytes"))),
+        (status = 304, description = "not modified", headers(("ETag" = String))),
+        (status = 400, description = "`bad_request`: this resource takes no query parameters"),
+        (status = 404, description = "`not_found`: no such attempt, or it has no report.json"),
+        (status = 422, description = "`file_refused`: report.json is a symlink, FIFO, socket or device, or over limits.report_bytes; it is never followed or read")))]
 async fn raw_report(
     state: &AppState,
     a: &AttemptRow,
@@ -405,7 +396,14 @@ async fn raw_report(
         .into_response())
 }
 
-async fn events(state: &AppState, a: &AttemptRow, q: &EventsQuery) -> Result<Value, ApiError> {
+/// events.jsonl parsed, paged by line number.
+#[utoipa::path(get, path = "/v1/attempts/{nickname}/{ts}/events", tag = "index",
+    params(("nickname" = String, Path), ("ts" = String, Path, pattern = "^[0-9]{8}_[0-9]{6}$"), EventsQuery),
+    responses((status = 200, description = "page", body = EventPage),
+        (status = 400, description = "`bad_request` naming the bad parameter"),
+        (status = 404, description = "`not_found`: no such attempt, or it has no events.jsonl"),
+        (status = 422, description = "`file_refused`: events.jsonl is a symlink, FIFO, socket or device, or over limits.events_bytes")))]
+async fn events(state: &AppState, a: &AttemptRow, q: &EventsQuery) -> Result<EventPage, ApiError> {
     let page: Pagination<u64> = Pagination::parse(q.limit.as_deref(), q.page_token.as_deref())?;
     let limit = page.limit;
     let after = match &q.after {
@@ -428,11 +426,11 @@ async fn events(state: &AppState, a: &AttemptRow, q: &EventsQuery) -> Result<Val
     let (items, more) = page.map_err(|e| file_error(e, "events.jsonl", &a.id))?;
     let last = items.last().map(|l| l.line);
     let next_after = if more { last } else { None };
-    Ok(json!({
-        "items": items,
-        "next_after": next_after,
-        "next_page_token": next_after.map(|n| encode_token(&n)),
-    }))
+    Ok(EventPage {
+        items: items.into_iter().map(EventLine::from).collect(),
+        next_after,
+        next_page_token: next_after.map(|n| encode_token(&n)),
+    })
 }
 
 #[cfg(test)]

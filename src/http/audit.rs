@@ -3,12 +3,12 @@
 use super::auth::Read;
 use super::extract::{NoParams, Params};
 use super::pagination::PageQuery;
+use super::types::{AuditChainCheck, AuditEntry, AuditPage};
 use super::{ApiResult, AppState};
-use crate::storage::records::ChainCheck;
 use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
-use serde_json::{json, Value};
+use serde_json::Value;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -16,32 +16,48 @@ pub fn router() -> Router<AppState> {
         .route("/v1/audit/verify", get(check_audit))
 }
 
-async fn list_audit(
+/// The append-only, hash-chained log of every mutation, oldest first.
+#[utoipa::path(get, path = "/v1/audit", tag = "audit", params(PageQuery),
+    responses((status = 200, description = "page", body = AuditPage),
+        (status = 400, description = "`bad_request` naming the bad parameter")))]
+pub(super) async fn list_audit(
     _: Read,
     State(state): State<AppState>,
     Params(p): Params<PageQuery>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<AuditPage>> {
     let page = p.parse::<i64>()?;
     let (limit, after) = (page.limit, page.after.unwrap_or(0));
     let rows = state.records.audit_page(after, limit + 1).await?;
     let (rows, next) =
         crate::storage::split_page(rows, limit, |r| crate::storage::encode_token(&r.seq));
-    let items: Vec<Value> = rows
+    let items = rows
         .iter()
-        .map(|r| {
-            json!({ "seq": r.seq, "at": r.at, "action": r.action, "subject": r.subject, "actor": r.actor,
-                    "detail": serde_json::from_str::<Value>(&r.detail).unwrap_or(Value::String(r.detail.clone())),
-                    "prev_hash": r.prev_hash, "hash": r.hash })
+        .map(|r| AuditEntry {
+            seq: r.seq,
+            at: r.at.clone(),
+            action: r.action.clone(),
+            subject: r.subject.clone(),
+            actor: r.actor.clone(),
+            // Recorded as JSON; a detail that is not is served as the string it is.
+            detail: serde_json::from_str(&r.detail).unwrap_or(Value::String(r.detail.clone())),
+            prev_hash: r.prev_hash.clone(),
+            hash: r.hash.clone(),
         })
         .collect();
-    Ok(Json(json!({ "items": items, "next_page_token": next })))
+    Ok(Json(AuditPage {
+        items,
+        next_page_token: next,
+    }))
 }
 
 /// Walks the chain and names the first broken entry.
-async fn check_audit(
+/// Walk the hash chain; name the first broken entry.
+#[utoipa::path(get, path = "/v1/audit/verify", tag = "audit",
+    responses((status = 200, description = "chain check", body = AuditChainCheck)))]
+pub(super) async fn check_audit(
     _: Read,
     _: Params<NoParams>,
     State(state): State<AppState>,
-) -> ApiResult<Json<ChainCheck>> {
-    Ok(Json(state.records.check_chain().await?))
+) -> ApiResult<Json<AuditChainCheck>> {
+    Ok(Json(state.records.check_chain().await?.into()))
 }

@@ -128,6 +128,11 @@ impl IntoResponse for ApiError {
             ApiError::InvalidName { field, .. } => Some(field.as_str()),
             _ => None,
         };
+        debug_assert!(
+            super::types::PROBLEM_CODES.contains(&self.code()),
+            "problem code {} is not in the schema's enum",
+            self.code()
+        );
         let body = Problem {
             type_: format!("https://invarlockd.dev/problems/{}", self.code()),
             title: status.canonical_reason().unwrap_or("Error"),

@@ -1,13 +1,13 @@
 //! Liveness, readiness and Prometheus metrics.
 
 use super::extract::{NoParams, Params};
+use super::types::{Health, HealthState};
 use super::{ApiError, AppState};
 use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::{Json, Router};
-use serde_json::json;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -16,16 +16,26 @@ pub fn router() -> Router<AppState> {
         .route("/metrics", get(metrics))
 }
 
-async fn healthz(_: Params<NoParams>) -> Json<serde_json::Value> {
-    Json(json!({ "status": "ok" }))
+/// Process is up.
+#[utoipa::path(get, path = "/healthz", tag = "health", security(()),
+    responses((status = 200, description = "up", body = Health, example = json!({"status": "ok"}))))]
+pub(super) async fn healthz(_: Params<NoParams>) -> Json<Health> {
+    Json(Health {
+        status: HealthState::Ok,
+        reason: None,
+    })
 }
 
 /// Ready once the initial scan is done and the index accepts writes; `degraded` (still 200)
 /// while the last scan was aborted by a filesystem error.
-async fn readyz(
+#[utoipa::path(get, path = "/readyz", tag = "health", security(()),
+    description = "200 once the initial scan is done and the index is writable: `status` is `ready`, or `degraded` (with a `reason`) while the last scan was aborted by a filesystem error such as EMFILE or EIO (the index is kept as it was until a scan succeeds). 503 `not_ready` before.",
+    responses((status = 200, description = "ready or degraded", body = Health, example = json!({"status": "ready"})),
+        (status = 503, description = "`not_ready`: initial scan in progress, or the index is not writable")))]
+pub(super) async fn readyz(
     _: Params<NoParams>,
     State(state): State<AppState>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<Health>, ApiError> {
     let watch = state.watch.snapshot();
     if !watch.initial_scan_done {
         return Err(ApiError::NotReady("initial scan in progress".into()));
@@ -38,18 +48,24 @@ async fn readyz(
     // Still 200 (the index serves what it last knew, per the API contract), but a scan that
     // a filesystem error aborted is said plainly.
     if watch.scan.degraded {
-        return Ok(Json(json!({
-            "status": "degraded",
-            "reason": format!(
+        return Ok(Json(Health {
+            status: HealthState::Degraded,
+            reason: Some(format!(
                 "the last scan was aborted by a filesystem error; the index is kept as it was: {}",
                 watch.scan.last_error.as_deref().unwrap_or("unknown")
-            ),
-        })));
+            )),
+        }));
     }
-    Ok(Json(json!({ "status": "ready" })))
+    Ok(Json(Health {
+        status: HealthState::Ready,
+        reason: None,
+    }))
 }
 
 /// The Prometheus text exposition format, version 0.0.4.
+#[utoipa::path(get, path = "/metrics", tag = "health", security(()),
+    description = "Prometheus text exposition format 0.0.4 (`promtool check metrics` clean): every metric with HELP and TYPE, latencies as histograms, process_* and invarlockd_build_info. Names and labels are listed in src/metrics/catalogue.rs.",
+    responses((status = 200, description = "text exposition format", content_type = "text/plain", body = String)))]
 pub async fn metrics(_: Params<NoParams>, State(state): State<AppState>) -> impl IntoResponse {
     (
         [(

@@ -1,33 +1,42 @@
 //! `GET /v1/mappings`: run → baseline mappings (certificate, promotion or pairing evidence).
 
-use super::attempts::{mapping_json, Page};
 use super::auth::Read;
 use super::extract::Params;
 use super::pagination::PageQuery;
+use super::types::{Mapping, MappingPage};
 use super::{ApiError, AppState};
 use crate::storage::encode_token;
 use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
-use serde_json::Value;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/v1/mappings", get(list_mappings))
 }
 
+/// Run → baseline mappings with how and confidence.
+///
+/// `how` is certificate (exact §5.4 digests, high), promotion (recorded by invarlockd, high) or
+/// pairing_evidence: the baseline logloss quoted in events.jsonl (high with one fitting report,
+/// medium with more) or, for paired reports without it, the same dataset, window-id and
+/// tokenizer hashes (medium / low). `candidates` counts the fitting reports, capped at 2 ("two
+/// or more").
+#[utoipa::path(get, path = "/v1/mappings", tag = "index", params(PageQuery),
+    responses((status = 200, description = "page", body = MappingPage),
+        (status = 400, description = "`bad_request`: a bad `limit`, `page_token` or an unknown parameter")))]
 #[tracing::instrument(skip_all)]
-async fn list_mappings(
+pub(super) async fn list_mappings(
     _: Read,
     State(state): State<AppState>,
     Params(q): Params<PageQuery>,
-) -> Result<Json<Page<Value>>, ApiError> {
+) -> Result<Json<MappingPage>, ApiError> {
     let page = q.parse::<String>()?;
     let (rows, next) = state
         .store
         .mappings_page(page.after.as_deref(), page.limit)
         .await?;
-    Ok(Json(Page {
-        items: rows.iter().map(mapping_json).collect(),
+    Ok(Json(MappingPage {
+        items: rows.iter().map(Mapping::from).collect(),
         next_page_token: next.map(|s| encode_token(&s)),
     }))
 }

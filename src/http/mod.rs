@@ -8,6 +8,7 @@ mod etag;
 mod events;
 mod extract;
 mod health;
+pub mod openapi;
 mod page;
 mod pagination;
 mod problem;
@@ -20,6 +21,7 @@ mod attempts;
 mod mappings;
 mod runs;
 mod status;
+pub mod types;
 
 use crate::config::{Config, Workspace};
 use crate::index::Indexer;

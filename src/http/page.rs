@@ -26,7 +26,11 @@ es.onmessage=es.onerror=null;
 ['attempt.indexed','attempt.updated','attempt.removed','promotion.created','verification.recorded','retention.planned','retention.applied']
 .forEach(function(k){es.addEventListener(k,function(){if(!t){t=setTimeout(function(){location.reload()},1000)}})});})();";
 
-async fn status_page(
+/// Status page (HTML) for people, refreshed from the event stream.
+#[utoipa::path(get, path = "/", tag = "health",
+    responses((status = 200, description = "page", content_type = "text/html", body = String),
+        (status = 401, description = "`unauthorized` when reads need a token")))]
+pub(super) async fn status_page(
     _: Read,
     _: Params<NoParams>,
     State(state): State<AppState>,

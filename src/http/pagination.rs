@@ -10,10 +10,23 @@ pub const MAX_LIMIT: u32 = 1000;
 /// The query of a route that takes nothing but paging. (Route query structs list these two
 /// fields themselves rather than `#[serde(flatten)]` this one: flattening would hide their
 /// field names from the unknown-parameter check.)
-#[derive(serde::Deserialize, Debug, Default)]
+#[derive(serde::Deserialize, Debug, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PageQuery {
+    /// Items per page.
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 1000, default = 100)]
     pub limit: Option<String>,
+    /// The `next_page_token` of the previous page (opaque).
     pub page_token: Option<String>,
+}
+
+/// The query of a route that is one page by nature: `limit` only.
+#[derive(serde::Deserialize, Debug, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct LimitQuery {
+    /// Items at most.
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 1000, default = 100)]
+    pub limit: Option<String>,
 }
 
 impl PageQuery {

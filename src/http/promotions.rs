@@ -3,16 +3,18 @@
 use super::auth::{Read, Write};
 use super::extract::{Body, NoParams, Params};
 use super::pagination::Pagination;
+use super::types::{
+    ArchivedEvidence, ArchivedEvidenceDetail, ArchivedEvidencePage, CheckReport, Origin,
+    PromoteBody, Promotion, RecordedVerification,
+};
 use super::{ApiError, ApiResult, AppState};
-use crate::promote::metadata::Metadata;
-use crate::promote::{CheckReport, PromoteRequest};
+use crate::promote::PromoteRequest;
 use crate::storage::encode_token;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
-use serde_json::{json, Value};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -24,46 +26,55 @@ pub fn router() -> Router<AppState> {
         .route("/v1/promotions/{name}/verify", post(verify_promotion))
 }
 
-async fn create_promotion(
+/// Archive a PASS attempt (201 created, 200 identical promotion exists).
+#[utoipa::path(post, path = "/v1/promotions", tag = "promote", security(("bearer" = [])),
+    request_body = PromoteBody,
+    responses((status = 200, description = "already archived", body = Promotion),
+        (status = 201, description = "archived", body = Promotion),
+        (status = 400, description = "`bad_request` naming the field; `invalid_name` for a nickname or name that cannot be one"),
+        (status = 401, description = "`unauthorized`"),
+        (status = 403, description = "`forbidden`: the token lacks the write scope"),
+        (status = 404, description = "`not_found`: no such attempt, no pass of the nickname, or no such certificate"),
+        (status = 409, description = "`conflict`: the name holds different evidence"),
+        (status = 415, description = "`unsupported_media_type`"),
+        (status = 422, description = "`not_pass`, `pairing_evidence_missing`, `certificate_not_verified`, `validation_failed`, `certificate_mismatch`, `certificate_invalid`, `unsupported_invarlock_version`, `file_refused`")))]
+pub(super) async fn create_promotion(
     caller: Write,
     _: Params<NoParams>,
     State(state): State<AppState>,
     Body(req): Body<PromoteRequest>,
-) -> ApiResult<(StatusCode, Json<Value>)> {
+) -> ApiResult<(StatusCode, Json<Promotion>)> {
     let out = state.promoter.promote(req, caller.token_name()).await?;
     let status = if out.created {
         StatusCode::CREATED
     } else {
         StatusCode::OK
     };
-    Ok((
-        status,
-        Json(serde_json::to_value(out).map_err(ApiError::internal)?),
-    ))
+    Ok((status, Json(Promotion::from(out))))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
-struct ListParams {
+pub(super) struct ListParams {
+    /// Items per page.
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 1000, default = 100)]
     limit: Option<String>,
+    /// The `next_page_token` of the previous page (opaque).
     page_token: Option<String>,
+    #[param(value_type = Option<Origin>)]
     origin: Option<String>,
 }
 
-fn item(path: &str, origin: &str, metadata: Option<&str>) -> Value {
-    let name = path.strip_prefix("reports/").unwrap_or(path);
-    let meta = metadata.and_then(|m| serde_json::from_str::<Value>(m).ok());
-    let ours = metadata
-        .and_then(|m| Metadata::from_bytes(m.as_bytes()))
-        .is_some();
-    json!({ "name": name, "path": path, "origin": origin, "promotion": ours, "metadata": meta })
-}
-
-async fn list_promotions(
+/// Archived evidence under reports/ (origin invarlockd or external).
+#[utoipa::path(get, path = "/v1/promotions", tag = "promote", params(ListParams),
+    responses((status = 200, description = "page", body = ArchivedEvidencePage),
+        (status = 400, description = "`bad_request` naming the bad parameter")))]
+pub(super) async fn list_promotions(
     _: Read,
     State(state): State<AppState>,
     Params(p): Params<ListParams>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<ArchivedEvidencePage>> {
     let page: Pagination<String> = Pagination::parse(p.limit.as_deref(), p.page_token.as_deref())?;
     let limit = page.limit;
     if let Some(o) = &p.origin {
@@ -80,41 +91,64 @@ async fn list_promotions(
         .evidence_dirs_page(p.origin.as_deref(), after.as_deref(), limit + 1)
         .await?;
     let (rows, next) = crate::storage::split_page(rows, limit, |r| encode_token(&r.path));
-    let items: Vec<Value> = rows
-        .iter()
-        .map(|r| item(&r.path, &r.origin, r.metadata.as_deref()))
-        .collect();
-    Ok(Json(json!({ "items": items, "next_page_token": next })))
+    Ok(Json(ArchivedEvidencePage {
+        items: rows.iter().map(ArchivedEvidence::from).collect(),
+        next_page_token: next,
+    }))
 }
 
-async fn show_promotion(
+/// One archived evidence directory with its recorded verifications.
+#[utoipa::path(get, path = "/v1/promotions/{name}", tag = "promote",
+    params(("name" = String, Path, example = "rel_quant8")),
+    responses((status = 200, description = "record", body = ArchivedEvidenceDetail),
+        (status = 404, description = "`not_found`: no archived evidence of that name")))]
+pub(super) async fn show_promotion(
     _: Read,
     _: Params<NoParams>,
     State(state): State<AppState>,
     Path(name): Path<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<ArchivedEvidenceDetail>> {
     let path = format!("reports/{name}");
     let row = state
         .store
         .evidence_dir(&path)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("no archived evidence named {name:?}")))?;
-    let mut v = item(&row.path, &row.origin, row.metadata.as_deref());
     let verifications = state.records.verifications_of(&name, 20).await?;
-    v["verifications"] = json!(verifications
-        .iter()
-        .map(|r| json!({ "seq": r.seq, "ok": r.ok, "at": r.created_at, "actor": r.actor, "result": serde_json::from_str::<Value>(&r.result).ok() }))
-        .collect::<Vec<_>>());
-    Ok(Json(v))
+    Ok(Json(ArchivedEvidenceDetail {
+        evidence: ArchivedEvidence::from(&row),
+        verifications: verifications
+            .iter()
+            .map(|r| RecordedVerification {
+                seq: r.seq,
+                ok: r.ok,
+                at: r.created_at.clone(),
+                actor: r.actor.clone(),
+                result: serde_json::from_str(&r.result).ok(),
+            })
+            .collect(),
+    }))
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
-struct VerifyParams {
+pub(super) struct VerifyParams {
+    /// Default: the profile recorded at promotion.
+    #[param(value_type = Option<super::types::Profile>)]
     profile: Option<String>,
 }
 
-async fn verify_promotion(
+/// Re-prove archived evidence (verdict, pairing, sha256 of every file); recorded in the index
+/// and the audit log.
+#[utoipa::path(post, path = "/v1/promotions/{name}/verify", tag = "promote", security(("bearer" = [])),
+    params(("name" = String, Path, example = "rel_quant8"), VerifyParams),
+    responses((status = 200, description = "check report", body = CheckReport),
+        (status = 400, description = "`bad_request` naming the bad parameter"),
+        (status = 401, description = "`unauthorized`"),
+        (status = 403, description = "`forbidden`: the token lacks the write scope"),
+        (status = 404, description = "`not_found`: not a promotion (no metadata.json written by invarlockd)")))]
+pub(super) async fn verify_promotion(
     caller: Write,
     State(state): State<AppState>,
     Path(name): Path<String>,
@@ -124,6 +158,7 @@ async fn verify_promotion(
         state
             .promoter
             .check(&name, p.profile, caller.token_name())
-            .await?,
+            .await?
+            .into(),
     ))
 }

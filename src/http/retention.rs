@@ -2,12 +2,12 @@
 
 use super::auth::{Admin, Read, Write};
 use super::extract::{Body, JsonBytes, NoParams, Params};
+use super::types::{PlanRef, RetentionOverrides, RetentionPlan, RetentionPlanRecord};
 use super::{ApiResult, AppState};
-use crate::retention::{Overrides, PlanView};
+use crate::retention::Overrides;
 use axum::extract::{Path, State};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde::Deserialize;
 use serde_json::Value;
 
 pub fn router() -> Router<AppState> {
@@ -20,12 +20,20 @@ pub fn router() -> Router<AppState> {
 
 /// The body is optional: no body (or `{}`) plans with the configured policy. A body is JSON
 /// by the one rule for every POST (`JsonBytes`).
-async fn create_plan(
+/// Plan deletions (nothing changes); the body overrides the configured policy.
+#[utoipa::path(post, path = "/v1/retention/plan", tag = "retention", security(("bearer" = [])),
+    request_body(content = Option<RetentionOverrides>, description = "optional policy overrides"),
+    responses((status = 200, description = "plan", body = RetentionPlan),
+        (status = 400, description = "`bad_request` naming the bad override"),
+        (status = 401, description = "`unauthorized`"),
+        (status = 403, description = "`forbidden`: the token lacks the write scope"),
+        (status = 415, description = "`unsupported_media_type`")))]
+pub(super) async fn create_plan(
     _: Write,
     _: Params<NoParams>,
     State(state): State<AppState>,
     JsonBytes(body): JsonBytes,
-) -> ApiResult<Json<PlanView>> {
+) -> ApiResult<Json<RetentionPlan>> {
     let overrides: Overrides = if body.iter().all(u8::is_ascii_whitespace) {
         Overrides::default()
     } else {
@@ -35,10 +43,16 @@ async fn create_plan(
         })?
     };
     let policy = overrides.apply(state.retention.policy)?;
-    Ok(Json(state.retention.plan(policy).await?))
+    Ok(Json(state.retention.plan(policy).await?.into()))
 }
 
-async fn show_plan(
+/// A plan, its state and its moves.
+#[utoipa::path(get, path = "/v1/retention/plans/{id}", tag = "retention",
+    params(("id" = String, Path, example = "rp-eee01ccc96b0fff1")),
+    responses((status = 200, description = "plan", body = RetentionPlanRecord),
+        (status = 404, description = "`not_found`: no such plan"),
+        (status = 500, description = "`record_corrupt`: the stored plan does not parse")))]
+pub(super) async fn show_plan(
     _: Read,
     _: Params<NoParams>,
     State(state): State<AppState>,
@@ -47,13 +61,17 @@ async fn show_plan(
     Ok(Json(state.retention.show(&id).await?))
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct PlanRef {
-    plan_id: String,
-}
-
-async fn apply_plan(
+/// Execute exactly one plan (admin): its directories move to `<state>/trash/<plan-id>/`.
+#[utoipa::path(post, path = "/v1/retention/apply", tag = "retention", security(("bearer" = [])),
+    request_body = PlanRef,
+    responses((status = 200, description = "applied", body = RetentionPlanRecord),
+        (status = 400, description = "`bad_request`: the body is not a plan reference"),
+        (status = 401, description = "`unauthorized`"),
+        (status = 403, description = "`forbidden`: the token lacks the admin scope"),
+        (status = 404, description = "`not_found`: no such plan"),
+        (status = 409, description = "`plan_stale` (something it covers changed since planning), `plan_expired`, `plan_not_pending`, `move_refused`"),
+        (status = 415, description = "`unsupported_media_type`")))]
+pub(super) async fn apply_plan(
     caller: Admin,
     _: Params<NoParams>,
     State(state): State<AppState>,
@@ -67,7 +85,17 @@ async fn apply_plan(
     ))
 }
 
-async fn restore_plan(
+/// Put a not-yet-purged plan's directories back (admin).
+#[utoipa::path(post, path = "/v1/retention/restore", tag = "retention", security(("bearer" = [])),
+    request_body = PlanRef,
+    responses((status = 200, description = "restored", body = RetentionPlanRecord),
+        (status = 400, description = "`bad_request`: the body is not a plan reference"),
+        (status = 401, description = "`unauthorized`"),
+        (status = 403, description = "`forbidden`: the token lacks the admin scope"),
+        (status = 404, description = "`not_found`: no such plan"),
+        (status = 409, description = "`plan_not_restorable`, `restore_conflict`, `move_refused`"),
+        (status = 415, description = "`unsupported_media_type`")))]
+pub(super) async fn restore_plan(
     caller: Admin,
     _: Params<NoParams>,
     State(state): State<AppState>,

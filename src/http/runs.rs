@@ -1,20 +1,19 @@
 //! `GET /v1/runs`, `GET /v1/runs/{nickname}` (nicknames may contain `/`) and
 //! `GET /v1/unrecognized`.
 
-use super::attempts::{attempts_page, mapping_json, Page};
+use super::attempts::attempts_page;
 use super::auth::Read;
 use super::extract::Params;
-use super::pagination::{parse_limit, PageQuery};
+use super::pagination::{parse_limit, LimitQuery, PageQuery};
+use super::types::{Run, RunDetail, RunPage, UnrecognizedPage};
 use super::{ApiError, AppState};
 use crate::domain::Nickname;
 use crate::storage::attempts::AttemptFilter;
 use crate::storage::encode_token;
-use crate::storage::runs::RunRow;
+
 use axum::extract::{Path, State};
 use axum::routing::get;
 use axum::{Json, Router};
-use serde::Deserialize;
-use serde_json::{json, Value};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -23,45 +22,41 @@ pub fn router() -> Router<AppState> {
         .route("/v1/unrecognized", get(list_unrecognized))
 }
 
-async fn run_json(state: &AppState, r: &RunRow) -> Result<Value, ApiError> {
-    let mapping = state.store.latest_mapping(&r.nickname).await?;
-    Ok(json!({
-        "nickname": r.nickname,
-        "attempts": r.attempts,
-        "latest": { "id": r.latest_id, "status": r.latest_status },
-        "latest_pass": r.latest_pass,
-        "baseline": mapping.as_ref().map(mapping_json),
-    }))
-}
-
+/// One item per nickname: attempt count, latest attempt, latest pass, baseline mapping.
+/// One query per page, whatever the number of nicknames.
+#[utoipa::path(get, path = "/v1/runs", tag = "index", params(PageQuery),
+    responses((status = 200, description = "page", body = RunPage),
+        (status = 400, description = "`bad_request`: a bad `limit`, `page_token` or an unknown parameter")))]
 #[tracing::instrument(skip_all)]
-async fn list_runs(
+pub(super) async fn list_runs(
     _: Read,
     State(state): State<AppState>,
     Params(q): Params<PageQuery>,
-) -> Result<Json<Page<Value>>, ApiError> {
+) -> Result<Json<RunPage>, ApiError> {
     let page = q.parse::<String>()?;
     let (rows, next) = state
         .store
         .runs_page(page.after.as_deref(), page.limit)
         .await?;
-    let mut items = Vec::with_capacity(rows.len());
-    for r in &rows {
-        items.push(run_json(&state, r).await?);
-    }
-    Ok(Json(Page {
-        items,
+    Ok(Json(RunPage {
+        items: rows.iter().map(Run::from).collect(),
         next_page_token: next.map(|n| encode_token(&n)),
     }))
 }
 
+/// One nickname (may contain '/') with its attempts, paged.
+#[utoipa::path(get, path = "/v1/runs/{nickname}", tag = "index",
+    params(("nickname" = String, Path, description = "the nickname (may contain '/')", example = "rel_quant8"), PageQuery),
+    responses((status = 200, description = "run", body = RunDetail),
+        (status = 400, description = "`bad_request`: a bad `limit`, `page_token` or an unknown parameter"),
+        (status = 404, description = "`not_found`: no attempts for this nickname")))]
 #[tracing::instrument(skip(state, q, _r))]
-async fn get_run(
+pub(super) async fn get_run(
     _r: Read,
     State(state): State<AppState>,
     Path(nickname): Path<String>,
     Params(q): Params<PageQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<RunDetail>, ApiError> {
     let page = q.parse()?;
     let nick = Nickname::parse(nickname.trim_end_matches('/'))
         .map_err(|e| ApiError::NotFound(format!("no run {nickname:?}: {e}")))?;
@@ -70,29 +65,32 @@ async fn get_run(
         .run(nick.as_str())
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("no attempts for nickname {nick}")))?;
-    let mut out = run_json(&state, &row).await?;
     let filter = AttemptFilter {
         nickname: Some(nick.to_string()),
         ..Default::default()
     };
     let page = attempts_page(&state, &filter, page).await?;
-    out["items"] = json!(page.items);
-    out["next_page_token"] = json!(page.next_page_token);
-    Ok(Json(out))
+    Ok(Json(RunDetail {
+        run: Run::from(&row),
+        items: page.items,
+        next_page_token: page.next_page_token,
+    }))
 }
 
-/// `/v1/unrecognized` is one page (the list is short by nature): `limit` only.
-#[derive(Deserialize)]
-struct LimitQuery {
-    limit: Option<String>,
-}
-
-async fn list_unrecognized(
+/// Entries under runs/ that are not attempts (listed, never touched). One page (the list is
+/// short by nature): `limit` only.
+#[utoipa::path(get, path = "/v1/unrecognized", tag = "index", params(LimitQuery),
+    responses((status = 200, description = "list", body = UnrecognizedPage),
+        (status = 400, description = "`bad_request`: a bad `limit` or an unknown parameter")))]
+pub(super) async fn list_unrecognized(
     _: Read,
     State(state): State<AppState>,
     Params(q): Params<LimitQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<UnrecognizedPage>, ApiError> {
     let limit = parse_limit(q.limit.as_deref())?;
     let rows = state.store.unrecognized(limit).await?;
-    Ok(Json(json!({ "items": rows, "next_page_token": null })))
+    Ok(Json(UnrecognizedPage {
+        items: rows.iter().map(Into::into).collect(),
+        next_page_token: None,
+    }))
 }

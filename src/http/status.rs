@@ -2,12 +2,12 @@
 
 use super::auth::{Read, Write};
 use super::extract::{NoParams, Params};
+use super::types::{Queued, QueuedState, StatusResponse, WatcherStatus, WorkspacePaths};
 use super::{ApiError, AppState};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde_json::{json, Value};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -15,55 +15,53 @@ pub fn router() -> Router<AppState> {
         .route("/v1/rescan", post(rescan))
 }
 
-async fn status(
+/// Dashboard summary (counts, watcher, reconcile, scan health, retention, git).
+#[utoipa::path(get, path = "/v1/status", tag = "index",
+    description = "`scan` says whether the last scan could read the workspace: `degraded`, `last_error`, `last_error_at`, `aborted` (scans aborted by a filesystem error since start), `last_ok_at`.",
+    responses((status = 200, description = "status", body = StatusResponse)))]
+pub(super) async fn status(
     _: Read,
     _: Params<NoParams>,
     State(state): State<AppState>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<StatusResponse>, ApiError> {
     let watch = state.watch.snapshot();
     // From memory: the publisher recomputes these after each commit (crate::snapshot).
     let counts = state.status.fresh().await;
-    let (index, retention) = (&counts.index, &counts.retention);
-    Ok(Json(json!({
-        "version": env!("CARGO_PKG_VERSION"),
-        "started_at": state.started_at,
-        "workspace": {
-            "root": state.workspace.root,
-            "runs": state.workspace.runs,
-            "reports": state.workspace.reports,
-            "state": state.workspace.state,
+    let (watcher, scan, initial_scan) = WatcherStatus::of(&watch);
+    Ok(Json(StatusResponse {
+        version: env!("CARGO_PKG_VERSION"),
+        started_at: state.started_at,
+        workspace: WorkspacePaths {
+            root: state.workspace.root.clone(),
+            runs: state.workspace.runs.clone(),
+            reports: state.workspace.reports.clone(),
+            state: state.workspace.state.clone(),
         },
-        "index": index,
-        "watcher": {
-            "mode": watch.mode,
-            "mode_reason": watch.mode_reason,
-            "healthy": watch.healthy,
-            "last_error": watch.last_error,
-            "last_event_at": watch.last_event_at,
-            "events_seen": watch.events_seen,
-            "last_reconcile_at": watch.last_reconcile_at,
-            "last_reconcile_ms": watch.last_reconcile_ms,
-            "reconciles": watch.reconciles,
-            "pending_rechecks": watch.pending_rechecks,
-        },
-        "scan": watch.scan,
-        "initial_scan": {
-            "done": watch.initial_scan_done,
-            "started_at": watch.initial_scan_started_at,
-            "finished_at": watch.initial_scan_finished_at,
-        },
-        "retention": retention,
-        "git": state.git.status(),
-    })))
+        index: counts.index.clone(),
+        watcher,
+        scan,
+        initial_scan,
+        retention: counts.retention.clone(),
+        git: serde_json::to_value(state.git.status()).map_err(ApiError::internal)?,
+    }))
 }
 
-/// Queues a full reconcile; answers before it runs.
-async fn rescan(
+/// Queue a full reconcile scan (write scope); answers before it runs.
+#[utoipa::path(post, path = "/v1/rescan", tag = "index", security(("bearer" = [])),
+    responses((status = 202, description = "queued", body = Queued),
+        (status = 401, description = "`unauthorized`: no or an unknown token"),
+        (status = 403, description = "`forbidden`: the token lacks the write scope")))]
+pub(super) async fn rescan(
     _: Write,
     _: Params<NoParams>,
     State(state): State<AppState>,
-) -> (StatusCode, Json<Value>) {
+) -> (StatusCode, Json<Queued>) {
     // A full queue means a rescan is already pending, which serves this request too.
     let _ = state.rescan.try_send(());
-    (StatusCode::ACCEPTED, Json(json!({ "status": "queued" })))
+    (
+        StatusCode::ACCEPTED,
+        Json(Queued {
+            status: QueuedState::Queued,
+        }),
+    )
 }

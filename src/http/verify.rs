@@ -9,6 +9,9 @@
 
 use super::auth::Read;
 use super::extract::{JsonBytes, Params};
+use super::types::{
+    release_schema, CertificateVerdict, Profile, ReleaseSource, VerifyInvarlockd, VerifyResponse,
+};
 use super::{ApiError, ApiResult, AppState};
 use crate::verify::{tree_values, verify_documents, Input, Options, Release, SUPPORTED_RANGE};
 use axum::body::Bytes;
@@ -17,21 +20,31 @@ use axum::http::request::Parts;
 use axum::routing::post;
 use axum::{Json, Router};
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::Value;
 use tokio::sync::OwnedSemaphorePermit;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/v1/verify", post(verify_body))
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
-struct VerifyParams {
+pub(super) struct VerifyParams {
+    /// Default `dev`.
+    #[param(value_type = Option<Profile>)]
     profile: Option<String>,
+    /// Recompute tolerance (default 1e-9).
+    #[param(value_type = Option<f64>)]
     tolerance: Option<String>,
-    /// The id the envelope gives the certificate (default `certificate.json`).
+    /// The certificate's id in the envelope (default certificate.json).
     id: Option<String>,
-    /// The InvarLock release whose `verify` to reproduce (0.3.4 to 0.4.0).
+    /// The InvarLock release whose `invarlock verify` to reproduce (exit code, messages,
+    /// envelope keys). Default: the release recorded by the indexed run the certificate links
+    /// to (`artifacts.events_path`), when supported, else 0.3.6. Any other value, or a
+    /// certificate linked to a 0.5.0+ run, is refused with 422 `unsupported_invarlock_version`.
+    /// The answer's `invarlockd.invarlock_version` says which release was followed.
+    #[param(schema_with = release_schema)]
     invarlock_version: Option<String>,
 }
 
@@ -44,14 +57,6 @@ pub(crate) fn unsupported(detail: String) -> ApiError {
 }
 
 /// Where the release followed came from.
-#[derive(Clone, Copy, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-enum ReleaseSource {
-    Requested,
-    LinkedReport,
-    Default,
-}
-
 /// The release the run linked from the certificate recorded: `Ok(None)` when unknown, an
 /// error when it is a release whose contract invarlockd does not follow (0.5.0 and later).
 async fn linked_release(state: &AppState, body: &Bytes) -> Result<Option<Release>, ApiError> {
@@ -104,7 +109,7 @@ async fn linked_release(state: &AppState, body: &Bytes) -> Result<Option<Release
 
 /// One of `verify.max_concurrent` verification slots, held until the verdict is made. Taken
 /// before the body extractor runs, so a refused request costs no body memory.
-struct Slot(#[allow(dead_code)] OwnedSemaphorePermit);
+pub(super) struct Slot(#[allow(dead_code)] OwnedSemaphorePermit);
 
 impl FromRequestParts<AppState> for Slot {
     type Rejection = ApiError;
@@ -126,13 +131,23 @@ impl FromRequestParts<AppState> for Slot {
 }
 
 /// Verification changes nothing, so a read token suffices.
-async fn verify_body(
+/// Verify one certificate (any bytes give a verdict, not a 400).
+#[utoipa::path(post, path = "/v1/verify", tag = "verify", params(VerifyParams),
+    request_body(content = Vec<u8>, content_type = "application/json", description = "one certificate JSON; any bytes (a bad body is a verdict)"),
+    responses((status = 200, description = "the invarlock verify --json envelope plus an invarlockd object", body = VerifyResponse),
+        (status = 400, description = "`bad_request` naming the bad parameter"),
+        (status = 413, description = "`payload_too_large` (body over server.body_limit_bytes) or `certificate_too_complex` (an object root holding more than verify.max_values JSON values, counted before any tree is built). A root that is not an object gets its verdict at any size."),
+        (status = 415, description = "`unsupported_media_type`"),
+        (status = 422, description = "`unsupported_invarlock_version`"),
+        (status = 503, description = "`overloaded`: verify.max_concurrent verifications are running; refused before the body is read",
+            headers(("Retry-After" = u64, description = "seconds to wait")))))]
+pub(super) async fn verify_body(
     _: Read,
     slot: Slot,
     State(state): State<AppState>,
     Params(p): Params<VerifyParams>,
     JsonBytes(body): JsonBytes,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<VerifyResponse>> {
     let (release, source) = match p.invarlock_version.as_deref() {
         Some(v) => (
             v.parse::<Release>().map_err(|e| {
@@ -198,18 +213,29 @@ async fn verify_body(
     .await
     .map_err(ApiError::internal)??;
     // The envelope is Python JSON (it may hold NaN); clients get strict JSON with "NaN" strings.
-    let mut envelope = out
+    let mut envelope = match out
         .envelope_json
         .as_deref()
         .and_then(|e| crate::pyjson::parse(e).ok())
         .map(|v| v.to_serde())
-        .unwrap_or_else(|| json!({}));
-    envelope["invarlockd"] = json!({
-        "exit_code": out.exit_code,
-        "certificates": out.per_cert,
-        "invarlock_version": release,
-        "invarlock_version_source": source,
-    });
+    {
+        Some(Value::Object(m)) => m,
+        _ => serde_json::Map::new(),
+    };
+    // The real tool's envelope has no `invarlockd` key; ours is the one served.
+    envelope.remove("invarlockd");
     crate::metrics::verification(crate::metrics::VerifySource::Api, out.exit_code == 0);
-    Ok(Json(envelope))
+    Ok(Json(VerifyResponse {
+        envelope,
+        invarlockd: VerifyInvarlockd {
+            exit_code: out.exit_code,
+            certificates: out
+                .per_cert
+                .into_iter()
+                .map(CertificateVerdict::from)
+                .collect(),
+            invarlock_version: release,
+            invarlock_version_source: source,
+        },
+    }))
 }

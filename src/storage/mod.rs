@@ -191,8 +191,6 @@ operations! {
     // Runs and convenience copies.
     fn runs_page(&self, after: Option<&str>, limit: u32) -> (Vec<RunRow>, Option<String>);
     fn run(&self, nickname: &str) -> Option<RunRow>;
-    /// The mapping of the newest attempt of `nickname` that has one.
-    fn latest_mapping(&self, nickname: &str) -> Option<MappingRow>;
     /// (nickname, attempt id, dir, report sha256) of the latest pass of each nickname.
     fn latest_passes(&self, nicknames: Option<&[String]>) -> Vec<(String, String, String, String)>;
     fn convenience_copies(&self) -> Vec<CopyRow>;

@@ -1,33 +1,74 @@
 //! Per-nickname summaries for `GET /v1/runs`.
 
+use super::mappings::MappingRow;
 use super::StorageError;
-use serde::Serialize;
 use sqlx::SqlitePool;
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+/// One nickname: counts, newest attempt, newest pass, and the mapping of its newest attempt
+/// that has one (`m_*`, all null without one).
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct RunRow {
     pub nickname: String,
     pub attempts: i64,
     pub latest_id: String,
     pub latest_status: String,
     pub latest_pass: Option<String>,
+    m_subject: Option<String>,
+    m_baseline_attempt: Option<String>,
+    m_baseline_archived: Option<String>,
+    m_how: Option<String>,
+    m_confidence: Option<String>,
+    m_certificate: Option<String>,
+    m_candidates: Option<i64>,
+    m_note: Option<String>,
 }
 
-const SELECT: &str = "
-select a.nickname as nickname, count(*) as attempts,
-    (select l.id from attempts l where l.nickname = a.nickname order by l.ts desc, l.id desc limit 1) as latest_id,
-    (select l.status from attempts l where l.nickname = a.nickname order by l.ts desc, l.id desc limit 1) as latest_status,
-    (select p.id from attempts p where p.nickname = a.nickname and p.status = 'pass' order by p.ts desc, p.id desc limit 1) as latest_pass
-from attempts a";
+impl RunRow {
+    /// The mapping of the newest attempt of this nickname that has one.
+    pub fn mapping(&self) -> Option<MappingRow> {
+        Some(MappingRow {
+            subject: self.m_subject.clone()?,
+            baseline_attempt: self.m_baseline_attempt.clone(),
+            baseline_archived: self.m_baseline_archived.clone(),
+            how: self.m_how.clone()?,
+            confidence: self.m_confidence.clone()?,
+            certificate: self.m_certificate.clone(),
+            candidates: self.m_candidates.unwrap_or(0),
+            note: self.m_note.clone(),
+        })
+    }
+}
 
-/// One page of nicknames in lexical order, after `after`.
+/// One statement for a whole page, whatever its size: the page of nicknames first (a CTE over
+/// `attempts_nickname_ts`), then per nickname the newest attempt, newest pass and newest mapped
+/// attempt, each an index seek (`attempts_nickname_ts`, `attempts_nickname_status`, mappings'
+/// primary key). `{WHERE}` selects the nicknames; the page CTE binds its own parameters.
+const SELECT: &str = "
+with page as (
+    select nickname, count(*) as attempts from attempts {WHERE}
+    group by nickname order by nickname limit ?
+)
+select p.nickname as nickname, p.attempts as attempts,
+    l.id as latest_id, l.status as latest_status,
+    (select x.id from attempts x where x.nickname = p.nickname and x.status = 'pass'
+        order by x.ts desc, x.id desc limit 1) as latest_pass,
+    m.subject as m_subject, m.baseline_attempt as m_baseline_attempt,
+    m.baseline_archived as m_baseline_archived, m.how as m_how, m.confidence as m_confidence,
+    m.certificate as m_certificate, m.candidates as m_candidates, m.note as m_note
+from page p
+join attempts l on l.id = (select y.id from attempts y where y.nickname = p.nickname
+    order by y.ts desc, y.id desc limit 1)
+left join mappings m on m.subject = (select a.id from attempts a join mappings z on z.subject = a.id
+    where a.nickname = p.nickname order by a.ts desc, a.id desc limit 1)
+order by p.nickname";
+
+/// One page of nicknames in lexical order, after `after`, in one query.
 pub async fn list(
     pool: &SqlitePool,
     after: Option<&str>,
     limit: u32,
 ) -> Result<(Vec<RunRow>, Option<String>), StorageError> {
-    let sql =
-        format!("{SELECT} where a.nickname > ? group by a.nickname order by a.nickname limit ?");
+    let sql = SELECT.replace("{WHERE}", "where nickname > ?");
     let rows: Vec<RunRow> = sqlx::query_as(&sql)
         .bind(after.unwrap_or(""))
         .bind(limit as i64 + 1)
@@ -37,25 +78,12 @@ pub async fn list(
 }
 
 pub async fn get(pool: &SqlitePool, nickname: &str) -> Result<Option<RunRow>, StorageError> {
-    let sql = format!("{SELECT} where a.nickname = ? group by a.nickname");
+    let sql = SELECT.replace("{WHERE}", "where nickname = ?");
     Ok(sqlx::query_as(&sql)
         .bind(nickname)
+        .bind(1i64)
         .fetch_optional(pool)
         .await?)
-}
-
-/// The mapping of the newest attempt of `nickname` that has one.
-pub async fn latest_mapping(
-    pool: &SqlitePool,
-    nickname: &str,
-) -> Result<Option<super::mappings::MappingRow>, StorageError> {
-    Ok(sqlx::query_as(
-        "select m.subject, m.baseline_attempt, m.baseline_archived, m.how, m.confidence, m.certificate, m.candidates, m.note
-         from mappings m join attempts a on a.id = m.subject where a.nickname = ? order by a.ts desc limit 1",
-    )
-    .bind(nickname)
-    .fetch_optional(pool)
-    .await?)
 }
 
 /// Latest `pass` attempt of one nickname: (nickname, id, dir, report sha256).

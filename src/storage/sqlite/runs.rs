@@ -1,8 +1,6 @@
-//! SQLite: per-nickname summaries and convenience copies. The queries are still in
-//! `storage/runs.rs` (being reshaped for `/v1/runs` in constant queries); these are the
-//! operations over them.
+//! SQLite: per-nickname summaries and convenience copies. The queries are in
+//! `storage/runs.rs` (a page of `/v1/runs` is one query); these are the operations over them.
 
-use crate::storage::mappings::MappingRow;
 use crate::storage::runs::{self, CopyRow, RunRow};
 
 /// (nickname, attempt id, attempt dir, report sha256).
@@ -20,10 +18,6 @@ impl super::Index {
 
     pub async fn run(&self, nickname: &str) -> Result<Option<RunRow>, StorageError> {
         runs::get(&self.reader, nickname).await
-    }
-
-    pub async fn latest_mapping(&self, nickname: &str) -> Result<Option<MappingRow>, StorageError> {
-        runs::latest_mapping(&self.reader, nickname).await
     }
 
     /// The latest `pass` attempt of every nickname (or of `nicknames`), for convenience copies.
