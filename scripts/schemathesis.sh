@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # API fuzzing: runs schemathesis against a live daemon on a temp copy of the sample workspace.
 # Checks: every schemathesis check on every operation (`--checks all`): no server errors (5xx),
-# every response conforms to openapi.yaml (schema, status code, content type, headers),
-# bad input is refused and valid input accepted, auth is not ignored.
+# every response conforms to openapi.yaml (schema, status code, content type, headers), input
+# the schema forbids is refused, auth is not ignored, stateful links hold. Except
+# positive_data_acceptance: schema-valid input the domain refuses (a page_token this API did not
+# issue, a certificate that does not link to the attempt, an empty `until`) is a correct 400/422.
 #
 #   scripts/schemathesis.sh            # MAX_EXAMPLES=100 by default
 #   MAX_EXAMPLES=100 scripts/schemathesis.sh
@@ -72,6 +74,7 @@ cd "$repo/target"
     --url "$base" \
     --header "Authorization: Bearer $token" \
     --checks all \
+    --exclude-checks positive_data_acceptance \
     --max-examples "$MAX_EXAMPLES" \
     --exclude-path /v1/events \
     ${SCHEMATHESIS_SEED:+--seed "$SCHEMATHESIS_SEED"} \

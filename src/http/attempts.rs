@@ -172,7 +172,7 @@ pub(crate) async fn attempts_page(
 }
 
 /// Attempts, filtered and paged (newest first).
-#[utoipa::path(get, path = "/v1/attempts", tag = "index", params(AttemptsQuery),
+#[utoipa::path(get, path = "/v1/attempts", operation_id = "list_attempts", tag = "index", params(AttemptsQuery),
     responses((status = 200, description = "page", body = AttemptPage),
         (status = 400, description = "`bad_request` naming the bad filter or parameter; `invalid_name` for a nickname that cannot be one")))]
 #[tracing::instrument(skip_all)]
@@ -246,7 +246,7 @@ async fn get_attempt_resource(
 }
 
 /// Everything indexed for one attempt.
-#[utoipa::path(get, path = "/v1/attempts/{nickname}/{ts}", tag = "index",
+#[utoipa::path(get, path = "/v1/attempts/{nickname}/{ts}", operation_id = "get_attempt", tag = "index",
     params(("nickname" = String, Path, example = "rel_quant8"),
         ("ts" = String, Path, pattern = "^[0-9]{8}_[0-9]{6}$", example = "20261128_204341")),
     responses((status = 200, description = "attempt", body = AttemptDetail),
@@ -340,7 +340,7 @@ fn attempt_dir(state: &AppState, id: &str) -> Result<Dir, FsError> {
 }
 
 /// The raw report.json bytes, with ETag "sha256:<hex>" (If-None-Match gives 304).
-#[utoipa::path(get, path = "/v1/attempts/{nickname}/{ts}/report", tag = "index",
+#[utoipa::path(get, path = "/v1/attempts/{nickname}/{ts}/report", operation_id = "get_attempt_report", tag = "index",
     params(("nickname" = String, Path), ("ts" = String, Path, pattern = "^[0-9]{8}_[0-9]{6}$"),
         ("If-None-Match" = Option<String>, Header, description = "a `\"sha256:<hex>\"` ETag of this file (or `*`)")),
     responses((status = 200, description = "raw bytes (may contain NaN)", content_type = "application/json", body = Vec<u8>,
@@ -397,7 +397,7 @@ async fn raw_report(
 }
 
 /// events.jsonl parsed, paged by line number.
-#[utoipa::path(get, path = "/v1/attempts/{nickname}/{ts}/events", tag = "index",
+#[utoipa::path(get, path = "/v1/attempts/{nickname}/{ts}/events", operation_id = "list_attempt_events", tag = "index",
     params(("nickname" = String, Path), ("ts" = String, Path, pattern = "^[0-9]{8}_[0-9]{6}$"), EventsQuery),
     responses((status = 200, description = "page", body = EventPage),
         (status = 400, description = "`bad_request` naming the bad parameter"),

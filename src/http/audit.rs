@@ -17,7 +17,7 @@ pub fn router() -> Router<AppState> {
 }
 
 /// The append-only, hash-chained log of every mutation, oldest first.
-#[utoipa::path(get, path = "/v1/audit", tag = "audit", params(PageQuery),
+#[utoipa::path(get, path = "/v1/audit", operation_id = "list_audit", tag = "audit", params(PageQuery),
     responses((status = 200, description = "page", body = AuditPage),
         (status = 400, description = "`bad_request` naming the bad parameter")))]
 pub(super) async fn list_audit(
@@ -52,7 +52,7 @@ pub(super) async fn list_audit(
 
 /// Walks the chain and names the first broken entry.
 /// Walk the hash chain; name the first broken entry.
-#[utoipa::path(get, path = "/v1/audit/verify", tag = "audit",
+#[utoipa::path(get, path = "/v1/audit/verify", operation_id = "verify_audit_chain", tag = "audit",
     responses((status = 200, description = "chain check", body = AuditChainCheck)))]
 pub(super) async fn check_audit(
     _: Read,

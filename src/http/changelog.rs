@@ -31,7 +31,7 @@ pub fn router() -> Router<AppState> {
 /// The commits that `[reports] git = "commit" | "push"` made (on this or another clone), as
 /// `git log -- reports/` lists them, parsed from their Invarlock-* trailers. Outside a git work
 /// tree the list is empty, `repository` is false and `reason` says why.
-#[utoipa::path(get, path = "/v1/changelog", tag = "changelog", params(PageQuery),
+#[utoipa::path(get, path = "/v1/changelog", operation_id = "list_changelog", tag = "changelog", params(PageQuery),
     responses((status = 200, description = "page", body = ChangelogPage),
         (status = 400, description = "`bad_request` naming the bad parameter (a stale `page_token` too)"),
         (status = 401, description = "`unauthorized` when reads need a token")))]

@@ -72,13 +72,30 @@ async fn conditional(
         }
     }
     let uri = req.uri().clone();
+    let star = star(req.headers());
     let mut resp = next.run(req).await;
     // Read again after: a write that committed while the handler ran may or may not be in the
     // answer, so the answer gets no tag (seqlock-style validation).
     let ok =
         resp.status() == StatusCode::OK && tag.is_some() && tag == tag_for(&state, source, &uri);
     set_headers(resp.headers_mut(), tag.as_ref().filter(|_| ok));
+    // `*` matches any current representation (RFC 9110 §13.1.2), so only once the handler
+    // found one: a missing resource is still a 404.
+    if star && resp.status() == StatusCode::OK {
+        let mut not_modified = StatusCode::NOT_MODIFIED.into_response();
+        set_headers(not_modified.headers_mut(), tag.as_ref().filter(|_| ok));
+        return not_modified;
+    }
     resp
+}
+
+fn star(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|t| t.trim() == "*")
 }
 
 fn set_headers(h: &mut HeaderMap, tag: Option<&HeaderValue>) {
@@ -126,7 +143,8 @@ fn tag_for(state: &AppState, source: Source, uri: &axum::http::Uri) -> Option<He
     HeaderValue::from_str(&format!("\"{:016x}\"", h.finish())).ok()
 }
 
-/// `If-None-Match` with weak comparison (RFC 9110 §13.1.2): `*` or any listed tag.
+/// `If-None-Match` with weak comparison (RFC 9110 §13.1.2): any listed tag (`*` is decided
+/// after the handler, see [`star`]).
 fn matches(headers: &HeaderMap, tag: &HeaderValue) -> bool {
     let want = tag.as_bytes();
     headers
@@ -135,7 +153,7 @@ fn matches(headers: &HeaderMap, tag: &HeaderValue) -> bool {
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
         .map(str::trim)
-        .any(|t| t == "*" || t.trim_start_matches("W/").as_bytes() == want)
+        .any(|t| t.trim_start_matches("W/").as_bytes() == want)
 }
 
 #[cfg(test)]
@@ -153,7 +171,7 @@ mod tests {
         );
         assert!(matches(&h, &tag));
         h.insert(header::IF_NONE_MATCH, HeaderValue::from_static("*"));
-        assert!(matches(&h, &tag));
+        assert!(!matches(&h, &tag) && star(&h));
         h.insert(header::IF_NONE_MATCH, HeaderValue::from_static("\"abcd\""));
         assert!(!matches(&h, &tag));
     }

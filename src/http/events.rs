@@ -56,7 +56,7 @@ fn last_event_id(headers: &HeaderMap) -> Result<Option<u64>, ApiError> {
 /// Event types: `attempt.indexed`, `attempt.updated`, `attempt.removed`, `promotion.created`,
 /// `verification.recorded`, `retention.planned`, `retention.applied`, and `reset` when the
 /// events asked for are no longer buffered.
-#[utoipa::path(get, path = "/v1/events", tag = "index",
+#[utoipa::path(get, path = "/v1/events", operation_id = "stream_events", tag = "index",
     params(("Last-Event-ID" = Option<String>, Header, pattern = "^[0-9]{1,20}$",
         description = "The id of the last event received (decimal, at most 18446744073709551615); events after it are replayed if still buffered, else the stream starts with a `reset` event. An id beyond the newest issued also starts from the latest with a `reset`. Anything that is not a decimal 64-bit number (text, negative, overflowing) is a 400 naming the header; it never wraps around.")),
     responses((status = 200, description = "event stream", content_type = "text/event-stream", body = String),

@@ -17,7 +17,7 @@ pub fn router() -> Router<AppState> {
 }
 
 /// Process is up.
-#[utoipa::path(get, path = "/healthz", tag = "health", security(()),
+#[utoipa::path(get, path = "/healthz", operation_id = "healthz", tag = "health", security(()),
     responses((status = 200, description = "up", body = Health, example = json!({"status": "ok"}))))]
 pub(super) async fn healthz(_: Params<NoParams>) -> Json<Health> {
     Json(Health {
@@ -28,7 +28,7 @@ pub(super) async fn healthz(_: Params<NoParams>) -> Json<Health> {
 
 /// Ready once the initial scan is done and the index accepts writes; `degraded` (still 200)
 /// while the last scan was aborted by a filesystem error.
-#[utoipa::path(get, path = "/readyz", tag = "health", security(()),
+#[utoipa::path(get, path = "/readyz", operation_id = "readyz", tag = "health", security(()),
     description = "200 once the initial scan is done and the index is writable: `status` is `ready`, or `degraded` (with a `reason`) while the last scan was aborted by a filesystem error such as EMFILE or EIO (the index is kept as it was until a scan succeeds). 503 `not_ready` before.",
     responses((status = 200, description = "ready or degraded", body = Health, example = json!({"status": "ready"})),
         (status = 503, description = "`not_ready`: initial scan in progress, or the index is not writable")))]
@@ -63,7 +63,7 @@ pub(super) async fn readyz(
 }
 
 /// The Prometheus text exposition format, version 0.0.4.
-#[utoipa::path(get, path = "/metrics", tag = "health", security(()),
+#[utoipa::path(get, path = "/metrics", operation_id = "metrics", tag = "health", security(()),
     description = "Prometheus text exposition format 0.0.4 (`promtool check metrics` clean): every metric with HELP and TYPE, latencies as histograms, process_* and invarlockd_build_info. Names and labels are listed in src/metrics/catalogue.rs.",
     responses((status = 200, description = "text exposition format", content_type = "text/plain", body = String)))]
 pub async fn metrics(_: Params<NoParams>, State(state): State<AppState>) -> impl IntoResponse {

@@ -21,7 +21,7 @@ pub fn router() -> Router<AppState> {
 /// medium with more) or, for paired reports without it, the same dataset, window-id and
 /// tokenizer hashes (medium / low). `candidates` counts the fitting reports, capped at 2 ("two
 /// or more").
-#[utoipa::path(get, path = "/v1/mappings", tag = "index", params(PageQuery),
+#[utoipa::path(get, path = "/v1/mappings", operation_id = "list_mappings", tag = "index", params(PageQuery),
     responses((status = 200, description = "page", body = MappingPage),
         (status = 400, description = "`bad_request`: a bad `limit`, `page_token` or an unknown parameter")))]
 #[tracing::instrument(skip_all)]

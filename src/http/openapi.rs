@@ -126,7 +126,17 @@ impl Modify for Contract {
             .and_then(|op| op.request_body.as_mut())
         {
             body.required = Some(Required::False);
-            body.content.values_mut().for_each(binary);
+            for content in body.content.values_mut() {
+                content.schema = Some(RefOr::T(
+                    ObjectBuilder::new()
+                        .schema_type(utoipa::openapi::schema::SchemaType::AnyValue)
+                        .description(Some(
+                            "a certificate: any JSON value, or any bytes at all (a body that \
+                             is not a certificate gets a failing verdict, not a 400)",
+                        ))
+                        .into(),
+                ));
+            }
         }
         // report.json as it is on disk (it may hold a bare NaN, which is not JSON).
         if let Some(RefOr::T(ok)) = doc

@@ -27,7 +27,7 @@ es.onmessage=es.onerror=null;
 .forEach(function(k){es.addEventListener(k,function(){if(!t){t=setTimeout(function(){location.reload()},1000)}})});})();";
 
 /// Status page (HTML) for people, refreshed from the event stream.
-#[utoipa::path(get, path = "/", tag = "health",
+#[utoipa::path(get, path = "/", operation_id = "status_page", tag = "health",
     responses((status = 200, description = "page", content_type = "text/html", body = String),
         (status = 401, description = "`unauthorized` when reads need a token")))]
 pub(super) async fn status_page(

@@ -27,7 +27,7 @@ pub fn router() -> Router<AppState> {
 }
 
 /// Archive a PASS attempt (201 created, 200 identical promotion exists).
-#[utoipa::path(post, path = "/v1/promotions", tag = "promote", security(("bearer" = [])),
+#[utoipa::path(post, path = "/v1/promotions", operation_id = "promote", tag = "promote", security(("bearer" = [])),
     request_body = PromoteBody,
     responses((status = 200, description = "already archived", body = Promotion),
         (status = 201, description = "archived", body = Promotion),
@@ -44,6 +44,17 @@ pub(super) async fn create_promotion(
     State(state): State<AppState>,
     Body(req): Body<PromoteRequest>,
 ) -> ApiResult<(StatusCode, Json<Promotion>)> {
+    // Annotations are a JSON object (the contract's `metadata`), not any value.
+    if req
+        .metadata
+        .as_ref()
+        .is_some_and(|m| !m.is_object() && !m.is_null())
+    {
+        return Err(ApiError::bad_field(
+            "metadata",
+            "metadata must be a JSON object of annotations",
+        ));
+    }
     let out = state.promoter.promote(req, caller.token_name()).await?;
     let status = if out.created {
         StatusCode::CREATED
@@ -67,7 +78,7 @@ pub(super) struct ListParams {
 }
 
 /// Archived evidence under reports/ (origin invarlockd or external).
-#[utoipa::path(get, path = "/v1/promotions", tag = "promote", params(ListParams),
+#[utoipa::path(get, path = "/v1/promotions", operation_id = "list_promotions", tag = "promote", params(ListParams),
     responses((status = 200, description = "page", body = ArchivedEvidencePage),
         (status = 400, description = "`bad_request` naming the bad parameter")))]
 pub(super) async fn list_promotions(
@@ -98,7 +109,7 @@ pub(super) async fn list_promotions(
 }
 
 /// One archived evidence directory with its recorded verifications.
-#[utoipa::path(get, path = "/v1/promotions/{name}", tag = "promote",
+#[utoipa::path(get, path = "/v1/promotions/{name}", operation_id = "get_promotion", tag = "promote",
     params(("name" = String, Path, example = "rel_quant8")),
     responses((status = 200, description = "record", body = ArchivedEvidenceDetail),
         (status = 404, description = "`not_found`: no archived evidence of that name")))]
@@ -141,7 +152,7 @@ pub(super) struct VerifyParams {
 
 /// Re-prove archived evidence (verdict, pairing, sha256 of every file); recorded in the index
 /// and the audit log.
-#[utoipa::path(post, path = "/v1/promotions/{name}/verify", tag = "promote", security(("bearer" = [])),
+#[utoipa::path(post, path = "/v1/promotions/{name}/verify", operation_id = "verify_promotion", tag = "promote", security(("bearer" = [])),
     params(("name" = String, Path, example = "rel_quant8"), VerifyParams),
     responses((status = 200, description = "check report", body = CheckReport),
         (status = 400, description = "`bad_request` naming the bad parameter"),

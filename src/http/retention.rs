@@ -21,7 +21,7 @@ pub fn router() -> Router<AppState> {
 /// The body is optional: no body (or `{}`) plans with the configured policy. A body is JSON
 /// by the one rule for every POST (`JsonBytes`).
 /// Plan deletions (nothing changes); the body overrides the configured policy.
-#[utoipa::path(post, path = "/v1/retention/plan", tag = "retention", security(("bearer" = [])),
+#[utoipa::path(post, path = "/v1/retention/plan", operation_id = "plan_retention", tag = "retention", security(("bearer" = [])),
     request_body(content = Option<RetentionOverrides>, description = "optional policy overrides"),
     responses((status = 200, description = "plan", body = RetentionPlan),
         (status = 400, description = "`bad_request` naming the bad override"),
@@ -47,7 +47,7 @@ pub(super) async fn create_plan(
 }
 
 /// A plan, its state and its moves.
-#[utoipa::path(get, path = "/v1/retention/plans/{id}", tag = "retention",
+#[utoipa::path(get, path = "/v1/retention/plans/{id}", operation_id = "get_retention_plan", tag = "retention",
     params(("id" = String, Path, example = "rp-eee01ccc96b0fff1")),
     responses((status = 200, description = "plan", body = RetentionPlanRecord),
         (status = 404, description = "`not_found`: no such plan"),
@@ -62,7 +62,7 @@ pub(super) async fn show_plan(
 }
 
 /// Execute exactly one plan (admin): its directories move to `<state>/trash/<plan-id>/`.
-#[utoipa::path(post, path = "/v1/retention/apply", tag = "retention", security(("bearer" = [])),
+#[utoipa::path(post, path = "/v1/retention/apply", operation_id = "apply_retention_plan", tag = "retention", security(("bearer" = [])),
     request_body = PlanRef,
     responses((status = 200, description = "applied", body = RetentionPlanRecord),
         (status = 400, description = "`bad_request`: the body is not a plan reference"),
@@ -86,7 +86,7 @@ pub(super) async fn apply_plan(
 }
 
 /// Put a not-yet-purged plan's directories back (admin).
-#[utoipa::path(post, path = "/v1/retention/restore", tag = "retention", security(("bearer" = [])),
+#[utoipa::path(post, path = "/v1/retention/restore", operation_id = "restore_retention_plan", tag = "retention", security(("bearer" = [])),
     request_body = PlanRef,
     responses((status = 200, description = "restored", body = RetentionPlanRecord),
         (status = 400, description = "`bad_request`: the body is not a plan reference"),

@@ -24,7 +24,7 @@ pub fn router() -> Router<AppState> {
 
 /// One item per nickname: attempt count, latest attempt, latest pass, baseline mapping.
 /// One query per page, whatever the number of nicknames.
-#[utoipa::path(get, path = "/v1/runs", tag = "index", params(PageQuery),
+#[utoipa::path(get, path = "/v1/runs", operation_id = "list_runs", tag = "index", params(PageQuery),
     responses((status = 200, description = "page", body = RunPage),
         (status = 400, description = "`bad_request`: a bad `limit`, `page_token` or an unknown parameter")))]
 #[tracing::instrument(skip_all)]
@@ -45,7 +45,7 @@ pub(super) async fn list_runs(
 }
 
 /// One nickname (may contain '/') with its attempts, paged.
-#[utoipa::path(get, path = "/v1/runs/{nickname}", tag = "index",
+#[utoipa::path(get, path = "/v1/runs/{nickname}", operation_id = "get_run", tag = "index",
     params(("nickname" = String, Path, description = "the nickname (may contain '/')", example = "rel_quant8"), PageQuery),
     responses((status = 200, description = "run", body = RunDetail),
         (status = 400, description = "`bad_request`: a bad `limit`, `page_token` or an unknown parameter"),
@@ -79,7 +79,7 @@ pub(super) async fn get_run(
 
 /// Entries under runs/ that are not attempts (listed, never touched). One page (the list is
 /// short by nature): `limit` only.
-#[utoipa::path(get, path = "/v1/unrecognized", tag = "index", params(LimitQuery),
+#[utoipa::path(get, path = "/v1/unrecognized", operation_id = "list_unrecognized", tag = "index", params(LimitQuery),
     responses((status = 200, description = "list", body = UnrecognizedPage),
         (status = 400, description = "`bad_request`: a bad `limit` or an unknown parameter")))]
 pub(super) async fn list_unrecognized(

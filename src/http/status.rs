@@ -16,7 +16,7 @@ pub fn router() -> Router<AppState> {
 }
 
 /// Dashboard summary (counts, watcher, reconcile, scan health, retention, git).
-#[utoipa::path(get, path = "/v1/status", tag = "index",
+#[utoipa::path(get, path = "/v1/status", operation_id = "get_status", tag = "index",
     description = "`scan` says whether the last scan could read the workspace: `degraded`, `last_error`, `last_error_at`, `aborted` (scans aborted by a filesystem error since start), `last_ok_at`.",
     responses((status = 200, description = "status", body = StatusResponse)))]
 pub(super) async fn status(
@@ -47,7 +47,7 @@ pub(super) async fn status(
 }
 
 /// Queue a full reconcile scan (write scope); answers before it runs.
-#[utoipa::path(post, path = "/v1/rescan", tag = "index", security(("bearer" = [])),
+#[utoipa::path(post, path = "/v1/rescan", operation_id = "rescan", tag = "index", security(("bearer" = [])),
     responses((status = 202, description = "queued", body = Queued),
         (status = 401, description = "`unauthorized`: no or an unknown token"),
         (status = 403, description = "`forbidden`: the token lacks the write scope")))]

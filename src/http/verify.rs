@@ -132,7 +132,7 @@ impl FromRequestParts<AppState> for Slot {
 
 /// Verification changes nothing, so a read token suffices.
 /// Verify one certificate (any bytes give a verdict, not a 400).
-#[utoipa::path(post, path = "/v1/verify", tag = "verify", params(VerifyParams),
+#[utoipa::path(post, path = "/v1/verify", operation_id = "verify_certificate", tag = "verify", params(VerifyParams),
     request_body(content = Vec<u8>, content_type = "application/json", description = "one certificate JSON; any bytes (a bad body is a verdict)"),
     responses((status = 200, description = "the invarlock verify --json envelope plus an invarlockd object", body = VerifyResponse),
         (status = 400, description = "`bad_request` naming the bad parameter"),

@@ -182,7 +182,11 @@ fn openapi_lists_exactly_the_served_operations() {
 fn every_route_in_the_code_is_in_the_route_table() {
     let mut code_paths = Vec::new();
     for entry in std::fs::read_dir(Path::new(REPO).join("src/http")).unwrap() {
-        let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            continue; // src/http/types: bodies, no routes
+        }
+        let text = std::fs::read_to_string(path).unwrap();
         for (i, _) in text.match_indices(".route(") {
             let rest = text[i + 7..].trim_start();
             if let Some(lit) = rest.strip_prefix('"').and_then(|r| r.split('"').next()) {

@@ -30,7 +30,7 @@ pub struct PromoteBody {
     name: Option<String>,
     /// Path under the workspace; required for a subject run.
     certificate: Option<String>,
-    /// Free annotations stored in metadata.json.
+    /// Free annotations stored in metadata.json (a JSON object).
     #[schema(value_type = Option<Object>)]
     metadata: Option<Value>,
     profile: Option<super::Profile>,
