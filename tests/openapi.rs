@@ -48,3 +48,60 @@ fn every_response_schema_is_complete() {
         }
     }
 }
+
+/// Every stable code the sources hand to a problem (`code: "…"`, `refused("…"`, a retention
+/// `Conflict("…"`) is in the schema's enum, so a client can match on all of them.
+#[test]
+fn every_problem_code_in_the_sources_is_in_the_schema() {
+    let mut missing = Vec::new();
+    let mut stack = vec![std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src")];
+    while let Some(dir) = stack.pop() {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let path = e.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap();
+            for marker in ["code: \"", "refused(\"", "Conflict(\""] {
+                for (i, _) in text.match_indices(marker) {
+                    let code: String = text[i + marker.len()..]
+                        .chars()
+                        .take_while(|c| c.is_ascii_lowercase() || *c == '_')
+                        .collect();
+                    // Other codes (verify's `E601` check ids) are not problem codes.
+                    if code.is_empty()
+                        || text[i + marker.len() + code.len()..].starts_with(|c: char| c != '"')
+                    {
+                        continue;
+                    }
+                    if !invarlockd::http::types::PROBLEM_CODES.contains(&code.as_str()) {
+                        missing.push(format!("{code} ({})", path.display()));
+                    }
+                }
+            }
+            // `refused(\n "code"` and `Conflict(\n "code"` as rustfmt wraps them.
+            for marker in ["refused(", "Conflict("] {
+                for (i, _) in text.match_indices(marker) {
+                    let rest = text[i + marker.len()..].trim_start();
+                    if !text[i + marker.len()..].starts_with('\n') {
+                        continue;
+                    }
+                    if let Some(r) = rest.strip_prefix('"') {
+                        let code: String = r
+                            .chars()
+                            .take_while(|c| c.is_ascii_lowercase() || *c == '_')
+                            .collect();
+                        if !invarlockd::http::types::PROBLEM_CODES.contains(&code.as_str()) {
+                            missing.push(format!("{code} ({})", path.display()));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "codes missing from PROBLEM_CODES: {missing:?}"
+    );
+}
