@@ -151,7 +151,7 @@ pub struct RetentionConfig {
 }
 
 /// Whether promotions are committed to the git repository holding `reports/`.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum GitMode {
     Off,

@@ -5,7 +5,8 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use std::time::Duration;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = GitCommitInfo)]
 pub struct CommitInfo {
     pub id: String,
     pub branch: String,
@@ -13,7 +14,8 @@ pub struct CommitInfo {
     pub at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = GitPushInfo)]
 pub struct PushInfo {
     pub commit: String,
     pub remote: String,
@@ -21,7 +23,8 @@ pub struct PushInfo {
     pub at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
+#[schema(as = GitErrorInfo)]
 pub struct ErrorInfo {
     /// `commit` or `push`.
     pub op: String,
@@ -39,7 +42,8 @@ impl ErrorInfo {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// Git bookkeeping of promotion commits (`[reports] git`).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct GitStatus {
     pub mode: GitMode,
     /// The work tree holding reports/, once found.

@@ -52,7 +52,7 @@ Generated from the code: `invarlockd openapi > openapi.yaml`.
         retention::create_plan, retention::show_plan, retention::apply_plan,
         retention::restore_plan, audit::list_audit, audit::check_audit, changelog::changelog,
     ),
-    components(schemas(Problem, StatusCounts, IndexStatus, LastApply, RetentionStatus, GitStatus,
+    components(schemas(Problem, StatusCounts, IndexStatus, LastApply, RetentionStatus,
         VerifyEnvelope)),
     modifiers(&Contract),
 )]

@@ -8,7 +8,6 @@ use crate::retention::Overrides;
 use axum::extract::{Path, State};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde_json::Value;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -57,8 +56,8 @@ pub(super) async fn show_plan(
     _: Params<NoParams>,
     State(state): State<AppState>,
     Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
-    Ok(Json(state.retention.show(&id).await?))
+) -> ApiResult<Json<RetentionPlanRecord>> {
+    Ok(Json(state.retention.show(&id).await?.into()))
 }
 
 /// Execute exactly one plan (admin): its directories move to `<state>/trash/<plan-id>/`.
@@ -76,12 +75,13 @@ pub(super) async fn apply_plan(
     _: Params<NoParams>,
     State(state): State<AppState>,
     Body(p): Body<PlanRef>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<RetentionPlanRecord>> {
     Ok(Json(
         state
             .retention
             .apply(&p.plan_id, caller.token_name())
-            .await?,
+            .await?
+            .into(),
     ))
 }
 
@@ -100,11 +100,12 @@ pub(super) async fn restore_plan(
     _: Params<NoParams>,
     State(state): State<AppState>,
     Body(p): Body<PlanRef>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<RetentionPlanRecord>> {
     Ok(Json(
         state
             .retention
             .restore(&p.plan_id, caller.token_name())
-            .await?,
+            .await?
+            .into(),
     ))
 }

@@ -42,7 +42,7 @@ pub(super) async fn status(
         scan,
         initial_scan,
         retention: counts.retention.clone(),
-        git: serde_json::to_value(state.git.status()).map_err(ApiError::internal)?,
+        git: state.git.status(),
     }))
 }
 

@@ -9,7 +9,7 @@ pub mod stored;
 mod tests;
 
 pub use plan::Policy;
-pub use service::PlanView;
+pub use service::{PlanRecord, PlanView};
 
 use crate::config::{RetentionConfig, Workspace};
 use crate::events::EventBus;

@@ -13,7 +13,7 @@ use crate::domain::{AttemptId, Sha256};
 use crate::fsx::FsError;
 use crate::storage::records::{AuditEntry, MoveRow, PlanRow};
 use serde::Serialize;
-use serde_json::{json, Value};
+use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
@@ -27,6 +27,15 @@ pub struct PlanView {
     pub delete: Vec<PlanItem>,
     pub keep: Vec<PlanItem>,
     pub totals: Totals,
+}
+
+/// A stored plan with its moves.
+#[derive(Debug, Clone)]
+pub struct PlanRecord {
+    pub row: PlanRow,
+    pub policy: Policy,
+    pub plan: PlanBody,
+    pub moves: Vec<MoveRow>,
 }
 
 fn now() -> chrono::DateTime<chrono::Utc> {
@@ -131,19 +140,19 @@ impl super::Retention {
             .ok_or_else(|| RetentionError::NotFound(format!("no retention plan {id:?}")))
     }
 
-    pub async fn show(&self, id: &str) -> Result<Value, RetentionError> {
+    /// A plan as recorded, its stored policy and decisions parsed (a record that does not
+    /// parse is `Corrupt`), with its moves. The HTTP layer shapes it.
+    pub async fn show(&self, id: &str) -> Result<PlanRecord, RetentionError> {
         let row = self.plan_row(id).await?;
         let policy: Policy = parse(id, "policy", &row.policy)?;
         let plan: PlanBody = parse(id, "plan", &row.plan)?;
         let moves = self.records.moves(id).await?;
-        Ok(json!({
-            "id": row.id, "created_at": row.created_at, "expires_at": row.expires_at, "state": row.state,
-            "policy": policy,
-            "plan": plan,
-            "applied_at": row.applied_at, "restored_at": row.restored_at, "purged_at": row.purged_at,
-            "bytes_reclaimed": row.bytes_reclaimed,
-            "moves": moves.iter().map(|m| json!({"attempt": m.attempt_id, "from": m.from_path, "trash": m.trash_path, "bytes": m.bytes, "state": m.state})).collect::<Vec<_>>(),
-        }))
+        Ok(PlanRecord {
+            row,
+            policy,
+            plan,
+            moves,
+        })
     }
 
     /// Lists what changed since the plan; empty means the plan still holds. The covered
@@ -247,7 +256,7 @@ impl super::Retention {
         Ok(changes)
     }
 
-    pub async fn apply(&self, id: &str, token: Option<&str>) -> Result<Value, RetentionError> {
+    pub async fn apply(&self, id: &str, token: Option<&str>) -> Result<PlanRecord, RetentionError> {
         let _guard = self.lock.lock().await;
         let row = self.plan_row(id).await?;
         match row.state.as_str() {
@@ -363,7 +372,11 @@ impl super::Retention {
         Ok(touched)
     }
 
-    pub async fn restore(&self, id: &str, token: Option<&str>) -> Result<Value, RetentionError> {
+    pub async fn restore(
+        &self,
+        id: &str,
+        token: Option<&str>,
+    ) -> Result<PlanRecord, RetentionError> {
         let _guard = self.lock.lock().await;
         let row = self.plan_row(id).await?;
         if !matches!(row.state.as_str(), "applied" | "applying" | "restoring") {

@@ -12,7 +12,12 @@ from invarlockd_client import AuthenticatedClient, Client
 from invarlockd_client.api.audit import list_audit, verify_audit_chain
 from invarlockd_client.api.index import get_attempt, get_status, list_attempts, list_mappings, list_runs
 from invarlockd_client.api.promote import get_promotion, promote, verify_promotion
-from invarlockd_client.api.retention import get_retention_plan, plan_retention
+from invarlockd_client.api.retention import (
+    apply_retention_plan,
+    get_retention_plan,
+    plan_retention,
+    restore_retention_plan,
+)
 from invarlockd_client.api.verify import verify_certificate
 from invarlockd_client.models import (
     AttemptDetail,
@@ -22,8 +27,10 @@ from invarlockd_client.models import (
     AuditPage,
     CheckReport,
     Confidence,
+    GitMode,
     How,
     MappingPage,
+    PlanRef,
     PlanState,
     Problem,
     Profile,
@@ -58,6 +65,7 @@ assert status.index.attempts.pass_ == 14
 assert status.index.nicknames == 14
 assert status.watcher.mode in (WatchMode.INOTIFY, WatchMode.POLL)
 assert status.initial_scan.done is True
+assert status.git.mode == GitMode.OFF and status.git.pending_commits == 0
 
 # runs
 runs = ok(list_runs.sync(client=reader), RunPage)
@@ -83,6 +91,8 @@ assert attempt.id == SUBJECT and attempt.status == AttemptStatus.PASS
 assert attempt.run_id == "8025f8a2cd584ad0" and attempt.report_hash == "7242a85e0f8aa604"
 assert attempt.report.valid is True and attempt.report.size > 0
 assert attempt.baseline.how == How.CERTIFICATE
+assert attempt.events.sessions == 1 and attempt.events.last_runner.status == "success"
+assert {f.name for f in attempt.files} >= {"report.json", "events.jsonl"}
 
 # read a mapping
 mappings = ok(list_mappings.sync(client=reader), MappingPage)
@@ -128,13 +138,19 @@ assert [d.attempt for d in plan.delete] == ["ci_quant8/20261128_204253"], plan.d
 assert plan.totals.delete_count == 1 and plan.policy.keep_last == 1
 shown = ok(get_retention_plan.sync(plan.id, client=reader), RetentionPlanRecord)
 assert shown.id == plan.id and shown.state == PlanState.PLANNED and shown.moves == []
+applied = ok(apply_retention_plan.sync(client=admin, body=PlanRef(plan_id=plan.id)), RetentionPlanRecord)
+assert applied.state == PlanState.APPLIED and [m.attempt for m in applied.moves] == ["ci_quant8/20261128_204253"]
+assert applied.bytes_reclaimed == plan.totals.delete_bytes
+restored = ok(restore_retention_plan.sync(client=admin, body=PlanRef(plan_id=plan.id)), RetentionPlanRecord)
+assert restored.state == PlanState.RESTORED
 
 # read the audit log
 audit = ok(list_audit.sync(client=reader), AuditPage)
 actions = [e.action for e in audit.items]
-assert actions == ["promotion.created", "promotion.created", "verification.recorded"], actions
+assert actions[:3] == ["promotion.created", "promotion.created", "verification.recorded"], actions
+assert "retention.moved" in actions and "retention.restored" in actions, actions
 assert audit.items[1].subject == "rel_quant8" and audit.items[1].actor == "admin"
 chain = ok(verify_audit_chain.sync(client=reader), AuditChainCheck)
-assert chain.ok is True and chain.entries == 3 and chain.first_broken is None
+assert chain.ok is True and chain.entries == len(actions) and chain.first_broken is None
 
 print("workflow ok")

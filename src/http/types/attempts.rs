@@ -361,9 +361,8 @@ pub struct AttemptDetail {
     pub subject_digests: SubjectDigests,
     pub report: ReportState,
     pub runner: RunnerState,
-    /// events.jsonl summary (size, sha256, lines, sessions, ...); null without events.jsonl.
-    #[schema(value_type = Option<Object>)]
-    pub events: Option<Value>,
+    /// What events.jsonl said; null without events.jsonl.
+    pub events: Option<EventsSummary>,
     pub files: Vec<AttemptFile>,
     /// The run → baseline mapping of this attempt.
     pub baseline: Option<Mapping>,
@@ -372,6 +371,37 @@ pub struct AttemptDetail {
     /// Promotions that archived it.
     pub promotions: Vec<String>,
     pub history: Vec<AttemptHistory>,
+}
+
+/// The runner's last execution, from events.jsonl.
+#[derive(Serialize, serde::Deserialize, ToSchema, Debug)]
+pub struct RunnerOutcome {
+    /// `runner/complete` status (`success`, `rollback`); null for `runner/error`.
+    pub status: Option<String>,
+    /// `runner/error` message.
+    pub error: Option<String>,
+    pub timestamp: Option<String>,
+}
+
+/// events.jsonl as the indexer read it (stored with the attempt, read back here).
+#[derive(Serialize, serde::Deserialize, ToSchema, Debug)]
+pub struct EventsSummary {
+    #[schema(example = 659556)]
+    pub size: u64,
+    pub sha256: String,
+    pub lines: u64,
+    /// Lines that looked like runner/logger events but did not parse (e.g. a partial last line).
+    pub unparsed_lines: u64,
+    pub sessions: u64,
+    /// A session started without a later end or outcome.
+    pub session_open: bool,
+    pub last_runner: Option<RunnerOutcome>,
+    /// Fingerprint of the baseline logloss quoted by `runner/start` (§1.5).
+    pub baseline_fp: Option<String>,
+    /// The dataset hash `runner/start` quotes (the baseline's, for paired runs).
+    pub dataset_hash: Option<String>,
+    pub first_timestamp: Option<String>,
+    pub last_timestamp: Option<String>,
 }
 
 /// One line of events.jsonl.

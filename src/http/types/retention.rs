@@ -108,26 +108,65 @@ fn decision(i: &crate::retention::stored::PlanItem) -> RetentionDecision {
 
 impl From<PlanView> for RetentionPlan {
     fn from(p: PlanView) -> Self {
-        let policy = p.policy;
         RetentionPlan {
             state: PlanState::parse(&p.state),
             id: p.id,
             created_at: p.created_at,
             expires_at: p.expires_at,
-            policy: RetentionPolicy {
-                keep_last: policy.keep_last,
-                keep_within: humantime::format_duration(policy.keep_within).to_string(),
-                failed_keep_within: humantime::format_duration(policy.failed_keep_within)
-                    .to_string(),
-            },
+            policy: policy(&p.policy),
             delete: p.delete.iter().map(decision).collect(),
             keep: p.keep.iter().map(decision).collect(),
-            totals: RetentionTotals {
-                delete_count: p.totals.delete_count,
-                delete_bytes: p.totals.delete_bytes,
-                keep_count: p.totals.keep_count,
-                keep_bytes: p.totals.keep_bytes,
+            totals: totals(&p.totals),
+        }
+    }
+}
+
+fn policy(p: &crate::retention::Policy) -> RetentionPolicy {
+    RetentionPolicy {
+        keep_last: p.keep_last,
+        keep_within: humantime::format_duration(p.keep_within).to_string(),
+        failed_keep_within: humantime::format_duration(p.failed_keep_within).to_string(),
+    }
+}
+
+fn totals(t: &crate::retention::stored::Totals) -> RetentionTotals {
+    RetentionTotals {
+        delete_count: t.delete_count,
+        delete_bytes: t.delete_bytes,
+        keep_count: t.keep_count,
+        keep_bytes: t.keep_bytes,
+    }
+}
+
+impl From<crate::retention::PlanRecord> for RetentionPlanRecord {
+    fn from(r: crate::retention::PlanRecord) -> Self {
+        let row = r.row;
+        RetentionPlanRecord {
+            id: row.id,
+            created_at: row.created_at,
+            expires_at: row.expires_at,
+            state: PlanState::parse(&row.state),
+            policy: policy(&r.policy),
+            plan: PlanDecisions {
+                delete: r.plan.delete.iter().map(decision).collect(),
+                keep: r.plan.keep.iter().map(decision).collect(),
+                totals: totals(&r.plan.totals),
             },
+            applied_at: row.applied_at,
+            restored_at: row.restored_at,
+            purged_at: row.purged_at,
+            bytes_reclaimed: row.bytes_reclaimed,
+            moves: r
+                .moves
+                .into_iter()
+                .map(|m| RetentionMove {
+                    attempt: m.attempt_id,
+                    from: m.from_path,
+                    trash: m.trash_path,
+                    bytes: m.bytes,
+                    state: m.state,
+                })
+                .collect(),
         }
     }
 }
@@ -172,7 +211,7 @@ pub struct RetentionPlanRecord {
     pub restored_at: Option<String>,
     #[schema(format = DateTime)]
     pub purged_at: Option<String>,
-    pub bytes_reclaimed: Option<i64>,
+    pub bytes_reclaimed: i64,
     pub moves: Vec<RetentionMove>,
 }
 

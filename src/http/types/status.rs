@@ -152,28 +152,6 @@ pub struct RetentionStatus {
     runs_bytes: u64,
 }
 
-/// Git bookkeeping of promotion commits (`[reports] git`).
-#[derive(ToSchema)]
-#[allow(dead_code)]
-pub struct GitStatus {
-    /// `off`, `commit` or `push`.
-    #[schema(example = "off")]
-    mode: String,
-    repository: Option<String>,
-    /// `{id, branch, subject, at}`.
-    #[schema(value_type = Option<Object>)]
-    last_commit: Option<Value>,
-    pending_commits: u64,
-    pending_push: bool,
-    /// `{commit, remote, branch, at}`.
-    #[schema(value_type = Option<Object>)]
-    last_push: Option<Value>,
-    /// `{op, message, at}`: the latest failure, cleared once that operation succeeds.
-    #[schema(value_type = Option<Object>)]
-    last_error: Option<Value>,
-    next_retry_at: Option<DateTime<Utc>>,
-}
-
 /// `GET /v1/status`.
 #[derive(Serialize, ToSchema, Debug)]
 pub struct StatusResponse {
@@ -188,6 +166,5 @@ pub struct StatusResponse {
     pub initial_scan: InitialScan,
     #[schema(value_type = RetentionStatus)]
     pub retention: Value,
-    #[schema(value_type = GitStatus)]
-    pub git: Value,
+    pub git: crate::gitlog::GitStatus,
 }
