@@ -2,7 +2,6 @@
 
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use serde::Serialize;
 
 pub type ApiResult<T, E = ApiError> = Result<T, E>;
 
@@ -101,18 +100,6 @@ impl ApiError {
     }
 }
 
-#[derive(Serialize)]
-struct Problem<'a> {
-    #[serde(rename = "type")]
-    type_: String,
-    title: &'a str,
-    status: u16,
-    detail: String,
-    code: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    field: Option<&'a str>,
-}
-
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
@@ -135,13 +122,9 @@ impl IntoResponse for ApiError {
                 "problem code missing from the schema's enum"
             );
         }
-        let body = Problem {
-            type_: format!("https://invarlockd.dev/problems/{}", self.code()),
-            title: status.canonical_reason().unwrap_or("Error"),
-            status: status.as_u16(),
-            detail,
-            code: self.code(),
-            field,
+        let body = super::types::Problem {
+            field: field.map(str::to_string),
+            ..super::types::Problem::new(status, self.code(), detail)
         };
         let json = serde_json::to_vec(&body).unwrap_or_default();
         let mut resp = (status, json).into_response();

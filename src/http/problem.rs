@@ -45,17 +45,12 @@ pub async fn ensure_problem_json(resp: Response) -> Response {
         text
     };
     let code = code_for(status);
-    let problem = serde_json::json!({
-        "type": format!("https://invarlockd.dev/problems/{code}"),
-        "title": status.canonical_reason().unwrap_or("Error"),
-        "status": status.as_u16(),
-        "detail": detail,
-        "code": code,
-    });
+    let problem = super::types::Problem::new(status, code, detail);
     parts.headers.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/problem+json"),
     );
     parts.headers.remove(header::CONTENT_LENGTH);
-    Response::from_parts(parts, Body::from(problem.to_string()))
+    let json = serde_json::to_vec(&problem).unwrap_or_default();
+    Response::from_parts(parts, Body::from(json))
 }

@@ -64,6 +64,20 @@ pub struct Problem {
     pub field: Option<String>,
 }
 
+impl Problem {
+    /// The problem of `status` with this stable `code`.
+    pub fn new(status: axum::http::StatusCode, code: &str, detail: String) -> Problem {
+        Problem {
+            type_: format!("https://invarlockd.dev/problems/{code}"),
+            title: status.canonical_reason().unwrap_or("Error").to_string(),
+            status: status.as_u16(),
+            detail,
+            code: code.to_string(),
+            field: None,
+        }
+    }
+}
+
 fn problem_code() -> utoipa::openapi::Object {
     utoipa::openapi::ObjectBuilder::new()
         .schema_type(utoipa::openapi::Type::String)
