@@ -341,7 +341,8 @@ fn attempt_dir(state: &AppState, id: &str) -> Result<Dir, FsError> {
 
 /// The raw report.json bytes, with ETag "sha256:<hex>" (If-None-Match gives 304).
 #[utoipa::path(get, path = "/v1/attempts/{nickname}/{ts}/report", operation_id = "get_attempt_report", tag = "index",
-    params(("nickname" = String, Path), ("ts" = String, Path, pattern = "^[0-9]{8}_[0-9]{6}$"),
+    params(("nickname" = String, Path, example = "rel_quant8"),
+        ("ts" = String, Path, pattern = "^[0-9]{8}_[0-9]{6}$", example = "20261128_204341"),
         ("If-None-Match" = Option<String>, Header, description = "a `\"sha256:<hex>\"` ETag of this file (or `*`)")),
     responses((status = 200, description = "raw bytes (may contain NaN)", content_type = "application/json", body = Vec<u8>,
             headers(("ETag" = String, description = "`\"sha256:<hex>\"` of the bytes"))),
@@ -398,7 +399,8 @@ async fn raw_report(
 
 /// events.jsonl parsed, paged by line number.
 #[utoipa::path(get, path = "/v1/attempts/{nickname}/{ts}/events", operation_id = "list_attempt_events", tag = "index",
-    params(("nickname" = String, Path), ("ts" = String, Path, pattern = "^[0-9]{8}_[0-9]{6}$"), EventsQuery),
+    params(("nickname" = String, Path, example = "rel_quant8"),
+        ("ts" = String, Path, pattern = "^[0-9]{8}_[0-9]{6}$", example = "20261128_204341"), EventsQuery),
     responses((status = 200, description = "page", body = EventPage),
         (status = 400, description = "`bad_request` naming the bad parameter"),
         (status = 404, description = "`not_found`: no such attempt, or it has no events.jsonl"),
