@@ -31,7 +31,7 @@ pub(super) async fn healthz(_: Params<NoParams>) -> Json<Health> {
 #[utoipa::path(get, path = "/readyz", operation_id = "readyz", tag = "health", security(()),
     description = "200 once the initial scan is done and the index is writable: `status` is `ready`, or `degraded` (with a `reason`) while the last scan was aborted by a filesystem error such as EMFILE or EIO (the index is kept as it was until a scan succeeds). 503 `not_ready` before.",
     responses((status = 200, description = "ready or degraded", body = Health, example = json!({"status": "ready"})),
-        (status = 503, description = "`not_ready`: initial scan in progress, or the index is not writable")))]
+        (status = 503, description = "`not_ready`: initial scan in progress, or the index is not writable (`unavailable` after request_timeout)")))]
 pub(super) async fn readyz(
     _: Params<NoParams>,
     State(state): State<AppState>,

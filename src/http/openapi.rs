@@ -207,6 +207,41 @@ fn binary(content: &mut utoipa::openapi::content::Content) {
     ));
 }
 
+/// The problem codes a response description names, in order.
+fn codes_named(description: &str) -> Vec<&'static str> {
+    let mut out = Vec::new();
+    for (i, word) in description.split('`').enumerate() {
+        if i % 2 == 1 {
+            if let Some(code) = PROBLEM_CODES.iter().find(|c| **c == word) {
+                if !out.contains(code) {
+                    out.push(*code);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Problem, its `code` narrowed to `codes` (all of them when none are named).
+fn problem_with(codes: &[&'static str]) -> utoipa::openapi::content::Content {
+    if codes.is_empty() {
+        return problem_content();
+    }
+    let narrowed = ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .property(
+            "code",
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .enum_values(Some(codes.iter().copied())),
+        )
+        .required("code");
+    let schema = utoipa::openapi::schema::AllOfBuilder::new()
+        .item(Ref::from_schema_name("Problem"))
+        .item(narrowed);
+    ContentBuilder::new().schema(Some(schema)).build()
+}
+
 fn problem_content() -> utoipa::openapi::content::Content {
     ContentBuilder::new()
         .schema(Some(Ref::from_schema_name("Problem")))
@@ -214,13 +249,16 @@ fn problem_content() -> utoipa::openapi::content::Content {
 }
 
 /// Every 4xx/5xx answer is `application/problem+json`; any status not listed is one too.
+/// A listed status gives the codes its description names (in backticks), as the enum of its
+/// `code`: a client learns which refusals each route can answer.
 fn problems(op: &mut Operation) {
     for (status, resp) in op.responses.responses.iter_mut() {
         if status.starts_with('4') || status.starts_with('5') {
             if let RefOr::T(r) = resp {
+                let codes = codes_named(&r.description);
                 r.content.clear();
                 r.content
-                    .insert("application/problem+json".into(), problem_content());
+                    .insert("application/problem+json".into(), problem_with(&codes));
             }
         }
     }

@@ -155,7 +155,7 @@ pub(super) struct VerifyParams {
 #[utoipa::path(post, path = "/v1/promotions/{name}/verify", operation_id = "verify_promotion", tag = "promote", security(("bearer" = [])),
     params(("name" = String, Path, example = "rel_quant8"), VerifyParams),
     responses((status = 200, description = "check report", body = CheckReport),
-        (status = 400, description = "`bad_request` naming the bad parameter"),
+        (status = 400, description = "`bad_request` naming the bad parameter; `invalid_name` for a name that cannot be one"),
         (status = 401, description = "`unauthorized`"),
         (status = 403, description = "`forbidden`: the token lacks the write scope"),
         (status = 404, description = "`not_found`: not a promotion (no metadata.json written by invarlockd)")))]

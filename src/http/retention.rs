@@ -50,7 +50,7 @@ pub(super) async fn create_plan(
     params(("id" = String, Path, example = "rp-eee01ccc96b0fff1")),
     responses((status = 200, description = "plan", body = RetentionPlanRecord),
         (status = 404, description = "`not_found`: no such plan"),
-        (status = 500, description = "`record_corrupt`: the stored plan does not parse")))]
+        (status = 500, description = "`record_corrupt`: the stored plan does not parse (`internal` for other failures)")))]
 pub(super) async fn show_plan(
     _: Read,
     _: Params<NoParams>,
@@ -68,7 +68,7 @@ pub(super) async fn show_plan(
         (status = 401, description = "`unauthorized`"),
         (status = 403, description = "`forbidden`: the token lacks the admin scope"),
         (status = 404, description = "`not_found`: no such plan"),
-        (status = 409, description = "`plan_stale` (something it covers changed since planning), `plan_expired`, `plan_not_pending`, `move_refused`"),
+        (status = 409, description = "`plan_stale` (something it covers changed since planning), `plan_expired`, `plan_not_pending`, `restore_conflict`, `move_refused`"),
         (status = 415, description = "`unsupported_media_type`")))]
 pub(super) async fn apply_plan(
     caller: Admin,

@@ -139,7 +139,7 @@ impl FromRequestParts<AppState> for Slot {
         (status = 413, description = "`payload_too_large` (body over server.body_limit_bytes) or `certificate_too_complex` (an object root holding more than verify.max_values JSON values, counted before any tree is built). A root that is not an object gets its verdict at any size."),
         (status = 415, description = "`unsupported_media_type`"),
         (status = 422, description = "`unsupported_invarlock_version`"),
-        (status = 503, description = "`overloaded`: verify.max_concurrent verifications are running; refused before the body is read",
+        (status = 503, description = "`overloaded`: verify.max_concurrent verifications are running; refused before the body is read (`unavailable` after request_timeout)",
             headers(("Retry-After" = u64, description = "seconds to wait")))))]
 pub(super) async fn verify_body(
     _: Read,

@@ -32,7 +32,10 @@ from invarlockd_client.models import (
     MappingPage,
     PlanRef,
     PlanState,
-    Problem,
+    PromoteResponse401,
+    PromoteResponse401Code,
+    PromoteResponse422,
+    PromoteResponse422Code,
     Profile,
     PromoteBody,
     Promotion,
@@ -113,7 +116,10 @@ assert verdict.summary["ok"] is True, verdict.summary
 # promote with the token (without it: a typed 401 problem)
 body = PromoteBody(attempt=SUBJECT, certificate=CERT, profile=Profile.RELEASE)
 refused = promote.sync(client=reader, body=body)
-assert isinstance(refused, Problem) and refused.status == 401 and refused.code.value == "unauthorized", refused
+assert isinstance(refused, PromoteResponse401) and refused.code == PromoteResponse401Code.UNAUTHORIZED, refused
+failed_attempt = promote.sync(client=admin, body=PromoteBody(attempt="ci_quant8/20261128_204253"))
+assert isinstance(failed_attempt, PromoteResponse422), failed_attempt
+assert failed_attempt.code == PromoteResponse422Code.NOT_PASS and failed_attempt.status == 422
 promoted = ok(promote.sync(client=admin, body=body), Promotion)
 assert promoted.created is True and promoted.name == "rel_quant8"
 assert promoted.baseline_archived == "rel_baseline"
