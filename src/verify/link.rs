@@ -8,16 +8,38 @@ use crate::pyjson::{parse_with, ParseOptions, Value};
 
 /// Parses leniently (NaN literals, as the real tool writes them); None for anything else.
 fn parse(bytes: &[u8]) -> Option<Value> {
+    parse_skipping(bytes, &[])
+}
+
+fn parse_skipping(bytes: &[u8], skip: &[&[&str]]) -> Option<Value> {
     let text = std::str::from_utf8(bytes).ok()?;
     parse_with(
         text,
         ParseOptions {
             max_depth: super::pyops::PARSE_DEPTH_LIMIT,
-            skip: &[],
+            skip,
         },
     )
     .ok()
 }
+
+/// Everything of a run report but `meta`, syntax-checked and not built: only
+/// `meta.invarlock_version` is read, and a release run's report is megabytes of per-window
+/// arrays (building them made `invarlockd verify` in a workspace ~7x slower than without the
+/// link).
+const REPORT_BULK: &[&[&str]] = &[
+    &["evaluation_windows"],
+    &["guards"],
+    &["metrics"],
+    &["data"],
+    &["edit"],
+    &["artifacts"],
+    &["flags"],
+    &["context"],
+    &["provenance"],
+    &["guard_overhead"],
+    &["dataset"],
+];
 
 /// The subject run directory a certificate names (`artifacts.events_path` without its file
 /// name), relative to the workspace; None when absent or not of that shape.
@@ -44,7 +66,7 @@ pub fn linked_version(
         return Some(v.to_string());
     }
     let dir = subject_run_dir(&cert)?;
-    let report = parse(&read_report(&format!("{dir}/report.json"))?)?;
+    let report = parse_skipping(&read_report(&format!("{dir}/report.json"))?, REPORT_BULK)?;
     recorded_version(&report).map(str::to_string)
 }
 
@@ -99,5 +121,22 @@ mod tests {
     fn links_that_climb_out_of_the_workspace_are_ignored() {
         let cert = br#"{"artifacts": {"events_path": "../x/events.jsonl"}}"#;
         assert_eq!(subject_run_dir(&parse(cert).unwrap()), None);
+    }
+
+    #[test]
+    fn the_linked_reports_bulk_is_not_built_but_still_checked() {
+        let big = |tail: &'static str| {
+            move |_: &str| {
+                Some(
+                    format!(
+                        r#"{{"meta": {{"invarlock_version": "0.4.0"}}, "evaluation_windows": {{"final": {{"input_ids": [[1, 2, NaN]]}}}}, "guards": [{{"x": 1}}]{tail}}}"#
+                    )
+                    .into_bytes(),
+                )
+            }
+        };
+        assert_eq!(linked_release(CERT, &big("")), Some(Release::V0_4_0));
+        // A report that is not JSON (even in a skipped part) gives no version.
+        assert_eq!(linked_release(CERT, &big(", \"metrics\": [1,")), None);
     }
 }
