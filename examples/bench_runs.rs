@@ -14,6 +14,10 @@
 //!
 //! p50/p99 are over all page requests; the ratio compares before and after in the same process
 //! on the same file. The workspace is deleted at the end unless `--dir D` keeps it.
+//!
+//! Measured 2026-12-01 (release, 10,000 nicknames, 5,000 mappings, 2 cores shared with other
+//! builds, so noisy): before p50 58.1 ms / p99 173.9 ms; after p50 11.4 ms / p99 38.1 ms
+//! (p99 4.6x lower); `GET /v1/runs?limit=1000` over HTTP p50 11.4 ms / p99 20.5 ms.
 
 use serde_json::{json, Value};
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
