@@ -18,6 +18,9 @@
 //! them (same bytes, distinct paths), to keep 100k attempts within disk and page cache.
 //! Figures are ratios against the reference measured in the same invocation.
 
+mod common;
+
+use common::{templates, unique_report};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -50,21 +53,8 @@ fn driver(args: &[String]) {
     let root = keep.unwrap_or_else(|| tmp.path().to_path_buf());
     let t = Instant::now();
     // `--dir D` keeps the workspace; a second invocation with the same N reuses it (generating
-    // 100k attempts takes minutes). The marker is written last, so a half-generated tree is redone.
-    let marker = root.join(".bench-generated");
-    let bytes = match std::fs::read_to_string(&marker) {
-        Ok(text) if text.split_whitespace().next() == Some(n.to_string().as_str()) => {
-            eprintln!("reusing the {n} attempts generated in {}", root.display());
-            text.split_whitespace().nth(1).unwrap().parse().unwrap()
-        }
-        _ => {
-            let _ = std::fs::remove_dir_all(root.join("runs"));
-            let _ = std::fs::remove_dir_all(root.join(".invarlockd"));
-            let bytes = generate(&root, n);
-            std::fs::write(&marker, format!("{n} {bytes}\n")).unwrap();
-            bytes
-        }
-    };
+    // 100k attempts takes minutes).
+    let bytes = common::prepare(&root, n, MAX_DISTINCT);
     eprintln!(
         "{n} attempts ({:.1} GB logical) ready in {:.1}s",
         bytes as f64 / 1e9,
@@ -154,78 +144,6 @@ fn unsafe_zeroed() -> libc::rusage {
 fn wait4(pid: libc::pid_t, status: &mut i32, usage: &mut libc::rusage) -> libc::pid_t {
     // SAFETY: valid pointers to live locals; pid is our own child.
     unsafe { libc::wait4(pid, status, 0, usage) }
-}
-
-fn templates() -> Vec<(Vec<u8>, Vec<u8>)> {
-    let runs = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/workspace/runs");
-    let mut out = Vec::new();
-    for nick in std::fs::read_dir(&runs).unwrap() {
-        let nick = nick.unwrap().path();
-        for ts in std::fs::read_dir(&nick).unwrap() {
-            let dir = ts.unwrap().path();
-            if let (Ok(r), Ok(e)) = (
-                std::fs::read(dir.join("report.json")),
-                std::fs::read(dir.join("events.jsonl")),
-            ) {
-                out.push((r, e));
-            }
-        }
-    }
-    out.sort_by_key(|(r, _)| r.len());
-    out
-}
-
-/// Writes N attempts; returns the logical bytes of all report.json files.
-fn generate(root: &Path, n: usize) -> u64 {
-    let templates = templates();
-    let events_dir = root.join(".bench-events");
-    std::fs::create_dir_all(&events_dir).unwrap();
-    let mut total = 0u64;
-    let distinct = n.min(MAX_DISTINCT);
-    for i in 0..n {
-        let dir = attempt_dir(root, i);
-        std::fs::create_dir_all(&dir).unwrap();
-        let t = i % templates.len();
-        let ev = events_dir.join(format!("{t}.jsonl"));
-        if !ev.exists() {
-            std::fs::write(&ev, &templates[t].1).unwrap();
-        }
-        std::fs::hard_link(&ev, dir.join("events.jsonl")).unwrap();
-        if i < distinct {
-            let report = unique_report(&templates[t].0, i);
-            total += report.len() as u64;
-            std::fs::write(dir.join("report.json"), report).unwrap();
-        } else {
-            let src = attempt_dir(root, i % distinct).join("report.json");
-            total += std::fs::metadata(&src).unwrap().len();
-            std::fs::hard_link(src, dir.join("report.json")).unwrap();
-        }
-    }
-    total
-}
-
-fn attempt_dir(root: &Path, i: usize) -> PathBuf {
-    let (day, rest) = (i / 86_400, i % 86_400);
-    root.join(format!(
-        "runs/bench{:03}/2026{:02}{:02}_{:02}{:02}{:02}",
-        i % 500,
-        1 + day / 28,
-        1 + day % 28,
-        rest / 3600,
-        rest / 60 % 60,
-        rest % 60
-    ))
-}
-
-/// The template with a unique `meta.ts` of the same length (distinct run_id and sha256).
-fn unique_report(template: &[u8], i: usize) -> Vec<u8> {
-    let text = std::str::from_utf8(template).unwrap();
-    let key = "\"ts\": \"";
-    let at = text.find(key).expect("meta.ts") + key.len();
-    let mut out = text.as_bytes().to_vec();
-    let stamp = format!("{i:08}");
-    out[at + 11..at + 19].copy_from_slice(stamp.as_bytes());
-    out
 }
 
 fn report_paths(root: &Path) -> Vec<PathBuf> {

@@ -98,6 +98,10 @@ impl StatusPublisher {
                 && s.records_gen.0 == self.records.generation.epoch()
                 && s.records_gen.1 >= want.1
         };
+        let now = self.current();
+        if covers(&now) {
+            return now;
+        }
         let mut rx = self.tx.subscribe();
         let deadline = tokio::time::Instant::now() + CATCH_UP;
         loop {
