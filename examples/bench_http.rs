@@ -2,6 +2,8 @@
 //!
 //!     cargo run --release --example bench_http -- --attempts 100000 [--dir D] [--seconds 5]
 //!
+//! (`--prepare-only` stops once the workspace is generated.)
+//!
 //! Builds (or, with `--dir D`, reuses) a workspace of N attempts with the `bench_index`
 //! generator (examples/common), starts the release daemon (`target/release/invarlockd serve`,
 //! built first if missing) on it, waits until the index holds every attempt, and drives it with
@@ -35,9 +37,6 @@ fn main() {
     let tmp = tempfile::tempdir().expect("temp dir");
     let root = flag(&args, "--dir").map_or_else(|| tmp.path().to_path_buf(), PathBuf::from);
     std::fs::create_dir_all(&root).unwrap();
-    let wrk = ensure_wrk();
-    let exe = ensure_daemon();
-
     let t = Instant::now();
     let bytes = common::prepare(&root, n, DISTINCT);
     eprintln!(
@@ -45,6 +44,11 @@ fn main() {
         bytes as f64 / 1e9,
         t.elapsed().as_secs_f64()
     );
+    if args.iter().any(|a| a == "--prepare-only") {
+        return;
+    }
+    let wrk = ensure_wrk();
+    let exe = ensure_daemon();
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .unwrap()
