@@ -182,10 +182,13 @@ async fn a_restart_reads_nothing_and_a_deleted_index_is_rebuilt_to_the_same_answ
         let f = attempts::AttemptFilter::default();
         let (rows, _) = ix.store().attempts_page(&f, None, 1000).await.unwrap();
         let (maps, _) = ix.store().mappings_page(None, 1000).await.unwrap();
-        let rows: Vec<_> = rows
-            .into_iter()
-            .map(|r| (r.id, r.status, r.reason, r.run_id, r.report_hash, r.detail))
-            .collect();
+        // Whole rows (a page lists only some columns).
+        let mut full = Vec::new();
+        for r in rows {
+            let r = ix.store().attempt(&r.id).await.unwrap().expect("listed");
+            full.push((r.id, r.status, r.reason, r.run_id, r.report_hash, r.detail));
+        }
+        let rows = full;
         let maps: Vec<_> = maps
             .into_iter()
             .map(|m| (m.subject, m.baseline_attempt, m.how))

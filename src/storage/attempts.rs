@@ -112,6 +112,36 @@ pub struct HistoryRow {
     pub created_at: String,
 }
 
+/// What a listing shows of an attempt: the columns of `AttemptRow` that a page needs, without
+/// the large ones (`detail`, `events_summary`, ...), which a 100-row page would otherwise read,
+/// copy and free for nothing (they were most of the cost of `GET /v1/attempts`, issue 16).
+#[derive(Debug, Clone, Default, PartialEq, sqlx::FromRow)]
+pub struct AttemptSummaryRow {
+    pub id: String,
+    pub nickname: String,
+    pub ts: String,
+    pub started_at: Option<String>,
+    pub status: String,
+    pub reason: Option<String>,
+    pub model_id: Option<String>,
+    pub edit_name: Option<String>,
+    pub profile: Option<String>,
+    pub dataset_hash: Option<String>,
+    pub tokenizer_hash: Option<String>,
+    pub ids_sha256: Option<String>,
+    pub pm_kind: Option<String>,
+    pub run_id: Option<String>,
+    pub report_hash: Option<String>,
+    pub report_sha256: Option<String>,
+}
+
+impl AttemptSummaryRow {
+    /// The select list of the columns above.
+    pub const COLUMNS: &'static str = "id, nickname, ts, started_at, status, reason, model_id, \
+        edit_name, profile, dataset_hash, tokenizer_hash, ids_sha256, pm_kind, run_id, \
+        report_hash, report_sha256";
+}
+
 /// Filters of `GET /v1/attempts`, already validated by the HTTP layer.
 #[derive(Debug, Clone, Default)]
 pub struct AttemptFilter {

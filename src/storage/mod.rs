@@ -16,8 +16,8 @@ pub mod runs;
 mod sqlite;
 
 use attempts::{
-    AttemptFilter, AttemptKey, AttemptRow, AttemptWrite, FileRow, Fingerprint, HistoryRow,
-    UnrecognizedRow,
+    AttemptFilter, AttemptKey, AttemptRow, AttemptSummaryRow, AttemptWrite, FileRow, Fingerprint,
+    HistoryRow, UnrecognizedRow,
 };
 use base64::Engine as _;
 use evidence::{EvidenceDirRow, EvidenceFileRow, ScannedDir};
@@ -135,7 +135,7 @@ operations! {
         filter: &AttemptFilter,
         after: Option<&AttemptKey>,
         limit: u32,
-    ) -> (Vec<AttemptRow>, Option<AttemptKey>);
+    ) -> (Vec<AttemptSummaryRow>, Option<AttemptKey>);
     /// (status, count) for every status with attempts.
     fn attempt_counts(&self) -> Vec<(String, i64)>;
     fn unrecognized(&self, limit: u32) -> Vec<UnrecognizedRow>;

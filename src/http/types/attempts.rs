@@ -2,7 +2,7 @@
 
 use super::page;
 use super::runs::Mapping;
-use crate::storage::attempts::{AttemptRow, FileRow, HistoryRow};
+use crate::storage::attempts::{AttemptSummaryRow, FileRow, HistoryRow};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
@@ -74,8 +74,8 @@ pub struct AttemptSummary {
     pub report_sha256: Option<String>,
 }
 
-impl From<&AttemptRow> for AttemptSummary {
-    fn from(a: &AttemptRow) -> Self {
+impl From<&AttemptSummaryRow> for AttemptSummary {
+    fn from(a: &AttemptSummaryRow) -> Self {
         AttemptSummary {
             id: a.id.clone(),
             nickname: a.nickname.clone(),

@@ -2,8 +2,8 @@
 
 use super::Tx;
 use crate::storage::attempts::{
-    with_attempt_columns, AttemptFilter, AttemptKey, AttemptRow, AttemptWrite, FileRow,
-    Fingerprint, HistoryRow, UnrecognizedRow,
+    with_attempt_columns, AttemptFilter, AttemptKey, AttemptRow, AttemptSummaryRow, AttemptWrite,
+    FileRow, Fingerprint, HistoryRow, UnrecognizedRow,
 };
 use crate::storage::StorageError;
 use sqlx::{QueryBuilder, Sqlite, SqlitePool};
@@ -272,8 +272,8 @@ pub(super) async fn list(
     f: &AttemptFilter,
     after: Option<&AttemptKey>,
     limit: u32,
-) -> Result<(Vec<AttemptRow>, Option<AttemptKey>), StorageError> {
-    let rows: Vec<AttemptRow> = list_query("", f, after, limit)
+) -> Result<(Vec<AttemptSummaryRow>, Option<AttemptKey>), StorageError> {
+    let rows: Vec<AttemptSummaryRow> = list_query("", f, after, limit)
         .build_query_as()
         .fetch_all(pool)
         .await?;
@@ -293,7 +293,9 @@ fn list_query(
     limit: u32,
 ) -> QueryBuilder<'static, Sqlite> {
     let mut q = QueryBuilder::<Sqlite>::new(prefix);
-    q.push("select * from attempts where 1 = 1");
+    q.push("select ")
+        .push(AttemptSummaryRow::COLUMNS)
+        .push(" from attempts where 1 = 1");
     let eq = |q: &mut QueryBuilder<Sqlite>, col: &str, v: &Option<String>| {
         if let Some(v) = v {
             q.push(format!(" and {col} = ")).push_bind(v.clone());
@@ -400,7 +402,7 @@ impl super::Index {
         filter: &AttemptFilter,
         after: Option<&AttemptKey>,
         limit: u32,
-    ) -> Result<(Vec<AttemptRow>, Option<AttemptKey>), StorageError> {
+    ) -> Result<(Vec<AttemptSummaryRow>, Option<AttemptKey>), StorageError> {
         list(&self.reader, filter, after, limit).await
     }
 
@@ -559,7 +561,16 @@ mod tests {
         let f = AttemptFilter::default();
         let (p1, next) = s.attempts_page(&f, None, 2).await.unwrap();
         assert_eq!(p1[0].ts, "20261122_000000");
-        assert_eq!(p1[0], rows[2], "every column reads back as written");
+        assert_eq!(
+            s.attempt(&p1[0].id).await.unwrap().as_ref(),
+            Some(&rows[2]),
+            "every column reads back as written"
+        );
+        assert_eq!(
+            (p1[0].id.as_str(), p1[0].status.as_str(), &p1[0].edit_name),
+            (rows[2].id.as_str(), "pass", &rows[2].edit_name),
+            "a page shows the row's listed columns"
+        );
         let (p2, end) = s.attempts_page(&f, next.as_ref(), 2).await.unwrap();
         assert_eq!((p2.len(), end), (1, None));
         let pass = AttemptFilter {
