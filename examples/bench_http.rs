@@ -5,9 +5,9 @@
 //! (`--prepare-only` stops once the workspace is generated.)
 //!
 //! Builds (or, with `--dir D`, reuses) a workspace of N attempts with the `bench_index`
-//! generator (examples/common), starts the release daemon (`target/release/invarlockd serve`,
-//! built first if missing) on it, waits until the index holds every attempt, and drives it with
-//! `wrk` (installed with apt-get when missing; never part of `cargo test`). For each of 1, 16
+//! generator (examples/common), starts the release daemon on it (`target/release/invarlockd
+//! serve`, which cargo builds first when out of date), waits until the index holds every
+//! attempt, and drives it with `wrk` (installed with apt-get when missing; never part of `cargo test`). For each of 1, 16
 //! and 64 connections it prints req/s, p50 and p99 of: `/healthz` (the reference: the same
 //! server, no work), `/v1/status`, `/v1/status` revalidated with `If-None-Match`,
 //! `/v1/attempts?limit=100` alone and with each filter, and `/v1/runs?limit=100`, with each
@@ -131,26 +131,18 @@ fn ensure_wrk() -> String {
     "wrk".into()
 }
 
-/// The release daemon binary next to this example's target dir, built when missing or older
-/// than the library this example was built with.
+/// The release daemon binary in this example's target dir, built (or found up to date) by cargo.
 fn ensure_daemon() -> PathBuf {
     let exe = std::env::current_exe().unwrap();
     let release = exe.parent().and_then(Path::parent).unwrap().to_path_buf();
-    let bin = release.join("invarlockd");
-    let stale = match (std::fs::metadata(&bin), std::fs::metadata(&exe)) {
-        (Ok(b), Ok(e)) => b.modified().unwrap() < e.modified().unwrap(),
-        _ => true,
-    };
-    if stale {
-        eprintln!("building the release daemon (cargo build --release --bin invarlockd)");
-        let ok = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-            .args(["build", "--release", "--bin", "invarlockd"])
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .status()
-            .is_ok_and(|s| s.success());
-        assert!(ok, "cargo build --release failed");
-    }
-    bin
+    eprintln!("cargo build --release --bin invarlockd");
+    let ok = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .args(["build", "--release", "--bin", "invarlockd"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(ok, "cargo build --release failed");
+    release.join("invarlockd")
 }
 
 fn get_json(url: &str) -> Option<serde_json::Value> {
