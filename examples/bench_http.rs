@@ -7,8 +7,8 @@
 //! Builds (or, with `--dir D`, reuses) a workspace of N attempts with the `bench_index`
 //! generator (examples/common), starts the release daemon on it (`target/release/invarlockd
 //! serve`, which cargo builds first when out of date), waits until the index holds every
-//! attempt, and drives it with `wrk` (installed with apt-get when missing; never part of `cargo test`). For each of 1, 16
-//! and 64 connections it prints req/s, p50 and p99 of: `/healthz` (the reference: the same
+//! attempt, and drives it with `wrk` (installed with apt-get when missing; never part of
+//! `cargo test`). For each of 1, 16 and 64 connections it prints req/s, p50 and p99 of: `/healthz` (the reference: the same
 //! server, no work), `/v1/status`, `/v1/status` revalidated with `If-None-Match`,
 //! `/v1/attempts?limit=100` alone and with each filter, and `/v1/runs?limit=100`, with each
 //! req/s as a ratio to `/healthz` at the same concurrency, then the acceptance checks.
