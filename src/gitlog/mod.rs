@@ -35,6 +35,9 @@ struct Inner {
     /// One git writer at a time in this process (commits, index syncs, pushes).
     lock: tokio::sync::Mutex<()>,
     status: std::sync::Mutex<GitStatus>,
+    /// Moves with every change of `status` (under its lock): the ETag of `/v1/status` hashes
+    /// this instead of the whole status.
+    status_version: std::sync::atomic::AtomicU64,
     /// Wakes the retry loop: a commit owed or a push wanted.
     wake: tokio::sync::Notify,
     /// Owed commits of promotions still running: the retry loop leaves them to their request
@@ -55,6 +58,7 @@ impl GitLog {
             records,
             lock: tokio::sync::Mutex::new(()),
             status: std::sync::Mutex::new(status),
+            status_version: Default::default(),
             wake: tokio::sync::Notify::new(),
             in_flight: Default::default(),
         }))

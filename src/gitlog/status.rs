@@ -81,8 +81,18 @@ impl super::GitLog {
     pub(super) fn update(&self, f: impl FnOnce(&mut GitStatus)) {
         if let Ok(mut s) = self.0.status.lock() {
             f(&mut s);
+            self.0
+                .status_version
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             crate::metrics::git_pending(s.pending_commits, s.pending_push);
         }
+    }
+
+    /// Changes whenever `status()` may answer differently.
+    pub fn status_version(&self) -> u64 {
+        self.0
+            .status_version
+            .load(std::sync::atomic::Ordering::SeqCst)
     }
 
     pub(super) fn push_wanted(&self) -> bool {

@@ -127,10 +127,7 @@ fn tag_for(state: &AppState, source: Source, uri: &axum::http::Uri) -> Option<He
             return None;
         }
         state.watch.version().hash(&mut h);
-        // Small and in memory: hashing it is cheaper than keeping a version for it.
-        serde_json::to_string(&state.git.status())
-            .unwrap_or_default()
-            .hash(&mut h);
+        state.git.status_version().hash(&mut h);
     }
     uri.path().hash(&mut h);
     // The same parameters in another order or encoding are the same question.
