@@ -115,7 +115,7 @@ pub struct HistoryRow {
 /// What a listing shows of an attempt: the columns of `AttemptRow` that a page needs, without
 /// the large ones (`detail`, `events_summary`, ...), which a 100-row page would otherwise read,
 /// copy and free for nothing (they were most of the cost of `GET /v1/attempts`, issue 16).
-#[derive(Debug, Clone, Default, PartialEq, sqlx::FromRow)]
+#[derive(Debug, Clone, Default, PartialEq, sqlx::FromRow, Deserialize)]
 pub struct AttemptSummaryRow {
     pub id: String,
     pub nickname: String,

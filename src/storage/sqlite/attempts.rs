@@ -267,16 +267,24 @@ pub(super) async fn history_of(
 }
 
 /// One page (newest first) and the key to continue after, if there is more.
+///
+/// The page comes back as one row holding a JSON array built by SQLite: sqlx hands each result
+/// row from its SQLite thread to the caller separately, and for a 100-row page those hand-offs
+/// (with a copy of every value) cost far more than the seek itself (issue 16).
 pub(super) async fn list(
     pool: &SqlitePool,
     f: &AttemptFilter,
     after: Option<&AttemptKey>,
     limit: u32,
 ) -> Result<(Vec<AttemptSummaryRow>, Option<AttemptKey>), StorageError> {
-    let rows: Vec<AttemptSummaryRow> = list_query("", f, after, limit)
+    let (json,): (String,) = list_query("", f, after, limit)
         .build_query_as()
-        .fetch_all(pool)
+        .fetch_one(pool)
         .await?;
+    let mut rows: Vec<AttemptSummaryRow> = serde_json::from_str(&json)
+        .map_err(|e| StorageError::Corrupt(format!("attempt page: {e}")))?;
+    // The aggregate keeps the subquery's order in SQLite; sorting 101 rows makes it explicit.
+    rows.sort_by(|a, b| (&b.ts, &b.id).cmp(&(&a.ts, &a.id)));
     Ok(crate::storage::split_page(rows, limit, |r| AttemptKey {
         ts: r.ts.clone(),
         id: r.id.clone(),
@@ -284,15 +292,26 @@ pub(super) async fn list(
 }
 
 /// The statement behind `list`, after `prefix` (`explain query plan ` in the test that checks
-/// every filter is an index seek in listing order). Its text depends only on which filters are
-/// present, so sqlx's per-connection statement cache (on by default) prepares each shape once.
+/// every filter is an index seek in listing order): the page's rows, selected by the filters
+/// and ordered and limited by the (…, ts, id) index, aggregated into one JSON array. Its text
+/// depends only on which filters are present, so sqlx's per-connection statement cache (on by
+/// default) prepares each shape once.
 fn list_query(
     prefix: &str,
     f: &AttemptFilter,
     after: Option<&AttemptKey>,
     limit: u32,
 ) -> QueryBuilder<'static, Sqlite> {
+    let object: Vec<String> = AttemptSummaryRow::COLUMNS
+        .split(',')
+        .map(str::trim)
+        .map(|c| format!("'{c}', {c}"))
+        .collect();
     let mut q = QueryBuilder::<Sqlite>::new(prefix);
+    q.push(format!(
+        "select json_group_array(json_object({})) from (",
+        object.join(", ")
+    ));
     q.push("select ")
         .push(AttemptSummaryRow::COLUMNS)
         .push(" from attempts where 1 = 1");
@@ -324,7 +343,8 @@ fn list_query(
             .push(")");
     }
     q.push(" order by ts desc, id desc limit ")
-        .push_bind(limit as i64 + 1);
+        .push_bind(limit as i64 + 1)
+        .push(")");
     q
 }
 

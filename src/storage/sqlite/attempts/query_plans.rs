@@ -51,15 +51,29 @@ async fn every_filter_of_the_attempt_list_is_an_index_seek_in_listing_order() {
                     !plan.iter().any(|p| p.contains("TEMP B-TREE")),
                     "sorts instead of reading in order: {what}"
                 );
+                // The page's own rows, and around them only the aggregate reading them back.
+                let (on_table, around): (Vec<&str>, Vec<&str>) =
+                    plan.iter().partition(|p| p.contains(" attempts "));
+                assert!(
+                    around.iter().all(|p| p.starts_with("CO-ROUTINE")
+                        || p.starts_with("MATERIALIZE")
+                        || p.starts_with("SCAN (subquery")),
+                    "{what}"
+                );
+                assert_eq!(on_table.len(), 1, "{what}");
+                let seek = on_table[0];
                 if set == 0 && range == 0 && after.is_none() {
                     // Nothing to seek: the newest 101 entries of (ts, id), read backwards;
                     // the LIMIT ends the walk, whatever the table's size.
-                    assert_eq!(plan, ["SCAN attempts USING INDEX attempts_ts"], "{what}");
-                } else {
-                    assert_eq!(plan.len(), 1, "{what}");
                     assert!(
-                        plan[0].starts_with("SEARCH attempts USING INDEX ")
-                            || plan[0].starts_with("SEARCH attempts USING COVERING INDEX "),
+                        seek.starts_with("SCAN attempts USING INDEX attempts_ts")
+                            || seek.starts_with("SCAN attempts USING COVERING INDEX attempts_ts"),
+                        "{what}"
+                    );
+                } else {
+                    assert!(
+                        seek.starts_with("SEARCH attempts USING INDEX ")
+                            || seek.starts_with("SEARCH attempts USING COVERING INDEX "),
                         "not an index seek: {what}"
                     );
                 }
