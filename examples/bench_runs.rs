@@ -153,10 +153,8 @@ async fn old_page(pool: &SqlitePool, after: &str) -> (usize, Option<String>) {
 }
 
 /// One page the new way: one query.
-async fn new_page(pool: &SqlitePool, after: &str) -> (usize, Option<String>) {
-    let (rows, next) = invarlockd::storage::runs::list(pool, Some(after), LIMIT)
-        .await
-        .unwrap();
+async fn new_page(store: &invarlockd::storage::Storage, after: &str) -> (usize, Option<String>) {
+    let (rows, next) = store.runs_page(Some(after), LIMIT).await.unwrap();
     let items: Vec<Value> = rows
         .iter()
         .map(|r| {
@@ -228,6 +226,8 @@ async fn measure(root: &Path, n: usize) {
         .connect_with(SqliteConnectOptions::new().filename(&db).read_only(true))
         .await
         .unwrap();
+    // The new way through the storage API (a second handle on the daemon's index).
+    let store = invarlockd::storage::Storage::open(&db).await.unwrap();
 
     let (mut before, mut after, mut http) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..ROUNDS {
@@ -244,7 +244,7 @@ async fn measure(root: &Path, n: usize) {
         let mut cursor = String::new();
         loop {
             let t = Instant::now();
-            let (_, next) = new_page(&pool, &cursor).await;
+            let (_, next) = new_page(&store, &cursor).await;
             after.push(t.elapsed());
             match next {
                 Some(c) => cursor = c,
