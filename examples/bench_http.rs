@@ -188,20 +188,22 @@ fn status_tag(base: &str) -> (bool, String) {
 }
 
 /// (name, path, extra header) of every measured request; filter values are taken from the
-/// index (the newest attempt, and a `until` in the middle of the history).
+/// newest attempt, `since` and `until` from the generated history.
 type Target = (String, String, Option<String>);
 
 fn targets(base: &str) -> (Vec<Target>, String) {
     let first = get_json(&format!("{base}/v1/attempts?limit=1")).expect("attempts");
     let a = &first["items"][0];
     let s = |k: &str| a[k].as_str().unwrap_or_default().to_string();
-    let mid = common::attempt_id(
-        get_json(&format!("{base}/v1/status")).unwrap()["index"]["attempts"]["total"]
-            .as_u64()
-            .unwrap() as usize
-            / 2,
-    );
-    let mid_ts = mid.rsplit('/').next().unwrap().to_string();
+    let total = get_json(&format!("{base}/v1/status")).unwrap()["index"]["attempts"]["total"]
+        .as_u64()
+        .unwrap() as usize;
+    let ts_of = |i: usize| {
+        let id = common::attempt_id(i);
+        id.rsplit('/').next().unwrap().to_string()
+    };
+    // Both bounds leave far more than a page: `since` the newest 1,000, `until` the middle.
+    let (since_ts, mid_ts) = (ts_of(total.saturating_sub(1000)), ts_of(total / 2));
     let (ok, tag) = status_tag(base);
     assert!(ok, "/v1/status is never revalidated with 304");
     let mut out = vec![
@@ -226,7 +228,7 @@ fn targets(base: &str) -> (Vec<Target>, String) {
         ("dataset_hash", s("dataset_hash")),
         ("tokenizer_hash", s("tokenizer_hash")),
         ("ids_sha256", s("ids_sha256")),
-        ("since", s("ts")),
+        ("since", since_ts),
         ("until", mid_ts),
     ] {
         assert!(!v.is_empty(), "the newest attempt has no {k}: {a:#}");
