@@ -20,9 +20,11 @@ MAX_EXAMPLES=${MAX_EXAMPLES:-100}
 READY_DEADLINE=${READY_DEADLINE:-120}
 
 venv="$repo/target/schemathesis-venv"
+# --clear: a venv moved from elsewhere (its scripts name the old path) fails `pip show` and is
+# made again from scratch rather than patched.
 if [[ ! -x "$venv/bin/schemathesis" ]] ||
     ! "$venv/bin/pip" show schemathesis 2>/dev/null | grep -qx "Version: $SCHEMATHESIS_VERSION"; then
-    python3 -m venv "$venv"
+    python3 -m venv --clear "$venv"
     "$venv/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
 fi
 

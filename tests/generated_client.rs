@@ -28,10 +28,22 @@ fn run(cmd: &mut Command) -> Output {
 fn generator() -> Result<PathBuf, String> {
     let venv = root().join("target/client-venv");
     let marker = venv.join(format!(".installed-{GENERATOR}"));
-    if marker.exists() {
+    // A venv is not relocatable (its scripts name its path): a target/ moved or copied from
+    // elsewhere keeps the marker but not a working venv, so the marker alone is not trusted.
+    let works = Command::new(venv.join("bin/python"))
+        .args(["-c", "pass"])
+        .output()
+        .is_ok_and(|o| o.status.success())
+        && Command::new(venv.join("bin/openapi-python-client"))
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success());
+    if marker.exists() && works {
         return Ok(venv);
     }
-    let out = run(Command::new("python3").args(["-m", "venv"]).arg(&venv));
+    let out = run(Command::new("python3")
+        .args(["-m", "venv", "--clear"])
+        .arg(&venv));
     if !out.status.success() {
         return Err(format!(
             "python3 -m venv: {}",
