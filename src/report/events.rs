@@ -3,7 +3,7 @@
 
 use super::digest::logloss_fingerprint;
 use crate::pyjson::{decode_utf8, parse, parse_with, ParseOptions, Value};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::io::{BufRead, BufReader, Read};
 
@@ -11,17 +11,19 @@ use std::io::{BufRead, BufReader, Read};
 const EVENT_SKIP: &[&[&str]] = &[&["data", "context", "pairing_baseline"]];
 
 /// How the last runner execution ended.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RunnerOutcome {
-    /// `runner/complete` → `data.status` (`success`, `rollback`); `None` for `runner/error`.
+    /// `runner/complete` → `data.status` (`success`, `rollback`); null for `runner/error`.
     pub status: Option<String>,
     /// `runner/error` → `data.error`.
     pub error: Option<String>,
     pub timestamp: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+/// events.jsonl as the indexer read it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct EventsSummary {
+    #[schema(example = 659556)]
     pub size: u64,
     pub sha256: String,
     pub lines: u64,

@@ -12,7 +12,8 @@ use super::{EventsSummary, ReportFacts};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+/// Attempt status (spec §1.3). Every status but `pass` carries a reason.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum AttemptStatus {
     Pass,
@@ -43,6 +44,12 @@ impl AttemptStatus {
 
     pub fn parse(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|st| st.as_str() == s)
+    }
+
+    /// A status read back from the index, which stores only these five; anything else
+    /// (a corrupt row) reads as `invalid` rather than failing the answer.
+    pub fn from_stored(s: &str) -> Self {
+        Self::parse(s).unwrap_or(Self::Invalid)
     }
 }
 

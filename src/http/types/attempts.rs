@@ -8,29 +8,8 @@ use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 
-/// Attempt status (spec §1.3). Every status but `pass` carries a reason.
-#[derive(Serialize, ToSchema, Clone, Copy, Debug, PartialEq)]
-#[serde(rename_all = "lowercase")]
-pub enum AttemptStatus {
-    Pass,
-    Fail,
-    Error,
-    Invalid,
-    Running,
-}
-
-impl AttemptStatus {
-    /// The index stores only these five (crate::report::AttemptStatus::as_str).
-    pub fn from_stored(s: &str) -> Self {
-        match s {
-            "pass" => AttemptStatus::Pass,
-            "fail" => AttemptStatus::Fail,
-            "error" => AttemptStatus::Error,
-            "running" => AttemptStatus::Running,
-            _ => AttemptStatus::Invalid,
-        }
-    }
-}
+/// Attempt status (spec §1.3): the domain type, read back from the index.
+pub use crate::report::AttemptStatus;
 
 /// The list view of an attempt.
 #[derive(Serialize, ToSchema, Debug)]
@@ -373,36 +352,9 @@ pub struct AttemptDetail {
     pub history: Vec<AttemptHistory>,
 }
 
-/// The runner's last execution, from events.jsonl.
-#[derive(Serialize, serde::Deserialize, ToSchema, Debug)]
-pub struct RunnerOutcome {
-    /// `runner/complete` status (`success`, `rollback`); null for `runner/error`.
-    pub status: Option<String>,
-    /// `runner/error` message.
-    pub error: Option<String>,
-    pub timestamp: Option<String>,
-}
-
-/// events.jsonl as the indexer read it (stored with the attempt, read back here).
-#[derive(Serialize, serde::Deserialize, ToSchema, Debug)]
-pub struct EventsSummary {
-    #[schema(example = 659556)]
-    pub size: u64,
-    pub sha256: String,
-    pub lines: u64,
-    /// Lines that looked like runner/logger events but did not parse (e.g. a partial last line).
-    pub unparsed_lines: u64,
-    pub sessions: u64,
-    /// A session started without a later end or outcome.
-    pub session_open: bool,
-    pub last_runner: Option<RunnerOutcome>,
-    /// Fingerprint of the baseline logloss quoted by `runner/start` (§1.5).
-    pub baseline_fp: Option<String>,
-    /// The dataset hash `runner/start` quotes (the baseline's, for paired runs).
-    pub dataset_hash: Option<String>,
-    pub first_timestamp: Option<String>,
-    pub last_timestamp: Option<String>,
-}
+/// events.jsonl as the indexer read it (stored with the attempt, read back here): the
+/// domain types, which the schema documents as they are.
+pub use crate::report::{EventsSummary, RunnerOutcome};
 
 /// One line of events.jsonl.
 #[derive(Serialize, ToSchema, Debug)]
