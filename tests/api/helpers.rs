@@ -100,6 +100,16 @@ impl TestApp {
         .expect("daemon became ready");
     }
 
+    /// Waits until `/v1/status` counts exactly `n` attempts (e.g. after a retention move).
+    pub async fn wait_indexed(&self, n: u64) {
+        let ok = eventually(Duration::from_secs(30), || async {
+            let (_, s) = self.get("/v1/status").await;
+            (s["index"]["attempts"]["total"].as_u64() == Some(n)).then_some(())
+        })
+        .await;
+        assert!(ok.is_some(), "index never reached {n} attempts");
+    }
+
     /// The indexed attempt, or None when it is not (yet) in the index.
     pub async fn attempt(&self, id: &str) -> Option<Value> {
         let (status, body) = self.get(&format!("/v1/attempts/{id}")).await;

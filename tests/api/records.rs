@@ -39,15 +39,6 @@ fn archived_attempts(root: &Path) {
     }
 }
 
-async fn wait_indexed(app: &TestApp, n: u64) {
-    let ok = eventually(std::time::Duration::from_secs(30), || async {
-        let (_, s) = app.get("/v1/status").await;
-        (s["index"]["attempts"]["total"].as_u64() == Some(n)).then_some(())
-    })
-    .await;
-    assert!(ok.is_some(), "index never reached {n} attempts");
-}
-
 async fn records_db(root: &Path) -> sqlx::SqlitePool {
     let db = root.join(".invarlockd/records.db");
     sqlx::SqlitePool::connect(&format!("sqlite://{}", db.display()))
@@ -93,7 +84,7 @@ async fn apply_refuses_a_plan_whose_condemned_pass_lost_its_archive_and_moves_no
     let ws = tempfile::tempdir().unwrap();
     archived_attempts(ws.path());
     let app = TestApp::spawn(ws.path()).await;
-    wait_indexed(&app, 3).await;
+    app.wait_indexed(3).await;
     let (s, p) = post(
         &app,
         "/v1/retention/plan",
@@ -174,7 +165,7 @@ async fn a_corrupt_stored_snapshot_or_plan_stops_apply_with_a_clear_error_and_mo
     let ws = tempfile::tempdir().unwrap();
     archived_attempts(ws.path());
     let app = TestApp::spawn(ws.path()).await;
-    wait_indexed(&app, 3).await;
+    app.wait_indexed(3).await;
     for (column, garbage) in [
         ("snapshot", "{}"),
         ("plan", r#"{"delete":[{"attempt":1}]}"#),
@@ -274,7 +265,7 @@ async fn deleting_the_stopped_daemons_index_keeps_every_answer_and_restores_stil
     assert!(moved > 0, "{b:#}");
     // Settle: the watcher has seen the moves before the answers are taken.
     let n = total - moved as u64;
-    wait_indexed(&app, n).await;
+    app.wait_indexed(n).await;
     let before = answers(&app, &id).await;
     app.stop().await;
 
@@ -282,7 +273,7 @@ async fn deleting_the_stopped_daemons_index_keeps_every_answer_and_restores_stil
         let _ = std::fs::remove_file(ws.path().join(".invarlockd").join(f));
     }
     let app = TestApp::spawn(ws.path()).await;
-    wait_indexed(&app, n).await;
+    app.wait_indexed(n).await;
     let after = answers(&app, &id).await;
     for (k, v) in before.as_object().unwrap() {
         assert_eq!(&after[k], v, "{k} differs after the index was deleted");
@@ -315,7 +306,7 @@ async fn deleting_the_running_daemons_index_rebuilds_it_live_and_never_splits_or
     let ws = tempfile::tempdir().unwrap();
     archived_attempts(ws.path());
     let app = TestApp::spawn(ws.path()).await;
-    wait_indexed(&app, 3).await;
+    app.wait_indexed(3).await;
     let token = app.admin_token();
     let (_, p) = post(
         &app,
@@ -333,7 +324,7 @@ async fn deleting_the_running_daemons_index_rebuilds_it_live_and_never_splits_or
     )
     .await;
     assert_eq!(s, StatusCode::OK, "{b:#}");
-    wait_indexed(&app, 1).await;
+    app.wait_indexed(1).await;
     let before = answers(&app, &id).await;
 
     // Deleted, then recreated empty by another process (as `invarlockd scan` or a second

@@ -44,15 +44,6 @@ fn attempts(root: &std::path::Path, nick: &str, n: u32) {
     }
 }
 
-async fn wait_indexed(app: &TestApp, n: u64) {
-    let ok = eventually(std::time::Duration::from_secs(30), || async {
-        let (_, s) = app.get("/v1/status").await;
-        (s["index"]["attempts"]["total"].as_u64() == Some(n)).then_some(())
-    })
-    .await;
-    assert!(ok.is_some(), "index never reached {n} attempts");
-}
-
 #[tokio::test]
 async fn on_the_promoted_corpus_keep_last_1_deletes_exactly_the_superseded_archived_and_old_failed_attempts(
 ) {
@@ -119,7 +110,7 @@ async fn a_plan_goes_stale_when_a_condemned_attempt_changes_a_newer_one_arrives_
         .unwrap();
     }
     let app = TestApp::spawn(ws.path()).await;
-    wait_indexed(&app, 4).await;
+    app.wait_indexed(4).await;
     let body = json!({ "keep_last": 1, "keep_within": ZERO });
 
     let (_, p) = plan(&app, body.clone()).await;
@@ -173,7 +164,7 @@ async fn apply_moves_to_trash_and_restore_puts_everything_back() {
         .unwrap();
     }
     let app = TestApp::spawn(ws.path()).await;
-    wait_indexed(&app, 3).await;
+    app.wait_indexed(3).await;
     let (_, p) = plan(&app, json!({ "keep_last": 1, "keep_within": ZERO })).await;
     let id = p["id"].as_str().unwrap();
     let (s, done) = apply(&app, id).await;
@@ -185,7 +176,7 @@ async fn apply_moves_to_trash_and_restore_puts_everything_back() {
             ".invarlockd/trash/{id}/q/20261101_100000/report.json"
         ))
         .exists());
-    wait_indexed(&app, 1).await;
+    app.wait_indexed(1).await;
     let (_, status) = app.get("/v1/status").await;
     assert!(
         status["retention"]["trash_bytes"].as_u64().unwrap() > 0,
@@ -205,7 +196,7 @@ async fn apply_moves_to_trash_and_restore_puts_everything_back() {
         .path()
         .join("runs/q/20261101_100000/report.json")
         .exists());
-    wait_indexed(&app, 3).await;
+    app.wait_indexed(3).await;
     let (_, audit) = app.get("/v1/audit?limit=1000").await;
     let actions: Vec<&str> = audit["items"]
         .as_array()
