@@ -262,9 +262,11 @@ impl Storage {
             while Arc::strong_count(&old) > 1 {
                 tokio::time::sleep(std::time::Duration::from_millis(20)).await;
             }
+            tracing::debug!("old index released; closing it");
             match &old.backend {
                 Backend::Sqlite(ix) => ix.close().await,
             }
+            tracing::debug!("old index closed");
         });
     }
 
