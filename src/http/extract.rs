@@ -65,13 +65,24 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> {
     type Rejection = ApiError;
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
         let bytes = json_bytes(req, state).await?;
-        serde_json::from_slice(&bytes)
-            .map(Body)
-            .map_err(|e| ApiError::BadRequest {
-                field: None,
-                detail: format!("request body: {e}"),
-            })
+        decode_object(&bytes, "request body").map(Body)
     }
+}
+
+/// A JSON object body as the struct `T`. serde's derive also reads a struct from a JSON array
+/// (by position: `[null, null]` would be a struct of defaults), which no body schema allows, so
+/// anything but an object is refused before serde sees it.
+pub fn decode_object<T: DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T, ApiError> {
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(ApiError::BadRequest {
+            field: None,
+            detail: format!("{what}: expected a JSON object"),
+        });
+    }
+    serde_json::from_slice(bytes).map_err(|e| ApiError::BadRequest {
+        field: None,
+        detail: format!("{what}: {e}"),
+    })
 }
 
 /// The query string as `T`, a struct of the parameters a route takes. A parameter `T` does not

@@ -36,10 +36,7 @@ pub(super) async fn create_plan(
     let overrides: Overrides = if body.iter().all(u8::is_ascii_whitespace) {
         Overrides::default()
     } else {
-        serde_json::from_slice(&body).map_err(|e| super::ApiError::BadRequest {
-            field: None,
-            detail: format!("retention policy overrides: {e}"),
-        })?
+        super::extract::decode_object(&body, "retention policy overrides")?
     };
     let policy = overrides.apply(state.retention.policy)?;
     Ok(Json(state.retention.plan(policy).await?.into()))

@@ -303,3 +303,29 @@ async fn a_plan_body_with_a_form_content_type_is_refused_like_a_promotion_body()
     assert_eq!(resp.status(), StatusCode::OK);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_json_array_body_is_refused_where_an_object_is_expected_and_nothing_is_planned() {
+    let ws = tempfile::tempdir().unwrap();
+    let app = TestApp::spawn(ws.path()).await;
+    let token = app.admin_token();
+    // serde would read `[null, null, null]` as a struct of defaults: a plan with the default
+    // policy (found by schemathesis).
+    for path in [
+        "/v1/retention/plan",
+        "/v1/retention/apply",
+        "/v1/retention/restore",
+        "/v1/promotions",
+    ] {
+        let (s, b) = post(&app, path, json!([null, null, null]), Some(&token)).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{path}: {b:#}");
+        assert!(
+            b["detail"]
+                .as_str()
+                .unwrap()
+                .contains("expected a JSON object"),
+            "{path}: {b:#}"
+        );
+    }
+    app.stop().await;
+}
