@@ -146,7 +146,11 @@ impl Application {
             ),
             None => None,
         };
-        let url = client_url(listener.local_addr().map_err(AppError::Serve)?);
+        let bound = listener.local_addr().map_err(AppError::Serve)?;
+        let url = client_url(bound);
+        let fleet = crate::fleet::Fleet::new(crate::fleet::identity::Identity::resolve(
+            &config, &ws.root, bound,
+        ));
         lock.record(&LockInfo {
             pid: std::process::id(),
             url: Some(url),
@@ -175,6 +179,7 @@ impl Application {
             shutdown: CancellationToken::new(),
             metrics: crate::metrics::handle(),
             verify_slots: Arc::new(tokio::sync::Semaphore::new(config.verify.max_concurrent)),
+            fleet,
             config,
         });
         Ok(Application {
@@ -222,6 +227,10 @@ impl Application {
         // Stops with the token; holds nothing that shutdown waits for.
         tokio::spawn(self.state.status.clone().run(token.clone()));
         let index_guard = tokio::spawn(index_guard(self.state.clone(), token.clone()));
+        let heartbeat = tokio::spawn(crate::fleet::heartbeat::run(
+            self.state.clone(),
+            token.clone(),
+        ));
         // Commits owed by promotions a crash interrupted, then retries and pushes.
         let git_task = tokio::spawn(self.state.git.clone().run(token.clone()));
 
@@ -256,6 +265,7 @@ impl Application {
             ("watcher", watcher_task),
             ("housekeeping", housekeeping),
             ("index guard", index_guard),
+            ("heartbeat", heartbeat),
             ("git", git_task),
         ] {
             if tokio::time::timeout(SHUTDOWN_GRACE, &mut task)

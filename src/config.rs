@@ -34,6 +34,9 @@ pub struct Config {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct WorkspaceConfig {
+    /// This daemon's name in a shared database; empty means `<host>-<last component of root>`
+    /// (see `crate::fleet::identity`).
+    pub id: String,
     pub root: PathBuf,
     /// Empty means `<root>/runs`.
     pub runs: PathBuf,
@@ -47,6 +50,9 @@ pub struct WorkspaceConfig {
 #[serde(deny_unknown_fields, default)]
 pub struct ServerConfig {
     pub listen: SocketAddr,
+    /// The URL other daemons and clients are sent to for this workspace's mutations (421
+    /// `misdirected`); empty means `http://<listen address>` with the bound port.
+    pub public_url: String,
     /// Optional second listener for `/metrics` only.
     pub metrics_listen: Option<SocketAddr>,
     pub body_limit_bytes: usize,
@@ -221,6 +227,7 @@ impl Default for AuthConfig {
 impl Default for WorkspaceConfig {
     fn default() -> Self {
         WorkspaceConfig {
+            id: String::new(),
             root: PathBuf::from("."),
             runs: PathBuf::new(),
             reports: PathBuf::new(),
@@ -233,6 +240,7 @@ impl Default for ServerConfig {
     fn default() -> Self {
         ServerConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 8765)),
+            public_url: String::new(),
             metrics_listen: None,
             body_limit_bytes: 64 * 1024 * 1024,
             request_timeout: Duration::from_secs(60),
@@ -365,6 +373,16 @@ impl Config {
                 "server.idle_timeout",
                 "must be longer than server.request_timeout",
             );
+        }
+        if !self.workspace.id.is_empty() {
+            if let Err(why) = crate::fleet::identity::check_id(&self.workspace.id) {
+                return bad("workspace.id", &why);
+            }
+        }
+        if !self.server.public_url.is_empty() {
+            if let Err(why) = crate::fleet::identity::check_public_url(&self.server.public_url) {
+                return bad("server.public_url", &why);
+            }
         }
         if self.verify.max_concurrent == 0 {
             return bad("verify.max_concurrent", "must be greater than zero");

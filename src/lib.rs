@@ -9,6 +9,7 @@ pub mod client;
 pub mod config;
 pub mod domain;
 pub mod events;
+pub mod fleet;
 pub mod fsx;
 pub mod gitlog;
 pub mod http;

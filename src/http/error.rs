@@ -44,6 +44,20 @@ pub enum ApiError {
     },
     #[error("{0}")]
     NotReady(String),
+    /// A mutation of another workspace's files (421 `misdirected`): only its own daemon acts
+    /// on them; the problem names it and where it answers.
+    #[error("{detail}")]
+    Misdirected {
+        workspace: String,
+        public_url: Option<String>,
+        detail: String,
+    },
+    /// An unqualified id that several workspaces hold (409 `ambiguous`); `?workspace=` picks.
+    #[error("{detail}")]
+    Ambiguous {
+        candidates: Vec<String>,
+        detail: String,
+    },
     /// A stored record that does not parse; the operation stopped (500 `record_corrupt`).
     #[error("{0}")]
     Corrupt(String),
@@ -76,6 +90,8 @@ impl ApiError {
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Overloaded { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::NotReady(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Misdirected { .. } => StatusCode::MISDIRECTED_REQUEST,
+            ApiError::Ambiguous { .. } => StatusCode::CONFLICT,
             ApiError::Internal(_) | ApiError::Corrupt(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -94,6 +110,8 @@ impl ApiError {
             ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
             ApiError::Overloaded { .. } => "overloaded",
             ApiError::NotReady(_) => "not_ready",
+            ApiError::Misdirected { .. } => "misdirected",
+            ApiError::Ambiguous { .. } => "ambiguous",
             ApiError::Corrupt(_) => "record_corrupt",
             ApiError::Internal(_) => "internal",
         }
@@ -122,10 +140,22 @@ impl IntoResponse for ApiError {
                 "problem code missing from the schema's enum"
             );
         }
-        let body = super::types::Problem {
+        let mut body = super::types::Problem {
             field: field.map(str::to_string),
             ..super::types::Problem::new(status, self.code(), detail)
         };
+        match &self {
+            ApiError::Misdirected {
+                workspace,
+                public_url,
+                ..
+            } => {
+                body.workspace = Some(workspace.clone());
+                body.public_url = public_url.clone();
+            }
+            ApiError::Ambiguous { candidates, .. } => body.candidates = Some(candidates.clone()),
+            _ => {}
+        }
         let json = serde_json::to_vec(&body).unwrap_or_default();
         let mut resp = (status, json).into_response();
         resp.headers_mut().insert(

@@ -128,6 +128,7 @@ fn tag_for(state: &AppState, source: Source, uri: &axum::http::Uri) -> Option<He
         }
         state.watch.version().hash(&mut h);
         state.git.status_version().hash(&mut h);
+        state.fleet.health.version().hash(&mut h);
     }
     uri.path().hash(&mut h);
     // The same parameters in another order or encoding are the same question.

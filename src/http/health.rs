@@ -26,12 +26,12 @@ pub(super) async fn healthz(_: Params<NoParams>) -> Json<Health> {
     })
 }
 
-/// Ready once the initial scan is done and the index accepts writes; `degraded` (still 200)
-/// while the last scan was aborted by a filesystem error.
+/// Ready once the initial scan is done; `degraded` (still 200: reads are served from what is
+/// known) while the database does not answer or the last scan was aborted by a filesystem error.
 #[utoipa::path(get, path = "/readyz", operation_id = "readyz", tag = "health", security(()),
-    description = "200 once the initial scan is done and the index is writable: `status` is `ready`, or `degraded` (with a `reason`) while the last scan was aborted by a filesystem error such as EMFILE or EIO (the index is kept as it was until a scan succeeds). 503 `not_ready` before.",
+    description = "200 once the initial scan is done: `status` is `ready`, or `degraded` with a `reason` while the database is unreachable or not writable (reads are served from what is in memory and on disk, mutations fail until it is back, then a reconcile catches up) or while the last scan was aborted by a filesystem error such as EMFILE or EIO (the index is kept as it was until a scan succeeds). 503 `not_ready` during the initial scan.",
     responses((status = 200, description = "ready or degraded", body = Health, example = json!({"status": "ready"})),
-        (status = 503, description = "`not_ready`: initial scan in progress, or the index is not writable (`unavailable` after request_timeout)")))]
+        (status = 503, description = "`not_ready`: initial scan in progress (`unavailable` after request_timeout)")))]
 pub(super) async fn readyz(
     _: Params<NoParams>,
     State(state): State<AppState>,
@@ -40,11 +40,20 @@ pub(super) async fn readyz(
     if !watch.initial_scan_done {
         return Err(ApiError::NotReady("initial scan in progress".into()));
     }
-    state
-        .store
-        .check_writable()
-        .await
-        .map_err(|e| ApiError::NotReady(format!("index not writable: {e}")))?;
+    // A probe of its own (bounded), so readiness is current even between heartbeats; what it
+    // finds is the heartbeat's news too (a loss is logged once, a return starts the catch-up).
+    crate::fleet::heartbeat::record(&state, crate::fleet::heartbeat::probe(&state).await);
+    let db = state.fleet.health.view();
+    if !db.reachable {
+        return Ok(Json(Health {
+            status: HealthState::Degraded,
+            reason: Some(format!(
+                "the database is unreachable or not writable ({}); serving what is known, \
+                 mutations fail until it is back",
+                db.last_error.as_deref().unwrap_or("unknown")
+            )),
+        }));
+    }
     // Still 200 (the index serves what it last knew, per the API contract), but a scan that
     // a filesystem error aborted is said plainly.
     if watch.scan.degraded {

@@ -66,6 +66,8 @@ pub struct Inner {
     pub metrics: PrometheusHandle,
     /// `verify.max_concurrent` slots for `POST /v1/verify`.
     pub verify_slots: Arc<tokio::sync::Semaphore>,
+    /// This daemon's workspace id and advertised URL, and whether its database answers.
+    pub fleet: crate::fleet::Fleet,
 }
 
 impl AppState {

@@ -32,6 +32,8 @@ pub(super) async fn status(
         version: env!("CARGO_PKG_VERSION"),
         started_at: state.started_at,
         workspace: WorkspacePaths {
+            id: state.fleet.identity.id.clone(),
+            public_url: state.fleet.identity.public_url.clone(),
             root: state.workspace.root.clone(),
             runs: state.workspace.runs.clone(),
             reports: state.workspace.reports.clone(),
@@ -43,6 +45,7 @@ pub(super) async fn status(
         initial_scan,
         retention: counts.retention.clone(),
         git: state.git.status(),
+        database: state.fleet.health.view(),
     }))
 }
 

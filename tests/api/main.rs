@@ -5,6 +5,7 @@ mod contract;
 mod corpus;
 mod etags;
 mod events;
+mod fleet;
 mod gitlog;
 mod limits;
 mod promote;

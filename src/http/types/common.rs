@@ -34,6 +34,8 @@ pub const PROBLEM_CODES: &[&str] = &[
     "move_refused",
     "overloaded",
     "not_ready",
+    "misdirected",
+    "ambiguous",
     "unavailable",
     "record_corrupt",
     "internal",
@@ -62,6 +64,19 @@ pub struct Problem {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
     pub field: Option<String>,
+    /// `misdirected`: the workspace that owns what was asked about.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false, example = "gpu-02-ws")]
+    pub workspace: Option<String>,
+    /// `misdirected`: the owner's advertised `server.public_url`, to send the request to
+    /// (absent when the owner never registered one).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false, example = "http://gpu-02:8765")]
+    pub public_url: Option<String>,
+    /// `ambiguous`: the workspaces holding the id; repeat with `?workspace=` naming one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub candidates: Option<Vec<String>>,
 }
 
 impl Problem {
@@ -74,6 +89,9 @@ impl Problem {
             detail,
             code: code.to_string(),
             field: None,
+            workspace: None,
+            public_url: None,
+            candidates: None,
         }
     }
 }

@@ -6,9 +6,15 @@ use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 
-/// Workspace paths the daemon serves.
+/// The workspace the daemon serves: its id in the database, its advertised URL and its paths.
 #[derive(Serialize, ToSchema, Debug)]
 pub struct WorkspacePaths {
+    /// `workspace.id`: the name of this workspace in the (possibly shared) database.
+    #[schema(example = "gpu-01-ws")]
+    pub id: String,
+    /// `server.public_url`: where this workspace's mutations are sent.
+    #[schema(example = "http://gpu-01:8765")]
+    pub public_url: String,
     #[schema(value_type = String, example = "/srv/ws")]
     pub root: std::path::PathBuf,
     #[schema(value_type = String, example = "/srv/ws/runs")]
@@ -167,4 +173,6 @@ pub struct StatusResponse {
     #[schema(value_type = RetentionStatus)]
     pub retention: Value,
     pub git: crate::gitlog::GitStatus,
+    /// Whether the database answers (the heartbeat's last finding).
+    pub database: crate::fleet::health::DbHealthView,
 }
