@@ -236,7 +236,8 @@ fn phase_index(root: &Path) {
         let ws = cfg.workspace();
         let _ = std::fs::remove_dir_all(&ws.state);
         std::fs::create_dir_all(&ws.state).unwrap();
-        let store = invarlockd::storage::Storage::open(&ws.index_db())
+        let own = invarlockd::domain::WorkspaceId::default_for(&ws.root);
+        let store = invarlockd::storage::Storage::open(&ws.index_db(), &own, None)
             .await
             .unwrap();
         let indexer = invarlockd::index::Indexer::new(

@@ -154,7 +154,11 @@ async fn old_page(pool: &SqlitePool, after: &str) -> (usize, Option<String>) {
 
 /// One page the new way: one query.
 async fn new_page(store: &invarlockd::storage::Storage, after: &str) -> (usize, Option<String>) {
-    let (rows, next) = store.runs_page(Some(after), LIMIT).await.unwrap();
+    let after = invarlockd::storage::workspace::ListKey {
+        key: after.to_string(),
+        workspace: store.workspace().to_string(),
+    };
+    let (rows, next) = store.runs_page(None, Some(&after), LIMIT).await.unwrap();
     let items: Vec<Value> = rows
         .iter()
         .map(|r| {
@@ -167,7 +171,7 @@ async fn new_page(store: &invarlockd::storage::Storage, after: &str) -> (usize, 
         })
         .collect();
     let bytes = serde_json::to_vec(&json!({"items": items})).unwrap().len();
-    (bytes, next)
+    (bytes, next.map(|k| k.key))
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -227,7 +231,10 @@ async fn measure(root: &Path, n: usize) {
         .await
         .unwrap();
     // The new way through the storage API (a second handle on the daemon's index).
-    let store = invarlockd::storage::Storage::open(&db).await.unwrap();
+    let own = invarlockd::domain::WorkspaceId::default_for(root);
+    let store = invarlockd::storage::Storage::open(&db, &own, None)
+        .await
+        .unwrap();
 
     let (mut before, mut after, mut http) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..ROUNDS {

@@ -70,8 +70,9 @@ impl Application {
         let tokens = crate::auth::Tokens::load(&config.auth, config.server.listen, &ws.state)?;
         // The records first: a fresh records.db takes over what an older index.db held, before
         // the index's migrations drop those tables.
-        let records = Records::open(&ws.records_db(), Some(&ws.index_db())).await?;
-        let store = Storage::open(&ws.index_db()).await?;
+        let workspace_id = crate::domain::WorkspaceId::default_for(&ws.root);
+        let records = Records::open(&ws.records_db(), Some(&ws.index_db()), &workspace_id).await?;
+        let store = Storage::open(&ws.index_db(), &workspace_id, None).await?;
         let indexer = Indexer::new(
             store.clone(),
             IndexSettings {

@@ -4,6 +4,9 @@ use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
+mod workspace;
+pub use workspace::WorkspaceId;
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DomainError {
     #[error("invalid nickname {0:?}: {1}")]
@@ -14,6 +17,8 @@ pub enum DomainError {
     AttemptId(String),
     #[error("invalid sha256 {0:?}: expected 64 hex digits")]
     Sha256(String),
+    #[error("invalid workspace id {0:?}: {1}")]
+    Workspace(String, String),
 }
 
 /// The `--out` path of a run below `runs/`; may contain `/` (`team/quant8`).

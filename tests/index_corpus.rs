@@ -38,6 +38,9 @@ fn corpus_copy() -> tempfile::TempDir {
     dir
 }
 
+/// The workspace id every index of these tests writes to.
+const OWN: &str = "corpus";
+
 fn workspace(root: &Path) -> Workspace {
     let mut cfg = Config::default();
     cfg.workspace.root = root.to_path_buf();
@@ -46,7 +49,8 @@ fn workspace(root: &Path) -> Workspace {
 
 async fn indexer(root: &Path) -> Indexer {
     let ws = workspace(root);
-    let store = Storage::open(&ws.index_db()).await.unwrap();
+    let own = invarlockd::domain::WorkspaceId::parse(OWN).unwrap();
+    let store = Storage::open(&ws.index_db(), &own, None).await.unwrap();
     let mut index = Config::default().index;
     index.timezone = "UTC".into();
     Indexer::new(
@@ -77,7 +81,7 @@ async fn assert_manifest_answers(ix: &Indexer) {
     for run in m["runs"].as_array().unwrap() {
         let id = attempt_id(run["path"].as_str().unwrap());
         let a = store
-            .attempt(&id)
+            .attempt(OWN, &id)
             .await
             .unwrap()
             .unwrap_or_else(|| panic!("{id} not indexed"));
@@ -95,7 +99,7 @@ async fn assert_manifest_answers(ix: &Indexer) {
         };
         let subject = attempt_id(run["path"].as_str().unwrap());
         let baseline = attempt_id(base["path"].as_str().unwrap());
-        let got = store.mapping(&subject).await.unwrap();
+        let got = store.mapping(OWN, &subject).await.unwrap();
         assert_eq!(
             got.as_ref().and_then(|g| g.baseline_attempt.as_deref()),
             Some(baseline.as_str()),
@@ -105,7 +109,7 @@ async fn assert_manifest_answers(ix: &Indexer) {
     for cert in m["certificates"].as_array().unwrap() {
         let subject = attempt_id(cert["subject_run"].as_str().unwrap());
         let baseline = attempt_id(cert["baseline_run"].as_str().unwrap());
-        let got = store.mapping(&subject).await.unwrap().unwrap();
+        let got = store.mapping(OWN, &subject).await.unwrap().unwrap();
         assert_eq!(got.how, "certificate", "{subject}");
         assert_eq!(got.baseline_attempt.as_deref(), Some(baseline.as_str()));
         let cert_path = cert["certificate"]
@@ -130,7 +134,7 @@ async fn every_manifest_attempt_gets_its_status_and_every_pairing_its_mapping() 
         std::fs::read(&copy).unwrap(),
         std::fs::read(ws.path().join("runs/baseline/20261128_204128/report.json")).unwrap()
     );
-    let un = ix.store().unrecognized(100).await.unwrap();
+    let un = ix.store().unrecognized(None, 100).await.unwrap();
     assert!(un.is_empty(), "{un:?}");
     // Hand-archived evidence is external.
     let dirs = ix.store().evidence_dirs().await.unwrap();
@@ -181,11 +185,16 @@ async fn a_restart_reads_nothing_and_a_deleted_index_is_rebuilt_to_the_same_answ
     let snapshot = |ix: Indexer| async move {
         let f = attempts::AttemptFilter::default();
         let (rows, _) = ix.store().attempts_page(&f, None, 1000).await.unwrap();
-        let (maps, _) = ix.store().mappings_page(None, 1000).await.unwrap();
+        let (maps, _) = ix.store().mappings_page(None, None, 1000).await.unwrap();
         // Whole rows (a page lists only some columns).
         let mut full = Vec::new();
         for r in rows {
-            let r = ix.store().attempt(&r.id).await.unwrap().expect("listed");
+            let r = ix
+                .store()
+                .attempt(OWN, &r.id)
+                .await
+                .unwrap()
+                .expect("listed");
             full.push((r.id, r.status, r.reason, r.run_id, r.report_hash, r.detail));
         }
         let rows = full;
@@ -223,14 +232,14 @@ async fn an_empty_attempt_is_running_when_fresh_and_error_once_stale() {
     ix.full_scan().await.unwrap();
     let id = format!("solo/{now}");
     assert_eq!(
-        ix.store().attempt(&id).await.unwrap().unwrap().status,
+        ix.store().attempt(OWN, &id).await.unwrap().unwrap().status,
         "running"
     );
     let later = ix
         .clone()
         .with_clock(|| SystemTime::now() + Duration::from_secs(7 * 3600));
     later.full_scan().await.unwrap();
-    let a = later.store().attempt(&id).await.unwrap().unwrap();
+    let a = later.store().attempt(OWN, &id).await.unwrap().unwrap();
     assert_eq!(a.status, "error", "{:?}", a.reason);
 }
 
@@ -284,13 +293,13 @@ async fn removing_a_baseline_attempt_remaps_its_subjects_incrementally() {
     ix.refresh_paths(std::slice::from_ref(&r02)).await.unwrap();
     let store = ix.store();
     assert!(store
-        .attempt("baseline/20261128_204128")
+        .attempt(OWN, "baseline/20261128_204128")
         .await
         .unwrap()
         .is_none());
     // The certificate still links quant8 to R02's report, now only archived in reports/baseline.
     let q8 = store
-        .mapping("quant8/20261128_204141")
+        .mapping(OWN, "quant8/20261128_204141")
         .await
         .unwrap()
         .unwrap();
@@ -302,7 +311,7 @@ async fn removing_a_baseline_attempt_remaps_its_subjects_incrementally() {
     );
     // R09 (no report, no certificate) falls back to the other report with the same losses.
     let r09 = store
-        .mapping("ci_quant8/20261128_204253")
+        .mapping(OWN, "ci_quant8/20261128_204253")
         .await
         .unwrap()
         .unwrap();
@@ -316,9 +325,9 @@ async fn removing_a_baseline_attempt_remaps_its_subjects_incrementally() {
         std::fs::read(ws.path().join("runs/baseline/20261128_204115/report.json")).unwrap()
     );
     // A full scan agrees with the incremental result.
-    let (inc, _) = store.mappings_page(None, 1000).await.unwrap();
+    let (inc, _) = store.mappings_page(None, None, 1000).await.unwrap();
     ix.full_scan().await.unwrap();
-    let (full, _) = ix.store().mappings_page(None, 1000).await.unwrap();
+    let (full, _) = ix.store().mappings_page(None, None, 1000).await.unwrap();
     let key = |v: &Vec<mappings::MappingRow>| {
         v.iter()
             .map(|m| {

@@ -281,11 +281,18 @@ async fn scan(cfg: Config, json: bool) -> i32 {
     };
     // The records first: an older index.db's records move to records.db before the index
     // migrations drop them (docs/records.md).
-    match crate::storage::records::Records::open(&ws.records_db(), Some(&ws.index_db())).await {
+    let workspace_id = crate::domain::WorkspaceId::default_for(&ws.root);
+    match crate::storage::records::Records::open(
+        &ws.records_db(),
+        Some(&ws.index_db()),
+        &workspace_id,
+    )
+    .await
+    {
         Ok(r) => r.close().await,
         Err(e) => return fail(&e.to_string()),
     }
-    let store = match crate::storage::Storage::open(&ws.index_db()).await {
+    let store = match crate::storage::Storage::open(&ws.index_db(), &workspace_id, None).await {
         Ok(s) => s,
         Err(e) => return fail(&e.to_string()),
     };

@@ -138,6 +138,7 @@ pub(crate) fn parse_filter(q: &AttemptsQuery, tz: TimeZone) -> Result<AttemptFil
         ),
     };
     let f = AttemptFilter {
+        workspace: None,
         nickname,
         status,
         model_id: q.model_id.clone(),
@@ -215,7 +216,7 @@ fn parse_rest(rest: &str) -> Result<(AttemptId, Resource), ApiError> {
 async fn load(state: &AppState, id: &AttemptId) -> Result<AttemptRow, ApiError> {
     state
         .store
-        .attempt(&id.to_string())
+        .attempt(state.store.workspace().as_str(), &id.to_string())
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("attempt {id} is not indexed")))
 }
@@ -253,9 +254,10 @@ async fn get_attempt_resource(
         (status = 400, description = "`bad_request`: this resource takes no query parameters"),
         (status = 404, description = "`not_found`: no such attempt indexed")))]
 async fn detail(state: &AppState, a: &AttemptRow) -> Result<AttemptDetail, ApiError> {
-    let files = state.store.attempt_files(&a.id).await?;
-    let mapping = state.store.mapping(&a.id).await?;
-    let history = state.store.attempt_history(&a.id).await?;
+    let ws = a.workspace.as_str();
+    let files = state.store.attempt_files(ws, &a.id).await?;
+    let mapping = state.store.mapping(ws, &a.id).await?;
+    let history = state.store.attempt_history(ws, &a.id).await?;
     let archived = match &a.report_sha256 {
         Some(sha) => state.store.archived_copies(sha).await?,
         None => Vec::new(),

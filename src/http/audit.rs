@@ -27,9 +27,10 @@ pub(super) async fn list_audit(
 ) -> ApiResult<Json<AuditPage>> {
     let page = p.parse::<i64>()?;
     let (limit, after) = (page.limit, page.after.unwrap_or(0));
-    let rows = state.records.audit_page(after, limit + 1).await?;
+    let own = Some(state.records.workspace().as_str());
+    let rows = state.records.audit_page(own, after, limit + 1).await?;
     let (rows, next) =
-        crate::storage::split_page(rows, limit, |r| crate::storage::encode_token(&r.seq));
+        crate::storage::split_page(rows, limit, |r| crate::storage::encode_token(&r.position));
     let items = rows
         .iter()
         .map(|r| AuditEntry {
@@ -59,5 +60,6 @@ pub(super) async fn check_audit(
     _: Params<NoParams>,
     State(state): State<AppState>,
 ) -> ApiResult<Json<AuditChainCheck>> {
-    Ok(Json(state.records.check_chain().await?.into()))
+    let own = state.records.workspace().as_str();
+    Ok(Json(state.records.check_chain(own).await?.into()))
 }

@@ -6,6 +6,7 @@ use super::pagination::PageQuery;
 use super::types::{Mapping, MappingPage};
 use super::{ApiError, AppState};
 use crate::storage::encode_token;
+use crate::storage::workspace::ListKey;
 use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
@@ -31,12 +32,17 @@ pub(super) async fn list_mappings(
     Params(q): Params<PageQuery>,
 ) -> Result<Json<MappingPage>, ApiError> {
     let page = q.parse::<String>()?;
+    let own = state.store.workspace().as_str();
+    let after = page.after.map(|key| ListKey {
+        key,
+        workspace: own.to_string(),
+    });
     let (rows, next) = state
         .store
-        .mappings_page(page.after.as_deref(), page.limit)
+        .mappings_page(Some(own), after.as_ref(), page.limit)
         .await?;
     Ok(Json(MappingPage {
         items: rows.iter().map(Mapping::from).collect(),
-        next_page_token: next.map(|s| encode_token(&s)),
+        next_page_token: next.map(|k| encode_token(&k.key)),
     }))
 }

@@ -35,11 +35,12 @@ pub(super) async fn status_page(
     _: Params<NoParams>,
     State(state): State<AppState>,
 ) -> ApiResult<Markup> {
-    let (nicknames, _) = state.store.runs_page(None, 1000).await?;
-    let (maps, _) = state.store.mappings_page(None, 200).await?;
+    let own = Some(state.store.workspace().as_str());
+    let (nicknames, _) = state.store.runs_page(own, None, 1000).await?;
+    let (maps, _) = state.store.mappings_page(own, None, 200).await?;
     let promos = state
         .store
-        .evidence_dirs_page(Some("invarlockd"), None, 1000)
+        .evidence_dirs_page(own, Some("invarlockd"), None, 1000)
         .await?;
     let mut ret = state.records.retention_status().await?;
     ret["runs_bytes"] = state.store.runs_bytes().await?.into();

@@ -96,10 +96,14 @@ pub(super) async fn list_promotions(
             ));
         }
     }
-    let after = page.after;
+    let own = state.store.workspace().as_str();
+    let after = page.after.map(|key| crate::storage::workspace::ListKey {
+        key,
+        workspace: own.to_string(),
+    });
     let rows = state
         .store
-        .evidence_dirs_page(p.origin.as_deref(), after.as_deref(), limit + 1)
+        .evidence_dirs_page(Some(own), p.origin.as_deref(), after.as_ref(), limit + 1)
         .await?;
     let (rows, next) = crate::storage::split_page(rows, limit, |r| encode_token(&r.path));
     Ok(Json(ArchivedEvidencePage {
@@ -122,10 +126,13 @@ pub(super) async fn show_promotion(
     let path = format!("reports/{name}");
     let row = state
         .store
-        .evidence_dir(&path)
+        .evidence_dir(state.store.workspace().as_str(), &path)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("no archived evidence named {name:?}")))?;
-    let verifications = state.records.verifications_of(&name, 20).await?;
+    let verifications = state
+        .records
+        .verifications_of(state.store.workspace().as_str(), &name, 20)
+        .await?;
     Ok(Json(ArchivedEvidenceDetail {
         evidence: ArchivedEvidence::from(&row),
         verifications: verifications

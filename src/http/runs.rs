@@ -34,13 +34,18 @@ pub(super) async fn list_runs(
     Params(q): Params<PageQuery>,
 ) -> Result<Json<RunPage>, ApiError> {
     let page = q.parse::<String>()?;
+    let own = state.store.workspace().as_str();
+    let after = page.after.map(|key| crate::storage::workspace::ListKey {
+        key,
+        workspace: own.to_string(),
+    });
     let (rows, next) = state
         .store
-        .runs_page(page.after.as_deref(), page.limit)
+        .runs_page(Some(own), after.as_ref(), page.limit)
         .await?;
     Ok(Json(RunPage {
         items: rows.iter().map(Run::from).collect(),
-        next_page_token: next.map(|n| encode_token(&n)),
+        next_page_token: next.map(|n| encode_token(&n.key)),
     }))
 }
 
@@ -62,10 +67,11 @@ pub(super) async fn get_run(
         .map_err(|e| ApiError::NotFound(format!("no run {nickname:?}: {e}")))?;
     let row = state
         .store
-        .run(nick.as_str())
+        .run(state.store.workspace().as_str(), nick.as_str())
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("no attempts for nickname {nick}")))?;
     let filter = AttemptFilter {
+        workspace: Some(row.workspace.clone()),
         nickname: Some(nick.to_string()),
         ..Default::default()
     };
@@ -88,7 +94,10 @@ pub(super) async fn list_unrecognized(
     Params(q): Params<LimitQuery>,
 ) -> Result<Json<UnrecognizedPage>, ApiError> {
     let limit = parse_limit(q.limit.as_deref())?;
-    let rows = state.store.unrecognized(limit).await?;
+    let rows = state
+        .store
+        .unrecognized(Some(state.store.workspace().as_str()), limit)
+        .await?;
     Ok(Json(UnrecognizedPage {
         items: rows.iter().map(Into::into).collect(),
         next_page_token: None,

@@ -88,7 +88,7 @@ async fn linked_release(state: &AppState, body: &Bytes) -> Result<Option<Release
         (Some(v), _) => Some(v),
         (None, Some(id)) => state
             .store
-            .attempt(&id)
+            .attempt(state.store.workspace().as_str(), &id)
             .await?
             .and_then(|row| row.detail)
             .and_then(|d| serde_json::from_str::<Value>(&d).ok())

@@ -156,6 +156,7 @@ pub fn scan_dir(
     let manifest_certs = manifest_certificates(dir, limits);
     let mut out = ScannedDir {
         dir: EvidenceDirRow {
+            workspace: String::new(),
             path: dir_rel.to_string(),
             origin: origin.into(),
             metadata,

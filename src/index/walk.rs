@@ -139,6 +139,7 @@ pub fn is_evidence_pack(dir: &Dir) -> bool {
 /// The unrecognized row of an evidence pack.
 pub fn evidence_pack_row(path: String) -> UnrecognizedRow {
     UnrecognizedRow {
+        workspace: String::new(),
         path,
         kind: "evidence_pack".into(),
         reason: format!(
@@ -151,6 +152,7 @@ pub fn evidence_pack_row(path: String) -> UnrecognizedRow {
 impl Walker<'_> {
     fn unrecognized(&mut self, rel: String, kind: &str, reason: &str) {
         self.out.unrecognized.push(UnrecognizedRow {
+            workspace: String::new(),
             path: rel,
             kind: kind.into(),
             reason: reason.into(),

@@ -88,7 +88,7 @@ impl super::Promoter {
 
         let row = self
             .store
-            .attempt(&id.to_string())
+            .attempt(self.store.workspace().as_str(), &id.to_string())
             .await?
             .ok_or_else(|| PromoteError::NotFound(format!("attempt {id} is not indexed")))?;
         if row.status != "pass" {

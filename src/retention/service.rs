@@ -102,6 +102,7 @@ impl super::Retention {
         getrandom::fill(&mut rnd).map_err(|e| RetentionError::Internal(e.to_string()))?;
         let created = now();
         let row = PlanRow {
+            workspace: self.store.workspace().to_string(),
             id: format!("rp-{}", hex::encode(rnd)),
             created_at: rfc3339(created),
             expires_at: rfc3339(

@@ -66,6 +66,10 @@ macro_rules! define_attempt_row {
         #[derive(Debug, Clone, Default, PartialEq, sqlx::FromRow)]
         pub struct AttemptRow {
             $(pub $col: $ty,)*
+            /// The workspace that indexed it: not one of the written columns (a write always goes
+            /// to the daemon's own workspace), read where the database holds several.
+            #[sqlx(default)]
+            pub workspace: String,
         }
 
         impl AttemptRow {
@@ -117,6 +121,9 @@ pub struct HistoryRow {
 /// copy and free for nothing (they were most of the cost of `GET /v1/attempts`, issue 16).
 #[derive(Debug, Clone, Default, PartialEq, sqlx::FromRow, Deserialize)]
 pub struct AttemptSummaryRow {
+    #[sqlx(default)]
+    #[serde(default)]
+    pub workspace: String,
     pub id: String,
     pub nickname: String,
     pub ts: String,
@@ -145,6 +152,8 @@ impl AttemptSummaryRow {
 /// Filters of `GET /v1/attempts`, already validated by the HTTP layer.
 #[derive(Debug, Clone, Default)]
 pub struct AttemptFilter {
+    /// Only this workspace's attempts (None: every workspace of the database).
+    pub workspace: Option<String>,
     pub nickname: Option<String>,
     pub status: Option<String>,
     pub model_id: Option<String>,
@@ -162,10 +171,16 @@ pub struct AttemptFilter {
 pub struct AttemptKey {
     pub ts: String,
     pub id: String,
+    /// Breaks ties between workspaces that hold the same id (listing order is ts, id,
+    /// workspace, all descending). Absent from keys made before workspaces existed.
+    #[serde(default)]
+    pub workspace: String,
 }
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct UnrecognizedRow {
+    #[sqlx(default)]
+    pub workspace: String,
     pub path: String,
     pub kind: String,
     pub reason: String,

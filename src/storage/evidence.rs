@@ -34,6 +34,8 @@ pub struct CertificateRow {
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct EvidenceDirRow {
+    #[sqlx(default)]
+    pub workspace: String,
     pub path: String,
     pub origin: String,
     pub metadata: Option<String>,

@@ -3,6 +3,8 @@
 #[derive(Debug, Clone, sqlx::FromRow)]
 /// One row of the attempt history.
 pub struct HistoryEvent {
+    #[sqlx(default)]
+    pub workspace: String,
     pub seq: i64,
     pub attempt_id: String,
     pub event: String,

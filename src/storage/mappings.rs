@@ -5,6 +5,8 @@ use serde::Serialize;
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct MappingRow {
+    #[sqlx(default)]
+    pub workspace: String,
     pub subject: String,
     pub baseline_attempt: Option<String>,
     pub baseline_archived: Option<String>,

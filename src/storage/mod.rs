@@ -13,22 +13,21 @@ pub mod mappings;
 pub mod records;
 pub mod retention;
 pub mod runs;
+mod scoped;
 mod sqlite;
+pub mod workspace;
 
-use attempts::{
-    AttemptFilter, AttemptKey, AttemptRow, AttemptSummaryRow, AttemptWrite, FileRow, Fingerprint,
-    HistoryRow, UnrecognizedRow,
-};
+use attempts::{AttemptRow, AttemptWrite, Fingerprint, UnrecognizedRow};
 use base64::Engine as _;
 use evidence::{EvidenceDirRow, EvidenceFileRow, ScannedDir};
 use feed::{FeedCursor, HistoryEvent};
-use mappings::MappingRow;
 use retention::CandidateRow;
-use runs::{CopyRow, RunRow};
+use runs::CopyRow;
 use serde::{de::DeserializeOwned, Serialize};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
+use workspace::{Own, Stamp, WorkspaceRow};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {
@@ -87,6 +86,11 @@ pub struct Storage {
     /// Moves after every committed write to the index (conditional GETs), and when a rebuilt
     /// index is put in place.
     pub generation: generation::Generation,
+    /// The daemon's own workspace: every write goes to it.
+    own: Arc<Own>,
+    /// The registry of a database that holds one workspace (SQLite): this daemon alone, kept
+    /// in memory (there is no other daemon to tell).
+    registry: Arc<Mutex<WorkspaceRow>>,
 }
 
 /// Counts for `/v1/status`.
@@ -103,6 +107,8 @@ pub struct StatusCounts {
 
 /// `Storage` methods that run one operation on the index in service: each is the backend's
 /// method of the same name. A second backend adds its arm to the `match` and nothing else.
+/// They act on the daemon's own workspace (the indexer's reads and writes); reads the API
+/// scopes by workspace are in `scoped.rs`.
 macro_rules! operations {
     ($($(#[$doc:meta])* fn $name:ident(&self $(, $arg:ident: $ty:ty)* $(,)?) -> $ret:ty;)*) => {
         impl Storage {
@@ -111,7 +117,10 @@ macro_rules! operations {
                 pub async fn $name(&self $(, $arg: $ty)*) -> Result<$ret, StorageError> {
                     let live = self.live();
                     match &live.backend {
-                        Backend::Sqlite(ix) => ix.$name($($arg),*).await,
+                        Backend::Sqlite(ix) => ix.$name($($arg),*).await.map(|mut r| {
+                            r.stamp(self.own.id.as_str());
+                            r
+                        }),
                     }
                 }
             )*
@@ -122,23 +131,9 @@ macro_rules! operations {
 operations! {
     /// A write that changes nothing visible, to prove the index is writable (`/readyz`).
     fn check_writable(&self) -> ();
-    fn status_counts(&self) -> StatusCounts;
 
-    // Attempts (the API's reads).
-    fn attempt(&self, id: &str) -> Option<AttemptRow>;
-    fn attempt_files(&self, id: &str) -> Vec<FileRow>;
-    /// The newest 50 history rows of an attempt, newest first.
-    fn attempt_history(&self, id: &str) -> Vec<HistoryRow>;
-    /// One page (newest first) and the key to continue after, if there is more.
-    fn attempts_page(
-        &self,
-        filter: &AttemptFilter,
-        after: Option<&AttemptKey>,
-        limit: u32,
-    ) -> (Vec<AttemptSummaryRow>, Option<AttemptKey>);
     /// (status, count) for every status with attempts.
     fn attempt_counts(&self) -> Vec<(String, i64)>;
-    fn unrecognized(&self, limit: u32) -> Vec<UnrecognizedRow>;
 
     // Attempts (what the indexer reads to decide what to write).
     fn fingerprints(&self) -> HashMap<String, Fingerprint>;
@@ -160,8 +155,6 @@ operations! {
     fn replace_unrecognized_under(&self, tops: &[(String, Vec<UnrecognizedRow>)]) -> ();
 
     // Mappings.
-    fn mapping(&self, subject: &str) -> Option<MappingRow>;
-    fn mappings_page(&self, after: Option<&str>, limit: u32) -> (Vec<MappingRow>, Option<String>);
     fn rebuild_mappings(&self) -> u64;
     fn rederive_mappings(&self, before: &[String], changed: &[String]) -> usize;
 
@@ -169,9 +162,6 @@ operations! {
     /// Archived copies of a report (by sha256).
     fn archived_copies(&self, sha256: &str) -> Vec<String>;
     fn evidence_dirs(&self) -> Vec<EvidenceDirRow>;
-    fn evidence_dir(&self, path: &str) -> Option<EvidenceDirRow>;
-    /// Evidence dirs after `after` (path order), optionally of one origin.
-    fn evidence_dirs_page(&self, origin: Option<&str>, after: Option<&str>, limit: u32) -> Vec<EvidenceDirRow>;
     fn evidence_file_stamps(&self) -> HashMap<String, (i64, i64)>;
     fn apply_evidence_scan(&self, scanned: &[ScannedDir]) -> ();
     /// Archived report copies whose §5.4 digests are these.
@@ -188,9 +178,7 @@ operations! {
     /// Bytes under runs/ (kept by triggers).
     fn runs_bytes(&self) -> i64;
 
-    // Runs and convenience copies.
-    fn runs_page(&self, after: Option<&str>, limit: u32) -> (Vec<RunRow>, Option<String>);
-    fn run(&self, nickname: &str) -> Option<RunRow>;
+    // Convenience copies.
     /// (nickname, attempt id, dir, report sha256) of the latest pass of each nickname.
     fn latest_passes(&self, nicknames: Option<&[String]>) -> Vec<(String, String, String, String)>;
     fn convenience_copies(&self) -> Vec<CopyRow>;
@@ -199,9 +187,22 @@ operations! {
 
 impl Storage {
     /// Opens (creating if needed) the index at `path` and applies the embedded migrations.
-    pub async fn open(path: &Path) -> Result<Storage, StorageError> {
+    /// Every write goes to `workspace`, which the registry advertises at `public_url`.
+    pub async fn open(
+        path: &Path,
+        workspace: &crate::domain::WorkspaceId,
+        public_url: Option<String>,
+    ) -> Result<Storage, StorageError> {
         let generation = generation::Generation::default();
         let index = sqlite::Index::open(path, &generation).await?;
+        let own = Own::new(workspace, public_url);
+        let registry = Arc::new(Mutex::new(WorkspaceRow {
+            id: own.id.to_string(),
+            host: own.host.clone(),
+            public_url: own.public_url.clone(),
+            started_at: own.started_at.clone(),
+            last_contact_at: own.started_at.clone(),
+        }));
         Ok(Storage {
             path: path.to_path_buf(),
             live: Arc::new(RwLock::new(Arc::new(Live {
@@ -209,7 +210,19 @@ impl Storage {
                 backend: Backend::Sqlite(index),
             }))),
             generation,
+            own: Arc::new(own),
+            registry,
         })
+    }
+
+    /// The daemon's own workspace.
+    pub fn workspace(&self) -> &crate::domain::WorkspaceId {
+        &self.own.id
+    }
+
+    /// The URL this daemon advertises (`server.public_url`), if any.
+    pub fn public_url(&self) -> Option<&str> {
+        self.own.public_url.as_deref()
     }
 
     fn live(&self) -> Arc<Live> {
@@ -243,6 +256,8 @@ impl Storage {
                 backend: Backend::Sqlite(index),
             }))),
             generation: self.generation.clone(),
+            own: self.own.clone(),
+            registry: self.registry.clone(),
         })
     }
 
@@ -300,9 +315,10 @@ impl Storage {
         if live.number != cursor.backend {
             return Ok((Vec::new(), self.feed_head().await?));
         }
-        let rows = match &live.backend {
+        let mut rows = match &live.backend {
             Backend::Sqlite(ix) => ix.history_after(cursor.seq, limit).await?,
         };
+        rows.stamp(self.own.id.as_str());
         let seq = rows.last().map_or(cursor.seq, |r| r.seq);
         Ok((
             rows,
@@ -313,10 +329,10 @@ impl Storage {
         ))
     }
 
-    /// Counts for `/v1/status`: attempts by status, nicknames, unrecognized entries,
-    /// certificates, evidence dirs, last index event and database size.
+    /// Counts for `/v1/status` of the daemon's own workspace: attempts by status, nicknames,
+    /// unrecognized entries, certificates, evidence dirs, last index event and database size.
     pub async fn status_summary(&self) -> Result<serde_json::Value, StorageError> {
-        let c = self.status_counts().await?;
+        let c = self.status_counts(Some(self.own.id.as_str())).await?;
         let mut counts = serde_json::Map::new();
         let mut total = 0i64;
         for st in crate::report::AttemptStatus::ALL {
@@ -349,6 +365,13 @@ impl Storage {
             .filter_map(|p| std::fs::metadata(p).ok())
             .map(|m| m.len())
             .sum()
+    }
+
+    /// A SQLite index at `path` whose own workspace is `test`, for this module's tests.
+    #[cfg(test)]
+    pub(crate) async fn open_test(path: &Path) -> Storage {
+        let ws = crate::domain::WorkspaceId::parse("test").unwrap();
+        Storage::open(path, &ws, None).await.unwrap()
     }
 
     /// The SQLite index in service, for this module's tests.
@@ -396,30 +419,4 @@ pub fn decode_token<T: DeserializeOwned>(token: &str) -> Option<T> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[tokio::test]
-    async fn opening_applies_migrations_and_the_index_is_writable() {
-        let dir = tempfile::tempdir().unwrap();
-        let s = Storage::open(&dir.path().join("state/index.db"))
-            .await
-            .unwrap();
-        s.check_writable().await.unwrap();
-        let summary = s.status_summary().await.unwrap();
-        assert_eq!(summary["attempts"]["total"], 0);
-        let live = s.sqlite();
-        let (mode,): (String,) = sqlx::query_as("pragma journal_mode")
-            .fetch_one(live.index().reader())
-            .await
-            .unwrap();
-        assert_eq!(mode, "wal");
-    }
-
-    #[test]
-    fn page_tokens_round_trip_and_garbage_is_rejected() {
-        let t = encode_token(&("20261128_204141", "a/b"));
-        assert_eq!(decode_token::<(String, String)>(&t).unwrap().1, "a/b");
-        assert!(decode_token::<(String, String)>("!!").is_none());
-    }
-}
+mod tests;

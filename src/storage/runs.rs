@@ -7,6 +7,8 @@ use super::mappings::MappingRow;
 /// that has one (`m_*`, all null without one).
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct RunRow {
+    #[sqlx(default)]
+    pub workspace: String,
     pub nickname: String,
     pub attempts: i64,
     pub latest_id: String,
@@ -26,6 +28,7 @@ impl RunRow {
     /// The mapping of the newest attempt of this nickname that has one.
     pub fn mapping(&self) -> Option<MappingRow> {
         Some(MappingRow {
+            workspace: self.workspace.clone(),
             subject: self.m_subject.clone()?,
             baseline_attempt: self.m_baseline_attempt.clone(),
             baseline_archived: self.m_baseline_archived.clone(),

@@ -335,7 +335,7 @@ async fn deleting_the_running_daemons_index_rebuilds_it_live_and_never_splits_or
     for f in ["index.db", "index.db-wal", "index.db-shm"] {
         let _ = std::fs::remove_file(state.join(f));
     }
-    let other = invarlockd::storage::Storage::open(&state.join("index.db"))
+    let other = invarlockd::storage::Storage::open(&state.join("index.db"), &outsider(), None)
         .await
         .unwrap();
     other.close().await;
@@ -377,7 +377,9 @@ async fn rebuilt_live(state: &Path, app: &TestApp, plan: &str, before: &Value, a
             }
         }
         if db.is_file() && open_deleted(&db).is_empty() {
-            let file = invarlockd::storage::Storage::open(&db).await.unwrap();
+            let file = invarlockd::storage::Storage::open(&db, &outsider(), None)
+                .await
+                .unwrap();
             let total = file.status_summary().await.unwrap()["attempts"]["total"].as_u64();
             file.close().await;
             if total == Some(attempts) {
@@ -395,4 +397,9 @@ async fn rebuilt_live(state: &Path, app: &TestApp, plan: &str, before: &Value, a
     for (k, v) in before.as_object().unwrap() {
         assert_eq!(&now[k], v, "{k} differs after the live rebuild");
     }
+}
+
+/// The workspace id of a process that opens the index file beside the daemon.
+fn outsider() -> invarlockd::domain::WorkspaceId {
+    invarlockd::domain::WorkspaceId::parse("outsider").unwrap()
 }

@@ -10,6 +10,14 @@ pub const GENESIS: &str = "00000000000000000000000000000000000000000000000000000
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct AuditRow {
+    /// Whose chain the entry is in: each workspace has its own, numbered by `seq` from 1.
+    #[sqlx(default)]
+    pub workspace: String,
+    /// Where the entry stands among every workspace's entries (the order of a page that spans
+    /// workspaces; `seq` where the database holds one workspace).
+    #[sqlx(default)]
+    #[serde(skip)]
+    pub position: i64,
     pub seq: i64,
     pub at: String,
     pub action: String,
@@ -115,6 +123,8 @@ pub(super) async fn append(
     // under invarlockd_db_errors_total).
     crate::metrics::audit_appended(e.action);
     Ok(AuditRow {
+        workspace: String::new(),
+        position: seq,
         seq,
         at,
         action: e.action.to_string(),
@@ -132,13 +142,17 @@ pub(super) async fn list(
     after: i64,
     limit: u32,
 ) -> Result<Vec<AuditRow>, StorageError> {
-    Ok(sqlx::query_as(
+    let mut rows: Vec<AuditRow> = sqlx::query_as(
         "select seq, at, action, subject, actor, detail, prev_hash, hash from audit_log where seq > ? order by seq limit ?",
     )
     .bind(after)
     .bind(limit as i64)
     .fetch_all(pool)
-    .await?)
+    .await?;
+    for r in &mut rows {
+        r.position = r.seq;
+    }
+    Ok(rows)
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -148,6 +162,18 @@ pub struct ChainCheck {
     /// The first entry whose stored hashes do not match, and why.
     pub first_broken: Option<i64>,
     pub reason: Option<String>,
+}
+
+impl ChainCheck {
+    /// The check of a chain with no entries (a workspace that recorded nothing here).
+    pub fn empty() -> ChainCheck {
+        ChainCheck {
+            ok: true,
+            entries: 0,
+            first_broken: None,
+            reason: None,
+        }
+    }
 }
 
 /// Walks the whole chain in order and names the first broken entry.

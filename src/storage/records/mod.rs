@@ -19,12 +19,17 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
 
+use crate::domain::WorkspaceId;
+
 pub use audit::{AuditEntry, AuditRow, ChainCheck};
 pub use retention::{MoveRow, PlanRow};
 
 #[derive(Clone, Debug)]
 pub struct Records {
     pub path: PathBuf,
+    /// The daemon's workspace: every record written is its own. A SQLite records file holds
+    /// this workspace alone.
+    own: WorkspaceId,
     writer: SqlitePool,
     reader: SqlitePool,
     /// Moves after every committed write to the records (conditional GETs).
@@ -47,6 +52,8 @@ impl IntentKind {
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct VerificationRow {
+    #[sqlx(default)]
+    pub workspace: String,
     pub seq: i64,
     pub promotion: String,
     pub ok: bool,
@@ -71,7 +78,12 @@ fn options(path: &Path) -> Result<SqliteConnectOptions, StorageError> {
 impl Records {
     /// Opens (creating if needed) `records.db` and applies its migrations. With `legacy_index`,
     /// a fresh records database first takes over the records an older `index.db` still holds.
-    pub async fn open(path: &Path, legacy_index: Option<&Path>) -> Result<Records, StorageError> {
+    /// What is recorded from here on is `workspace`'s.
+    pub async fn open(
+        path: &Path,
+        legacy_index: Option<&Path>,
+        workspace: &WorkspaceId,
+    ) -> Result<Records, StorageError> {
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent)
                 .map_err(|e| StorageError::Dir(parent.to_path_buf(), e))?;
@@ -94,6 +106,7 @@ impl Records {
             .await?;
         Ok(Records {
             path: path.to_path_buf(),
+            own: workspace.clone(),
             writer,
             reader,
             generation,
@@ -107,11 +120,41 @@ impl Records {
 
     // --- audit -------------------------------------------------------------------------------
 
-    pub async fn audit_page(&self, after: i64, limit: u32) -> Result<Vec<AuditRow>, StorageError> {
-        audit::list(&self.reader, after, limit).await
+    /// The daemon's own workspace.
+    pub fn workspace(&self) -> &WorkspaceId {
+        &self.own
     }
 
-    pub async fn check_chain(&self) -> Result<ChainCheck, StorageError> {
+    fn holds(&self, scope: Option<&str>) -> bool {
+        scope.is_none_or(|w| w == self.own.as_str())
+    }
+
+    fn stamp_audit(&self, mut rows: Vec<AuditRow>) -> Vec<AuditRow> {
+        for r in &mut rows {
+            r.workspace = self.own.to_string();
+        }
+        rows
+    }
+
+    /// A page of entries of one workspace (or of all) after `after` (an entry's `position`),
+    /// in the order they were appended.
+    pub async fn audit_page(
+        &self,
+        scope: Option<&str>,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<AuditRow>, StorageError> {
+        if !self.holds(scope) {
+            return Ok(Vec::new());
+        }
+        Ok(self.stamp_audit(audit::list(&self.reader, after, limit).await?))
+    }
+
+    /// Walks one workspace's chain (each workspace has its own).
+    pub async fn check_chain(&self, workspace: &str) -> Result<ChainCheck, StorageError> {
+        if !self.holds(Some(workspace)) {
+            return Ok(ChainCheck::empty());
+        }
         audit::check_chain(&self.reader).await
     }
 
@@ -120,7 +163,7 @@ impl Records {
         let mut tx = self.writer.begin().await?;
         let row = audit::append(&mut tx, entry).await?;
         tx.commit().await?;
-        Ok(row)
+        Ok(self.stamp_audit(vec![row]).remove(0))
     }
 
     // --- verifications -----------------------------------------------------------------------
@@ -148,18 +191,27 @@ impl Records {
         Ok(seq)
     }
 
+    /// The verifications recorded for a promotion of `workspace`, newest first.
     pub async fn verifications_of(
         &self,
+        workspace: &str,
         promotion: &str,
         limit: u32,
     ) -> Result<Vec<VerificationRow>, StorageError> {
-        Ok(sqlx::query_as(
+        if !self.holds(Some(workspace)) {
+            return Ok(Vec::new());
+        }
+        let mut rows: Vec<VerificationRow> = sqlx::query_as(
             "select seq, promotion, ok, result, actor, created_at from verifications where promotion = ? order by seq desc limit ?",
         )
         .bind(promotion)
         .bind(limit as i64)
         .fetch_all(&self.reader)
-        .await?)
+        .await?;
+        for r in &mut rows {
+            r.workspace = self.own.to_string();
+        }
+        Ok(rows)
     }
 
     // --- intents -----------------------------------------------------------------------------
@@ -204,7 +256,7 @@ impl Records {
             rows.push(audit::append(&mut tx, e).await?);
         }
         tx.commit().await?;
-        Ok(rows)
+        Ok(self.stamp_audit(rows))
     }
 
     /// Closes an intent whose effects were undone.

@@ -8,6 +8,9 @@ use crate::storage::StorageError;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct PlanRow {
+    /// The workspace whose attempts the plan moves (only its daemon may apply it).
+    #[sqlx(default)]
+    pub workspace: String,
     pub id: String,
     pub created_at: String,
     pub expires_at: String,
@@ -58,11 +61,16 @@ impl Records {
         Ok(())
     }
 
+    /// A plan by id (ids are unique across workspaces), naming its workspace.
     pub async fn plan(&self, id: &str) -> Result<Option<PlanRow>, StorageError> {
-        Ok(sqlx::query_as("select * from retention_plans where id = ?")
+        let row: Option<PlanRow> = sqlx::query_as("select * from retention_plans where id = ?")
             .bind(id)
             .fetch_optional(&self.reader)
-            .await?)
+            .await?;
+        Ok(row.map(|p| PlanRow {
+            workspace: self.own.to_string(),
+            ..p
+        }))
     }
 
     pub async fn moves(&self, plan_id: &str) -> Result<Vec<MoveRow>, StorageError> {

@@ -3,7 +3,7 @@ use serde_json::json;
 
 async fn open() -> (tempfile::TempDir, Records) {
     let dir = tempfile::tempdir().unwrap();
-    let r = Records::open(&dir.path().join("state/records.db"), None)
+    let r = Records::open(&dir.path().join("state/records.db"), None, &own())
         .await
         .unwrap();
     (dir, r)
@@ -25,7 +25,7 @@ async fn audit_order_comes_from_the_database_and_the_chain_verifies() {
     let b = r.append_audit(&entry("b")).await.unwrap();
     assert_eq!((a.seq, b.seq), (1, 2));
     assert_eq!(b.prev_hash, a.hash);
-    let check = r.check_chain().await.unwrap();
+    let check = r.check_chain("test").await.unwrap();
     assert!(check.ok, "{check:?}");
     assert_eq!(check.entries, 2);
 }
@@ -54,7 +54,7 @@ async fn completing_an_intent_appends_its_entries_once_and_closes_it() {
         .is_empty());
     // A second completion is refused and appends nothing.
     assert!(r.complete_intent(id, &[entry("c")]).await.is_err());
-    assert_eq!(r.audit_page(0, 10).await.unwrap().len(), 2);
+    assert_eq!(r.audit_page(None, 0, 10).await.unwrap().len(), 2);
 }
 
 #[tokio::test]
@@ -88,14 +88,18 @@ async fn records_of_an_older_index_are_taken_over_once() {
         pool.close().await;
     }
     let path = dir.path().join("records.db");
-    let r = Records::open(&path, Some(&index)).await.unwrap();
-    assert_eq!(r.audit_page(0, 10).await.unwrap()[0].subject, "q8");
+    let r = Records::open(&path, Some(&index), &own()).await.unwrap();
+    assert_eq!(r.audit_page(None, 0, 10).await.unwrap()[0].subject, "q8");
     let next = r.append_audit(&entry("later")).await.unwrap();
     assert_eq!(
         next.seq, 2,
         "the sequence continues after the imported rows"
     );
     r.close().await;
-    let again = Records::open(&path, Some(&index)).await.unwrap();
-    assert_eq!(again.audit_page(0, 10).await.unwrap().len(), 2);
+    let again = Records::open(&path, Some(&index), &own()).await.unwrap();
+    assert_eq!(again.audit_page(None, 0, 10).await.unwrap().len(), 2);
+}
+
+fn own() -> crate::domain::WorkspaceId {
+    crate::domain::WorkspaceId::parse("test").unwrap()
 }

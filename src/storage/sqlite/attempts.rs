@@ -288,6 +288,7 @@ pub(super) async fn list(
     Ok(crate::storage::split_page(rows, limit, |r| AttemptKey {
         ts: r.ts.clone(),
         id: r.id.clone(),
+        workspace: String::new(),
     }))
 }
 
@@ -557,7 +558,7 @@ mod tests {
     #[tokio::test]
     async fn attempts_are_listed_newest_first_in_keyset_pages_and_removal_keeps_history() {
         let dir = tempfile::tempdir().unwrap();
-        let s = Storage::open(&dir.path().join("index.db")).await.unwrap();
+        let s = Storage::open_test(&dir.path().join("index.db")).await;
         let files = [FileRow {
             name: "report.json".into(),
             size: 1,
@@ -581,9 +582,14 @@ mod tests {
         let f = AttemptFilter::default();
         let (p1, next) = s.attempts_page(&f, None, 2).await.unwrap();
         assert_eq!(p1[0].ts, "20261122_000000");
+        let written = AttemptRow {
+            workspace: "test".into(),
+            ..rows[2].clone()
+        };
+        assert_eq!(p1[0].workspace, "test", "rows name their workspace");
         assert_eq!(
-            s.attempt(&p1[0].id).await.unwrap().as_ref(),
-            Some(&rows[2]),
+            s.attempt("test", &p1[0].id).await.unwrap().as_ref(),
+            Some(&written),
             "every column reads back as written"
         );
         assert_eq!(
@@ -605,9 +611,9 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(n, 1);
-        assert!(s.attempt(&gone).await.unwrap().is_none());
-        let h = s.attempt_history(&gone).await.unwrap();
+        assert!(s.attempt("test", &gone).await.unwrap().is_none());
+        let h = s.attempt_history("test", &gone).await.unwrap();
         assert_eq!(h[0].event, "removed");
-        assert!(s.attempt_files(&gone).await.unwrap().is_empty());
+        assert!(s.attempt_files("test", &gone).await.unwrap().is_empty());
     }
 }

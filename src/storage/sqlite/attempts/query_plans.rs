@@ -12,6 +12,7 @@ const EQUALITY: usize = 7;
 fn filter(set: u32, range: u32) -> AttemptFilter {
     let v = |bit: u32| (set & (1 << bit) != 0).then(|| "0123abcd".to_string());
     AttemptFilter {
+        workspace: None,
         nickname: v(0),
         status: (set & (1 << 1) != 0).then(|| "pass".to_string()),
         model_id: v(2),
@@ -27,12 +28,13 @@ fn filter(set: u32, range: u32) -> AttemptFilter {
 #[tokio::test]
 async fn every_filter_of_the_attempt_list_is_an_index_seek_in_listing_order() {
     let dir = tempfile::tempdir().unwrap();
-    let s = Storage::open(&dir.path().join("index.db")).await.unwrap();
+    let s = Storage::open_test(&dir.path().join("index.db")).await;
     let live = s.sqlite();
     let pool = live.index().reader();
     let key = AttemptKey {
         ts: "20261115_000000".into(),
         id: "n/20261115_000000".into(),
+        workspace: String::new(),
     };
     let mut checked = 0;
     for set in 0..(1u32 << EQUALITY) {

@@ -90,7 +90,7 @@ fn runtime() -> tokio::runtime::Runtime {
 /// A migrated index in a temp dir (kept alive by the returned guard).
 async fn fresh_store() -> (tempfile::TempDir, Storage) {
     let dir = tempfile::tempdir().unwrap();
-    let store = Storage::open(&dir.path().join("index.db")).await.unwrap();
+    let store = Storage::open_test(&dir.path().join("index.db")).await;
     (dir, store)
 }
 

@@ -1,0 +1,126 @@
+//! Storage as callers see it: operations, scopes, the registry.
+
+use super::*;
+
+#[tokio::test]
+async fn opening_applies_migrations_and_the_index_is_writable() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Storage::open_test(&dir.path().join("state/index.db")).await;
+    s.check_writable().await.unwrap();
+    let summary = s.status_summary().await.unwrap();
+    assert_eq!(summary["attempts"]["total"], 0);
+    let live = s.sqlite();
+    let (mode,): (String,) = sqlx::query_as("pragma journal_mode")
+        .fetch_one(live.index().reader())
+        .await
+        .unwrap();
+    assert_eq!(mode, "wal");
+}
+
+#[test]
+fn page_tokens_round_trip_and_garbage_is_rejected() {
+    let t = encode_token(&("20261128_204141", "a/b"));
+    assert_eq!(decode_token::<(String, String)>(&t).unwrap().1, "a/b");
+    assert!(decode_token::<(String, String)>("!!").is_none());
+}
+
+fn attempt(nick: &str, ts: &str, status: &str) -> AttemptRow {
+    AttemptRow {
+        id: format!("{nick}/{ts}"),
+        nickname: nick.into(),
+        ts: ts.into(),
+        dir: format!("runs/{nick}/{ts}"),
+        status: status.into(),
+        listing_digest: "x".into(),
+        ..Default::default()
+    }
+}
+
+async fn write(s: &Storage, rows: &[AttemptRow]) {
+    let batch: Vec<AttemptWrite> = rows
+        .iter()
+        .map(|row| AttemptWrite {
+            row,
+            files: &[],
+            event: Some("indexed"),
+        })
+        .collect();
+    s.write_attempts(&batch, None).await.unwrap();
+}
+
+#[tokio::test]
+async fn rows_name_their_workspace_and_a_scope_of_another_workspace_finds_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Storage::open_test(&dir.path().join("index.db")).await;
+    let a = attempt("q8", "20261201_000000", "pass");
+    write(&s, std::slice::from_ref(&a)).await;
+
+    let mine = s.attempt("test", &a.id).await.unwrap().unwrap();
+    assert_eq!(mine.workspace, "test");
+    assert!(s.attempt("elsewhere", &a.id).await.unwrap().is_none());
+    assert_eq!(s.attempt_workspaces(&a.id).await.unwrap(), ["test"]);
+    assert!(s
+        .attempt_workspaces("q8/20261201_000001")
+        .await
+        .unwrap()
+        .is_empty());
+
+    let all = attempts::AttemptFilter::default();
+    let (page, _) = s.attempts_page(&all, None, 10).await.unwrap();
+    assert_eq!(
+        page.iter()
+            .map(|r| r.workspace.as_str())
+            .collect::<Vec<_>>(),
+        ["test"]
+    );
+    let other = attempts::AttemptFilter {
+        workspace: Some("elsewhere".into()),
+        ..Default::default()
+    };
+    assert!(s
+        .attempts_page(&other, None, 10)
+        .await
+        .unwrap()
+        .0
+        .is_empty());
+
+    let (runs, _) = s.runs_page(None, None, 10).await.unwrap();
+    assert_eq!(
+        (runs[0].workspace.as_str(), runs[0].nickname.as_str()),
+        ("test", "q8")
+    );
+    assert!(s
+        .runs_page(Some("elsewhere"), None, 10)
+        .await
+        .unwrap()
+        .0
+        .is_empty());
+    assert_eq!(
+        s.status_counts(Some("test")).await.unwrap().by_status,
+        [("pass".to_string(), 1)]
+    );
+    assert!(s
+        .status_counts(Some("elsewhere"))
+        .await
+        .unwrap()
+        .by_status
+        .is_empty());
+    let running = s.running_attempts().await.unwrap();
+    assert!(running.iter().all(|r| r.workspace == "test"));
+}
+
+#[tokio::test]
+async fn the_registry_lists_this_daemon_with_its_last_contact() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Storage::open_test(&dir.path().join("index.db")).await;
+    s.register_workspace().await.unwrap();
+    let before = s.workspaces().await.unwrap();
+    assert_eq!(before.len(), 1);
+    assert_eq!(before[0].id, "test");
+    assert_eq!(before[0].host, workspace::host_name());
+    tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+    s.heartbeat().await.unwrap();
+    let after = s.workspaces().await.unwrap();
+    assert!(after[0].last_contact_at > before[0].last_contact_at);
+    assert_eq!(after[0].started_at, before[0].started_at);
+}
