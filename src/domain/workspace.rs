@@ -33,33 +33,13 @@ impl WorkspaceId {
         Ok(WorkspaceId(s.to_string()))
     }
 
-    /// The nearest valid id to `raw` (a host name and a directory name, which may hold any
-    /// character): disallowed characters become `_`, leading `.`/`-` are dropped, the result is
-    /// cut to 64 characters; `fallback` when nothing is left.
-    pub fn sanitize(raw: &str, fallback: &str) -> WorkspaceId {
-        let mapped: String = raw
-            .chars()
-            .map(|c| if allowed(c) { c } else { '_' })
-            .collect();
-        let trimmed: String = mapped
-            .trim_start_matches(['.', '-'])
-            .chars()
-            .take(Self::MAX_LEN)
-            .collect();
-        WorkspaceId::parse(&trimmed)
-            .or_else(|_| WorkspaceId::parse(fallback))
-            .unwrap_or_else(|_| WorkspaceId("workspace".into()))
-    }
-
     /// The id of a workspace nobody named: this host's name and the workspace directory's last
     /// component (`gpu1-runs`), which tells apart two hosts and two workspaces of one host.
+    /// The same rule as `workspace.id`'s default (`fleet::identity::default_id`).
     pub fn default_for(root: &std::path::Path) -> WorkspaceId {
-        let dir = root
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let host = crate::storage::workspace::host_name();
-        WorkspaceId::sanitize(&format!("{host}-{dir}"), "workspace")
+        use crate::fleet::identity::{default_id, host_name};
+        WorkspaceId::parse(&default_id(&host_name(), root))
+            .unwrap_or_else(|_| WorkspaceId("workspace".into()))
     }
 
     pub fn as_str(&self) -> &str {
@@ -98,19 +78,5 @@ mod tests {
         for bad in ["", ".hidden", "-opt", "a/b", "a b", "é", &"x".repeat(65)] {
             assert!(WorkspaceId::parse(bad).is_err(), "{bad:?} accepted");
         }
-    }
-
-    #[test]
-    fn sanitizing_turns_any_host_and_directory_name_into_a_valid_id() {
-        assert_eq!(
-            WorkspaceId::sanitize("gpu 1.local-my runs", "x").as_str(),
-            "gpu_1.local-my_runs"
-        );
-        assert_eq!(WorkspaceId::sanitize("..-a", "x").as_str(), "a");
-        assert_eq!(WorkspaceId::sanitize("", "fb").as_str(), "fb");
-        assert_eq!(
-            WorkspaceId::sanitize(&"y".repeat(99), "x").as_str().len(),
-            64
-        );
     }
 }

@@ -41,12 +41,9 @@ impl Own {
     }
 }
 
-/// This machine's host name (uname's nodename), lossily as text.
+/// This machine's host name, as the fleet identity names it.
 pub fn host_name() -> String {
-    rustix::system::uname()
-        .nodename()
-        .to_string_lossy()
-        .into_owned()
+    crate::fleet::identity::host_name()
 }
 
 /// Timestamps as the database writes them (RFC 3339 UTC, microseconds).
