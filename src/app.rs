@@ -31,6 +31,8 @@ pub enum AppError {
     Lock(#[from] crate::workspace::lock::LockError),
     #[error("cannot open the index or the records: {0}")]
     Storage(#[from] crate::storage::StorageError),
+    #[error("{0}")]
+    WorkspaceTaken(String),
     #[error("cannot finish what a crash interrupted: {0}")]
     Recovery(String),
     #[error("cannot listen on {addr}: {source}")]
@@ -68,11 +70,30 @@ impl Application {
         // Before anything else touches the state: a second daemon stops here, naming the first.
         let mut lock = DaemonLock::acquire(&ws.state)?;
         let tokens = crate::auth::Tokens::load(&config.auth, config.server.listen, &ws.state)?;
+        // Bound before the databases open: the advertised URL (server.public_url's default)
+        // names the port actually bound, and the registry records it.
+        let addr = config.server.listen;
+        let listener = TcpListener::bind(addr)
+            .await
+            .map_err(|source| AppError::Bind { addr, source })?;
+        let bound = listener.local_addr().map_err(AppError::Serve)?;
+        let identity = crate::fleet::identity::Identity::resolve(&config, &ws.root, bound);
+        let workspace_id = crate::domain::WorkspaceId::parse(&identity.id)
+            .map_err(|e| crate::config::ConfigError::Invalid(format!("workspace.id: {e}")))?;
         // The records first: a fresh records.db takes over what an older index.db held, before
         // the index's migrations drop those tables.
-        let workspace_id = crate::domain::WorkspaceId::default_for(&ws.root);
         let records = Records::open(&ws.records_db(), Some(&ws.index_db()), &workspace_id).await?;
-        let store = Storage::open(&ws.index_db(), &workspace_id, None).await?;
+        let store = Storage::open(
+            &ws.index_db(),
+            &workspace_id,
+            Some(identity.public_url.clone()),
+        )
+        .await?;
+        // One id, one daemon (docs/fleet.md): before this daemon writes anything under it.
+        crate::fleet::registry::check_unique(&store, &identity)
+            .await
+            .map_err(AppError::WorkspaceTaken)?;
+        store.register_workspace().await?;
         let indexer = Indexer::new(
             store.clone(),
             IndexSettings {
@@ -135,10 +156,6 @@ impl Application {
             .recover()
             .await
             .map_err(|e| AppError::Recovery(e.to_string()))?;
-        let addr = config.server.listen;
-        let listener = TcpListener::bind(addr)
-            .await
-            .map_err(|source| AppError::Bind { addr, source })?;
         let metrics_listener = match config.server.metrics_listen {
             Some(addr) => Some(
                 TcpListener::bind(addr)
@@ -147,11 +164,14 @@ impl Application {
             ),
             None => None,
         };
-        let bound = listener.local_addr().map_err(AppError::Serve)?;
         let url = client_url(bound);
-        let fleet = crate::fleet::Fleet::new(crate::fleet::identity::Identity::resolve(
-            &config, &ws.root, bound,
-        ));
+        let fleet = crate::fleet::Fleet::new(identity, false);
+        // The first view of the fleet, so /v1/status lists the workspaces from the start.
+        fleet.publish(
+            crate::fleet::registry::read_view(&store)
+                .await
+                .map_err(AppError::Storage)?,
+        );
         lock.record(&LockInfo {
             pid: std::process::id(),
             url: Some(url),

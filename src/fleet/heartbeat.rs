@@ -86,6 +86,21 @@ pub async fn run(state: AppState, token: CancellationToken) {
             _ = token.cancelled() => return,
             r = probe(&state) => r,
         };
+        let ok = result.is_ok();
         record(&state, result);
+        if ok {
+            refresh_view(&state).await;
+        }
+    }
+}
+
+/// Re-reads the registry and every workspace's counts for `/v1/status` (bounded like a probe:
+/// a slow database delays the view, never the heartbeat).
+pub async fn refresh_view(state: &AppState) {
+    let read = super::registry::read_view(&state.store);
+    match tokio::time::timeout(PROBE_TIMEOUT, read).await {
+        Ok(Ok(view)) => state.fleet.publish(view),
+        Ok(Err(e)) => tracing::warn!(error = %e, "cannot read the workspace registry"),
+        Err(_) => tracing::warn!("the workspace registry did not answer in time"),
     }
 }

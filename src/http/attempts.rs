@@ -1,7 +1,7 @@
 //! `GET /v1/attempts`, `/v1/attempts/{nickname}/{ts}`, `…/report` (ETag) and `…/events`.
 
 use super::auth::Read;
-use super::extract::{parse_query, NoParams, Params};
+use super::extract::{parse_query, Params};
 use super::pagination::Pagination;
 use super::types::{
     AttemptDetail, AttemptFile, AttemptHistory, AttemptPage, AttemptSummary, EventLine, EventPage,
@@ -57,6 +57,9 @@ pub(crate) struct AttemptsQuery {
     limit: Option<String>,
     /// The `next_page_token` of the previous page (opaque).
     page_token: Option<String>,
+    /// Only this workspace's attempts (default: every workspace of the database).
+    #[param(example = "gpu-01-ws", pattern = "^[A-Za-z0-9_][A-Za-z0-9._-]{0,63}$")]
+    workspace: Option<String>,
 }
 
 /// The query of `…/events`: paging by line number.
@@ -70,6 +73,9 @@ struct EventsQuery {
     #[param(value_type = Option<u32>, minimum = 1, maximum = 1000, default = 100)]
     limit: Option<String>,
     page_token: Option<String>,
+    /// The workspace holding the attempt (default: this daemon's, else the only one).
+    #[param(example = "gpu-01-ws", pattern = "^[A-Za-z0-9_][A-Za-z0-9._-]{0,63}$")]
+    workspace: Option<String>,
 }
 
 fn hex_field(value: &Option<String>, field: &str) -> Result<Option<String>, ApiError> {
@@ -138,7 +144,7 @@ pub(crate) fn parse_filter(q: &AttemptsQuery, tz: TimeZone) -> Result<AttemptFil
         ),
     };
     let f = AttemptFilter {
-        workspace: None,
+        workspace: super::scope::list_scope(&q.workspace)?,
         nickname,
         status,
         model_id: q.model_id.clone(),
@@ -213,12 +219,19 @@ fn parse_rest(rest: &str) -> Result<(AttemptId, Resource), ApiError> {
     Err(not_found())
 }
 
-async fn load(state: &AppState, id: &AttemptId) -> Result<AttemptRow, ApiError> {
+/// The attempt `id` of the workspace it resolves to (own first, then the only holder).
+async fn load(
+    state: &AppState,
+    workspace: &Option<String>,
+    id: &AttemptId,
+) -> Result<AttemptRow, ApiError> {
+    let id = id.to_string();
+    let ws = super::scope::attempt_workspace(state, workspace, &id).await?;
     state
         .store
-        .attempt(state.store.workspace().as_str(), &id.to_string())
+        .attempt(&ws, &id)
         .await?
-        .ok_or_else(|| ApiError::NotFound(format!("attempt {id} is not indexed")))
+        .ok_or_else(|| ApiError::NotFound(format!("attempt {id} is not indexed in {ws}")))
 }
 
 #[tracing::instrument(skip(state, headers, query, _r))]
@@ -231,14 +244,22 @@ async fn get_attempt_resource(
 ) -> Result<Response, ApiError> {
     let (id, what) = parse_rest(&rest)?;
     // Which parameters apply depends on the resource the path names.
-    let events_query = match what {
-        Resource::Events => Some(parse_query::<EventsQuery>(query.as_deref())?),
-        _ => {
-            parse_query::<NoParams>(query.as_deref())?;
-            None
+    let (events_query, workspace) = match what {
+        Resource::Events => {
+            let q = parse_query::<EventsQuery>(query.as_deref())?;
+            let ws = q.workspace.clone();
+            (Some(q), ws)
         }
+        _ => (
+            None,
+            parse_query::<super::scope::ItemQuery>(query.as_deref())?.workspace,
+        ),
     };
-    let a = load(&state, &id).await?;
+    let a = load(&state, &workspace, &id).await?;
+    // The raw files are on the owner's host: another workspace's are served by its daemon.
+    if !matches!(what, Resource::Detail) {
+        super::scope::require_own(&state, &a.workspace, &format!("attempt {}", a.id)).await?;
+    }
     match (what, events_query) {
         (Resource::Events, Some(q)) => Ok(Json(events(&state, &a, &q).await?).into_response()),
         (Resource::Report, _) => raw_report(&state, &a, &headers).await,
@@ -249,10 +270,11 @@ async fn get_attempt_resource(
 /// Everything indexed for one attempt.
 #[utoipa::path(get, path = "/v1/attempts/{nickname}/{ts}", operation_id = "get_attempt", tag = "index",
     params(("nickname" = String, Path, example = "rel_quant8"),
-        ("ts" = String, Path, pattern = "^[0-9]{8}_[0-9]{6}$", example = "20261128_204341")),
+        ("ts" = String, Path, pattern = "^[0-9]{8}_[0-9]{6}$", example = "20261128_204341"), super::scope::ItemQuery),
     responses((status = 200, description = "attempt", body = AttemptDetail),
-        (status = 400, description = "`bad_request`: this resource takes no query parameters"),
-        (status = 404, description = "`not_found`: no such attempt indexed")))]
+        (status = 400, description = "`bad_request`: an unknown parameter or a bad `workspace`"),
+        (status = 404, description = "`not_found`: no such attempt indexed (in that workspace)"),
+        (status = 409, description = "`ambiguous`: several other workspaces hold this id; `candidates` lists them, `?workspace=` picks one")))]
 async fn detail(state: &AppState, a: &AttemptRow) -> Result<AttemptDetail, ApiError> {
     let ws = a.workspace.as_str();
     let files = state.store.attempt_files(ws, &a.id).await?;
@@ -269,6 +291,7 @@ async fn detail(state: &AppState, a: &AttemptRow) -> Result<AttemptDetail, ApiEr
         .unwrap_or_default();
     Ok(AttemptDetail {
         facts,
+        workspace: a.workspace.clone(),
         id: a.id.clone(),
         nickname: a.nickname.clone(),
         ts: a.ts.clone(),
@@ -345,12 +368,14 @@ fn attempt_dir(state: &AppState, id: &str) -> Result<Dir, FsError> {
 #[utoipa::path(get, path = "/v1/attempts/{nickname}/{ts}/report", operation_id = "get_attempt_report", tag = "index",
     params(("nickname" = String, Path, example = "rel_quant8"),
         ("ts" = String, Path, pattern = "^[0-9]{8}_[0-9]{6}$", example = "20261128_204341"),
-        ("If-None-Match" = Option<String>, Header, description = "a `\"sha256:<hex>\"` ETag of this file (or `*`)")),
+        ("If-None-Match" = Option<String>, Header, description = "a `\"sha256:<hex>\"` ETag of this file (or `*`)"), super::scope::ItemQuery),
     responses((status = 200, description = "raw bytes (may contain NaN)", content_type = "application/json", body = Vec<u8>,
             headers(("ETag" = String, description = "`\"sha256:<hex>\"` of the bytes"))),
         (status = 304, description = "not modified", headers(("ETag" = String))),
-        (status = 400, description = "`bad_request`: this resource takes no query parameters"),
+        (status = 400, description = "`bad_request`: an unknown parameter or a bad `workspace`"),
         (status = 404, description = "`not_found`: no such attempt, or it has no report.json"),
+        (status = 409, description = "`ambiguous`: several other workspaces hold this id; `?workspace=` picks one"),
+        (status = 421, description = "`misdirected`: the attempt is another workspace's, whose files only its daemon serves; `workspace` and `public_url` name it"),
         (status = 422, description = "`file_refused`: report.json is a symlink, FIFO, socket or device, or over limits.report_bytes; it is never followed or read")))]
 async fn raw_report(
     state: &AppState,
@@ -406,6 +431,8 @@ async fn raw_report(
     responses((status = 200, description = "page", body = EventPage),
         (status = 400, description = "`bad_request` naming the bad parameter"),
         (status = 404, description = "`not_found`: no such attempt, or it has no events.jsonl"),
+        (status = 409, description = "`ambiguous`: several other workspaces hold this id; `?workspace=` picks one"),
+        (status = 421, description = "`misdirected`: the attempt is another workspace's, whose files only its daemon serves; `workspace` and `public_url` name it"),
         (status = 422, description = "`file_refused`: events.jsonl is a symlink, FIFO, socket or device, or over limits.events_bytes")))]
 async fn events(state: &AppState, a: &AttemptRow, q: &EventsQuery) -> Result<EventPage, ApiError> {
     let page: Pagination<u64> = Pagination::parse(q.limit.as_deref(), q.page_token.as_deref())?;

@@ -1,8 +1,9 @@
 //! The audit log and its chain check.
 
 use super::auth::Read;
-use super::extract::{NoParams, Params};
-use super::pagination::PageQuery;
+use super::extract::Params;
+use super::pagination::Pagination;
+use super::scope::{list_scope, ItemQuery, ScopedPageQuery};
 use super::types::{AuditChainCheck, AuditEntry, AuditPage};
 use super::{ApiResult, AppState};
 use axum::extract::State;
@@ -17,23 +18,29 @@ pub fn router() -> Router<AppState> {
 }
 
 /// The append-only, hash-chained log of every mutation, oldest first.
-#[utoipa::path(get, path = "/v1/audit", operation_id = "list_audit", tag = "audit", params(PageQuery),
+#[utoipa::path(get, path = "/v1/audit", operation_id = "list_audit", tag = "audit", params(ScopedPageQuery),
+    description = "Every workspace's entries in the order they were appended (default), or one workspace's chain with `workspace=`. Each entry names its `workspace`; `seq` and the hashes chain within that workspace.",
     responses((status = 200, description = "page", body = AuditPage),
         (status = 400, description = "`bad_request` naming the bad parameter")))]
 pub(super) async fn list_audit(
     _: Read,
     State(state): State<AppState>,
-    Params(p): Params<PageQuery>,
+    Params(p): Params<ScopedPageQuery>,
 ) -> ApiResult<Json<AuditPage>> {
-    let page = p.parse::<i64>()?;
+    let page: Pagination<i64> = Pagination::parse(p.limit.as_deref(), p.page_token.as_deref())?;
     let (limit, after) = (page.limit, page.after.unwrap_or(0));
-    let own = Some(state.records.workspace().as_str());
-    let rows = state.records.audit_page(own, after, limit + 1).await?;
+    let scope = list_scope(&p.workspace)?;
+    let rows = state
+        .records
+        .audit_page(scope.as_deref(), after, limit + 1)
+        .await?;
     let (rows, next) =
         crate::storage::split_page(rows, limit, |r| crate::storage::encode_token(&r.position));
     let items = rows
         .iter()
         .map(|r| AuditEntry {
+            workspace: r.workspace.clone(),
+            position: r.position,
             seq: r.seq,
             at: r.at.clone(),
             action: r.action.clone(),
@@ -51,15 +58,19 @@ pub(super) async fn list_audit(
     }))
 }
 
-/// Walks the chain and names the first broken entry.
-/// Walk the hash chain; name the first broken entry.
+/// Walk one workspace's hash chain; name the first broken entry.
 #[utoipa::path(get, path = "/v1/audit/verify", operation_id = "verify_audit_chain", tag = "audit",
-    responses((status = 200, description = "chain check", body = AuditChainCheck)))]
+    params(("workspace" = Option<String>, Query, description = "whose chain (default: this daemon's); each workspace has its own", example = "gpu-01-ws", pattern = "^[A-Za-z0-9_][A-Za-z0-9._-]{0,63}$")),
+    responses((status = 200, description = "chain check", body = AuditChainCheck),
+        (status = 400, description = "`bad_request`: an unknown parameter or a bad `workspace`")))]
 pub(super) async fn check_audit(
     _: Read,
-    _: Params<NoParams>,
+    Params(q): Params<ItemQuery>,
     State(state): State<AppState>,
 ) -> ApiResult<Json<AuditChainCheck>> {
-    let own = state.records.workspace().as_str();
-    Ok(Json(state.records.check_chain(own).await?.into()))
+    let own = state.records.workspace().to_string();
+    let ws = list_scope(&q.workspace)?.unwrap_or(own);
+    let mut check: AuditChainCheck = state.records.check_chain(&ws).await?.into();
+    check.workspace = Some(ws);
+    Ok(Json(check))
 }

@@ -112,6 +112,12 @@ fn hasher() -> impl Hasher {
 }
 
 fn tag_for(state: &AppState, source: Source, uri: &axum::http::Uri) -> Option<HeaderValue> {
+    // On a shared database other daemons write too, and no counter here sees it: only the
+    // status (whose fleet part is a snapshot hashed below) is tagged; lists and items are
+    // always answered in full rather than risk a stale 304.
+    if state.fleet.shared() && source != Source::Status {
+        return None;
+    }
     let mut h = hasher();
     source.hash(&mut h);
     if source != Source::Records {
@@ -129,6 +135,7 @@ fn tag_for(state: &AppState, source: Source, uri: &axum::http::Uri) -> Option<He
         state.watch.version().hash(&mut h);
         state.git.status_version().hash(&mut h);
         state.fleet.health.version().hash(&mut h);
+        state.fleet.view_version().hash(&mut h);
     }
     uri.path().hash(&mut h);
     // The same parameters in another order or encoding are the same question.

@@ -20,6 +20,7 @@ pub use health::metrics as metrics_only;
 mod attempts;
 mod mappings;
 mod runs;
+mod scope;
 mod status;
 pub mod types;
 

@@ -163,6 +163,9 @@ const REQUESTS: &[&str] = &["PromoteBody", "RetentionOverrides", "PlanRef"];
 /// Fields serialised only when they have a value (`skip_serializing_if`), by schema.
 const SOMETIMES_ABSENT: &[(&str, &str)] = &[
     ("Problem", "field"),
+    ("Problem", "workspace"),
+    ("Problem", "public_url"),
+    ("Problem", "candidates"),
     ("Health", "reason"),
     ("MappingBaseline", "attempt"),
     ("MappingBaseline", "archived"),

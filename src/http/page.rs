@@ -3,6 +3,9 @@
 use super::auth::Read;
 use super::extract::{NoParams, Params};
 use super::{ApiResult, AppState};
+use crate::storage::evidence::EvidenceDirRow;
+use crate::storage::mappings::MappingRow;
+use crate::storage::runs::RunRow;
 use axum::extract::State;
 use axum::routing::get;
 use axum::Router;
@@ -14,7 +17,7 @@ pub fn router() -> Router<AppState> {
 
 const STYLE: &str = "
 body{font:14px/1.4 system-ui,sans-serif;margin:2rem;color:#222}
-h1{font-size:1.4rem}h2{font-size:1.1rem;margin-top:2rem}
+h1{font-size:1.4rem}h2{font-size:1.1rem;margin-top:2rem}h3{font-size:1rem}
 table{border-collapse:collapse;min-width:40rem}td,th{padding:.25rem .6rem;border-bottom:1px solid #ddd;text-align:left}
 .pass{color:#0a7d32;font-weight:600}.fail,.error,.invalid{color:#b3261e;font-weight:600}.running{color:#8a6d00}
 .muted{color:#777}code{font-size:12px}";
@@ -26,7 +29,7 @@ es.onmessage=es.onerror=null;
 ['attempt.indexed','attempt.updated','attempt.removed','promotion.created','verification.recorded','retention.planned','retention.applied']
 .forEach(function(k){es.addEventListener(k,function(){if(!t){t=setTimeout(function(){location.reload()},1000)}})});})();";
 
-/// Status page (HTML) for people, refreshed from the event stream.
+/// Status page (HTML) for people, grouped by workspace, refreshed from the event stream.
 #[utoipa::path(get, path = "/", operation_id = "status_page", tag = "health",
     responses((status = 200, description = "page", content_type = "text/html", body = String),
         (status = 401, description = "`unauthorized` when reads need a token")))]
@@ -35,16 +38,29 @@ pub(super) async fn status_page(
     _: Params<NoParams>,
     State(state): State<AppState>,
 ) -> ApiResult<Markup> {
-    let own = Some(state.store.workspace().as_str());
-    let (nicknames, _) = state.store.runs_page(own, None, 1000).await?;
-    let (maps, _) = state.store.mappings_page(own, None, 200).await?;
+    // Every workspace of the database, grouped: the own one first, then the others by id.
+    let (nicknames, _) = state.store.runs_page(None, None, 1000).await?;
+    let (maps, _) = state.store.mappings_page(None, None, 200).await?;
     let promos = state
         .store
-        .evidence_dirs_page(own, Some("invarlockd"), None, 1000)
+        .evidence_dirs_page(None, Some("invarlockd"), None, 1000)
         .await?;
     let mut ret = state.records.retention_status().await?;
     ret["runs_bytes"] = state.store.runs_bytes().await?.into();
     let watch = state.watch.snapshot();
+    let own = state.fleet.identity.id.clone();
+    let registry = state.fleet.workspaces();
+    let mut spaces: Vec<String> = registry.iter().map(|w| w.id.clone()).collect();
+    let rows_ws = nicknames.iter().map(|r| &r.workspace);
+    for w in rows_ws.chain(promos.iter().map(|d| &d.workspace)) {
+        if !spaces.contains(w) {
+            spaces.push(w.clone());
+        }
+    }
+    if !spaces.contains(&own) {
+        spaces.insert(0, own.clone());
+    }
+    let db = state.fleet.health.view();
     Ok(html! {
         (DOCTYPE)
         html lang="en" {
@@ -56,49 +72,25 @@ pub(super) async fn status_page(
             body {
                 h1 { "invarlockd " span.muted { (env!("CARGO_PKG_VERSION")) } }
                 p.muted {
-                    "Workspace " code { (state.workspace.root.display()) }
+                    "Workspace " code { (own) } " at " code { (state.workspace.root.display()) }
                     " · watcher " (format!("{:?}", watch.mode).to_lowercase())
                     @if !watch.initial_scan_done { " · initial scan in progress" }
+                    @if !db.reachable { " · " span.fail { "database unreachable" } }
                 }
-                h2 { "Runs" }
-                table id="runs" {
-                    tr { th { "nickname" } th { "attempts" } th { "latest" } th { "status" } th { "latest pass" } }
-                    @for r in &nicknames {
-                        tr {
-                            td.nickname { (r.nickname) }
-                            td { (r.attempts) }
-                            td { code { (r.latest_id.rsplit('/').next().unwrap_or_default()) } }
-                            td class=(r.latest_status) { (r.latest_status) }
-                            td { @if let Some(p) = &r.latest_pass { code { (p) } } @else { span.muted { "none" } } }
-                        }
-                    }
-                }
-                h2 { "Run → baseline mappings" }
-                table id="mappings" {
-                    tr { th { "subject" } th { "baseline" } th { "how" } th { "confidence" } }
-                    @for m in &maps {
-                        tr {
-                            td { code { (m.subject) } }
-                            td { code { (m.baseline_attempt.as_deref().or(m.baseline_archived.as_deref()).unwrap_or("?")) } }
-                            td { (m.how) }
-                            td { (m.confidence) }
-                        }
-                    }
-                }
-                h2 { "Promotions" }
-                @if promos.is_empty() { p.muted { "None yet." } }
-                @else {
-                    table id="promotions" {
-                        tr { th { "name" } th { "source attempt" } th { "kind" } th { "promoted at" } }
-                        @for d in promos.iter().rev().take(50) {
-                            @let meta: serde_json::Value = d.metadata.as_deref().and_then(|m| serde_json::from_str(m).ok()).unwrap_or_default();
-                            tr {
-                                td { code { (d.path.trim_start_matches("reports/")) } }
-                                td { code { (meta["source_attempt"].as_str().unwrap_or("")) } }
-                                td { (meta["kind"].as_str().unwrap_or("")) }
-                                td { (meta["promoted_at"].as_str().unwrap_or("")) }
+                @for ws in &spaces {
+                    @let info = registry.iter().find(|w| &w.id == ws);
+                    section.workspace data-workspace=(ws) {
+                        h2 { "Workspace " code { (ws) } @if *ws == own { span.muted { " (this daemon)" } } }
+                        @if let Some(w) = info {
+                            p.muted {
+                                "host " (w.host) " · last contact " (w.last_contact_at)
+                                @if !w.live { " · " span.error { "not in contact" } }
+                                @if let Some(u) = &w.public_url { " · " code { (u) } }
                             }
                         }
+                        (runs_table(ws, nicknames.iter().filter(|r| &r.workspace == ws)))
+                        (mappings_table(ws, maps.iter().filter(|m| &m.workspace == ws)))
+                        (promotions_table(ws, promos.iter().filter(|d| &d.workspace == ws)))
                     }
                 }
                 h2 { "Retention" }
@@ -113,4 +105,61 @@ pub(super) async fn status_page(
             }
         }
     })
+}
+
+fn runs_table<'a>(ws: &str, rows: impl Iterator<Item = &'a RunRow>) -> Markup {
+    html! {
+        h3 { "Runs" }
+        table id=(format!("runs-{ws}")) {
+            tr { th { "nickname" } th { "attempts" } th { "latest" } th { "status" } th { "latest pass" } }
+            @for r in rows {
+                tr {
+                    td.nickname { (r.nickname) }
+                    td { (r.attempts) }
+                    td { code { (r.latest_id.rsplit('/').next().unwrap_or_default()) } }
+                    td class=(r.latest_status) { (r.latest_status) }
+                    td { @if let Some(p) = &r.latest_pass { code { (p) } } @else { span.muted { "none" } } }
+                }
+            }
+        }
+    }
+}
+
+fn mappings_table<'a>(ws: &str, rows: impl Iterator<Item = &'a MappingRow>) -> Markup {
+    html! {
+        h3 { "Run → baseline mappings" }
+        table id=(format!("mappings-{ws}")) {
+            tr { th { "subject" } th { "baseline" } th { "how" } th { "confidence" } }
+            @for m in rows {
+                tr {
+                    td { code { (m.subject) } }
+                    td { code { (m.baseline_attempt.as_deref().or(m.baseline_archived.as_deref()).unwrap_or("?")) } }
+                    td { (m.how) }
+                    td { (m.confidence) }
+                }
+            }
+        }
+    }
+}
+
+fn promotions_table<'a>(ws: &str, rows: impl Iterator<Item = &'a EvidenceDirRow>) -> Markup {
+    let rows: Vec<&EvidenceDirRow> = rows.collect();
+    html! {
+        h3 { "Promotions" }
+        @if rows.is_empty() { p.muted { "None yet." } }
+        @else {
+            table id=(format!("promotions-{ws}")) {
+                tr { th { "name" } th { "source attempt" } th { "kind" } th { "promoted at" } }
+                @for d in rows.iter().rev().take(50) {
+                    @let meta: serde_json::Value = d.metadata.as_deref().and_then(|m| serde_json::from_str(m).ok()).unwrap_or_default();
+                    tr {
+                        td { code { (d.path.trim_start_matches("reports/")) } }
+                        td { code { (meta["source_attempt"].as_str().unwrap_or("")) } }
+                        td { (meta["kind"].as_str().unwrap_or("")) }
+                        td { (meta["promoted_at"].as_str().unwrap_or("")) }
+                    }
+                }
+            }
+        }
+    }
 }

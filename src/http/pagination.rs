@@ -20,15 +20,6 @@ pub struct PageQuery {
     pub page_token: Option<String>,
 }
 
-/// The query of a route that is one page by nature: `limit` only.
-#[derive(serde::Deserialize, Debug, Default, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct LimitQuery {
-    /// Items at most.
-    #[param(value_type = Option<u32>, minimum = 1, maximum = 1000, default = 100)]
-    pub limit: Option<String>,
-}
-
 impl PageQuery {
     pub fn parse<K: DeserializeOwned>(&self) -> Result<Pagination<K>, ApiError> {
         Pagination::parse(self.limit.as_deref(), self.page_token.as_deref())

@@ -10,6 +10,7 @@ use super::types::{
 use super::{ApiError, ApiResult, AppState};
 use crate::promote::PromoteRequest;
 use crate::storage::encode_token;
+use crate::storage::workspace::ListKey;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
@@ -37,6 +38,7 @@ pub fn router() -> Router<AppState> {
         (status = 404, description = "`not_found`: no such attempt, no pass of the nickname, or no such certificate"),
         (status = 409, description = "`conflict`: the name holds different evidence"),
         (status = 415, description = "`unsupported_media_type`"),
+        (status = 421, description = "`misdirected`: the attempt (or every attempt of the nickname) is another workspace's; `workspace` and `public_url` name the daemon to ask"),
         (status = 422, description = "`not_pass`, `pairing_evidence_missing`, `certificate_not_verified`, `validation_failed`, `certificate_mismatch`, `certificate_invalid`, `unsupported_invarlock_version`, `file_refused`")))]
 pub(super) async fn create_promotion(
     caller: Write,
@@ -54,6 +56,12 @@ pub(super) async fn create_promotion(
             "metadata",
             "metadata must be a JSON object of annotations",
         ));
+    }
+    // Only the daemon holding the files promotes them (421 names the one that does).
+    match (&req.attempt, &req.nickname) {
+        (Some(id), _) => crate::fleet::owner::require_own_attempt(&state, id).await?,
+        (None, Some(nick)) => crate::fleet::owner::require_own_nickname(&state, nick).await?,
+        (None, None) => {}
     }
     let out = state.promoter.promote(req, caller.token_name()).await?;
     let status = if out.created {
@@ -75,6 +83,9 @@ pub(super) struct ListParams {
     page_token: Option<String>,
     #[param(value_type = Option<Origin>)]
     origin: Option<String>,
+    /// Only this workspace's evidence (default: every workspace of the database).
+    #[param(example = "gpu-01-ws", pattern = "^[A-Za-z0-9_][A-Za-z0-9._-]{0,63}$")]
+    workspace: Option<String>,
 }
 
 /// Archived evidence under reports/ (origin invarlockd or external).
@@ -86,7 +97,7 @@ pub(super) async fn list_promotions(
     State(state): State<AppState>,
     Params(p): Params<ListParams>,
 ) -> ApiResult<Json<ArchivedEvidencePage>> {
-    let page: Pagination<String> = Pagination::parse(p.limit.as_deref(), p.page_token.as_deref())?;
+    let page: Pagination<ListKey> = Pagination::parse(p.limit.as_deref(), p.page_token.as_deref())?;
     let limit = page.limit;
     if let Some(o) = &p.origin {
         if o != "external" && o != "invarlockd" {
@@ -96,16 +107,22 @@ pub(super) async fn list_promotions(
             ));
         }
     }
-    let own = state.store.workspace().as_str();
-    let after = page.after.map(|key| crate::storage::workspace::ListKey {
-        key,
-        workspace: own.to_string(),
-    });
+    let scope = super::scope::list_scope(&p.workspace)?;
     let rows = state
         .store
-        .evidence_dirs_page(Some(own), p.origin.as_deref(), after.as_ref(), limit + 1)
+        .evidence_dirs_page(
+            scope.as_deref(),
+            p.origin.as_deref(),
+            page.after.as_ref(),
+            limit + 1,
+        )
         .await?;
-    let (rows, next) = crate::storage::split_page(rows, limit, |r| encode_token(&r.path));
+    let (rows, next) = crate::storage::split_page(rows, limit, |r| {
+        encode_token(&ListKey {
+            key: r.path.clone(),
+            workspace: r.workspace.clone(),
+        })
+    });
     Ok(Json(ArchivedEvidencePage {
         items: rows.iter().map(ArchivedEvidence::from).collect(),
         next_page_token: next,
@@ -114,25 +131,25 @@ pub(super) async fn list_promotions(
 
 /// One archived evidence directory with its recorded verifications.
 #[utoipa::path(get, path = "/v1/promotions/{name}", operation_id = "get_promotion", tag = "promote",
-    params(("name" = String, Path, example = "rel_quant8")),
+    params(("name" = String, Path, example = "rel_quant8"), super::scope::ItemQuery),
     responses((status = 200, description = "record", body = ArchivedEvidenceDetail),
-        (status = 404, description = "`not_found`: no archived evidence of that name")))]
+        (status = 400, description = "`bad_request`: an unknown parameter or a bad `workspace`"),
+        (status = 404, description = "`not_found`: no archived evidence of that name (in that workspace)"),
+        (status = 409, description = "`ambiguous`: several other workspaces hold evidence of this name; `?workspace=` picks one")))]
 pub(super) async fn show_promotion(
     _: Read,
-    _: Params<NoParams>,
+    Params(q): Params<super::scope::ItemQuery>,
     State(state): State<AppState>,
     Path(name): Path<String>,
 ) -> ApiResult<Json<ArchivedEvidenceDetail>> {
     let path = format!("reports/{name}");
+    let ws = super::scope::promotion_workspace(&state, &q.workspace, &name).await?;
     let row = state
         .store
-        .evidence_dir(state.store.workspace().as_str(), &path)
+        .evidence_dir(&ws, &path)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("no archived evidence named {name:?}")))?;
-    let verifications = state
-        .records
-        .verifications_of(state.store.workspace().as_str(), &name, 20)
-        .await?;
+    let verifications = state.records.verifications_of(&ws, &name, 20).await?;
     Ok(Json(ArchivedEvidenceDetail {
         evidence: ArchivedEvidence::from(&row),
         verifications: verifications
@@ -165,13 +182,15 @@ pub(super) struct VerifyParams {
         (status = 400, description = "`bad_request` naming the bad parameter; `invalid_name` for a name that cannot be one"),
         (status = 401, description = "`unauthorized`"),
         (status = 403, description = "`forbidden`: the token lacks the write scope"),
-        (status = 404, description = "`not_found`: not a promotion (no metadata.json written by invarlockd)")))]
+        (status = 404, description = "`not_found`: not a promotion (no metadata.json written by invarlockd)"),
+        (status = 421, description = "`misdirected`: the evidence is another workspace's; `workspace` and `public_url` name the daemon to ask")))]
 pub(super) async fn verify_promotion(
     caller: Write,
     State(state): State<AppState>,
     Path(name): Path<String>,
     Params(p): Params<VerifyParams>,
 ) -> ApiResult<Json<CheckReport>> {
+    crate::fleet::owner::require_own_evidence(&state, &name).await?;
     Ok(Json(
         state
             .promoter

@@ -66,13 +66,15 @@ pub(super) async fn show_plan(
         (status = 403, description = "`forbidden`: the token lacks the admin scope"),
         (status = 404, description = "`not_found`: no such plan"),
         (status = 409, description = "`plan_stale` (something it covers changed since planning), `plan_expired`, `plan_not_pending`, `restore_conflict`, `move_refused`"),
-        (status = 415, description = "`unsupported_media_type`")))]
+        (status = 415, description = "`unsupported_media_type`"),
+        (status = 421, description = "`misdirected`: the plan is another workspace's; `workspace` and `public_url` name the daemon to ask")))]
 pub(super) async fn apply_plan(
     caller: Admin,
     _: Params<NoParams>,
     State(state): State<AppState>,
     Body(p): Body<PlanRef>,
 ) -> ApiResult<Json<RetentionPlanRecord>> {
+    crate::fleet::owner::require_own_plan(&state, &p.plan_id).await?;
     Ok(Json(
         state
             .retention
@@ -91,13 +93,15 @@ pub(super) async fn apply_plan(
         (status = 403, description = "`forbidden`: the token lacks the admin scope"),
         (status = 404, description = "`not_found`: no such plan"),
         (status = 409, description = "`plan_not_restorable`, `restore_conflict`, `move_refused`"),
-        (status = 415, description = "`unsupported_media_type`")))]
+        (status = 415, description = "`unsupported_media_type`"),
+        (status = 421, description = "`misdirected`: the plan is another workspace's; `workspace` and `public_url` name the daemon to ask")))]
 pub(super) async fn restore_plan(
     caller: Admin,
     _: Params<NoParams>,
     State(state): State<AppState>,
     Body(p): Body<PlanRef>,
 ) -> ApiResult<Json<RetentionPlanRecord>> {
+    crate::fleet::owner::require_own_plan(&state, &p.plan_id).await?;
     Ok(Json(
         state
             .retention

@@ -4,12 +4,14 @@
 use super::attempts::attempts_page;
 use super::auth::Read;
 use super::extract::Params;
-use super::pagination::{parse_limit, LimitQuery, PageQuery};
+use super::pagination::{parse_limit, Pagination};
+use super::scope::{list_scope, ScopedLimitQuery, ScopedPageQuery};
 use super::types::{Run, RunDetail, RunPage, UnrecognizedPage};
 use super::{ApiError, AppState};
 use crate::domain::Nickname;
 use crate::storage::attempts::AttemptFilter;
 use crate::storage::encode_token;
+use crate::storage::workspace::ListKey;
 
 use axum::extract::{Path, State};
 use axum::routing::get;
@@ -24,50 +26,50 @@ pub fn router() -> Router<AppState> {
 
 /// One item per nickname: attempt count, latest attempt, latest pass, baseline mapping.
 /// One query per page, whatever the number of nicknames.
-#[utoipa::path(get, path = "/v1/runs", operation_id = "list_runs", tag = "index", params(PageQuery),
+#[utoipa::path(get, path = "/v1/runs", operation_id = "list_runs", tag = "index", params(ScopedPageQuery),
+    description = "One item per (nickname, workspace): a nickname with attempts in two workspaces is listed twice, each with its `workspace`.",
     responses((status = 200, description = "page", body = RunPage),
-        (status = 400, description = "`bad_request`: a bad `limit`, `page_token` or an unknown parameter")))]
+        (status = 400, description = "`bad_request`: a bad `limit`, `page_token`, `workspace` or an unknown parameter")))]
 #[tracing::instrument(skip_all)]
 pub(super) async fn list_runs(
     _: Read,
     State(state): State<AppState>,
-    Params(q): Params<PageQuery>,
+    Params(q): Params<ScopedPageQuery>,
 ) -> Result<Json<RunPage>, ApiError> {
-    let page = q.parse::<String>()?;
-    let own = state.store.workspace().as_str();
-    let after = page.after.map(|key| crate::storage::workspace::ListKey {
-        key,
-        workspace: own.to_string(),
-    });
+    let page: Pagination<ListKey> = Pagination::parse(q.limit.as_deref(), q.page_token.as_deref())?;
+    let scope = list_scope(&q.workspace)?;
     let (rows, next) = state
         .store
-        .runs_page(Some(own), after.as_ref(), page.limit)
+        .runs_page(scope.as_deref(), page.after.as_ref(), page.limit)
         .await?;
     Ok(Json(RunPage {
         items: rows.iter().map(Run::from).collect(),
-        next_page_token: next.map(|n| encode_token(&n.key)),
+        next_page_token: next.map(|n| encode_token(&n)),
     }))
 }
 
 /// One nickname (may contain '/') with its attempts, paged.
 #[utoipa::path(get, path = "/v1/runs/{nickname}", operation_id = "get_run", tag = "index",
-    params(("nickname" = String, Path, description = "the nickname (may contain '/')", example = "rel_quant8"), PageQuery),
+    params(("nickname" = String, Path, description = "the nickname (may contain '/')", example = "rel_quant8"), ScopedPageQuery),
+    description = "`workspace` names whose run (default: this daemon's when it has attempts of the nickname, else the only workspace that has).",
     responses((status = 200, description = "run", body = RunDetail),
-        (status = 400, description = "`bad_request`: a bad `limit`, `page_token` or an unknown parameter"),
-        (status = 404, description = "`not_found`: no attempts for this nickname")))]
+        (status = 400, description = "`bad_request`: a bad `limit`, `page_token`, `workspace` or an unknown parameter"),
+        (status = 404, description = "`not_found`: no attempts for this nickname (in that workspace)"),
+        (status = 409, description = "`ambiguous`: several other workspaces have attempts of this nickname; `?workspace=` picks one")))]
 #[tracing::instrument(skip(state, q, _r))]
 pub(super) async fn get_run(
     _r: Read,
     State(state): State<AppState>,
     Path(nickname): Path<String>,
-    Params(q): Params<PageQuery>,
+    Params(q): Params<ScopedPageQuery>,
 ) -> Result<Json<RunDetail>, ApiError> {
-    let page = q.parse()?;
+    let page = Pagination::parse(q.limit.as_deref(), q.page_token.as_deref())?;
     let nick = Nickname::parse(nickname.trim_end_matches('/'))
         .map_err(|e| ApiError::NotFound(format!("no run {nickname:?}: {e}")))?;
+    let ws = super::scope::run_workspace(&state, &q.workspace, nick.as_str()).await?;
     let row = state
         .store
-        .run(state.store.workspace().as_str(), nick.as_str())
+        .run(&ws, nick.as_str())
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("no attempts for nickname {nick}")))?;
     let filter = AttemptFilter {
@@ -85,19 +87,17 @@ pub(super) async fn get_run(
 
 /// Entries under runs/ that are not attempts (listed, never touched). One page (the list is
 /// short by nature): `limit` only.
-#[utoipa::path(get, path = "/v1/unrecognized", operation_id = "list_unrecognized", tag = "index", params(LimitQuery),
+#[utoipa::path(get, path = "/v1/unrecognized", operation_id = "list_unrecognized", tag = "index", params(ScopedLimitQuery),
     responses((status = 200, description = "list", body = UnrecognizedPage),
-        (status = 400, description = "`bad_request`: a bad `limit` or an unknown parameter")))]
+        (status = 400, description = "`bad_request`: a bad `limit`, `workspace` or an unknown parameter")))]
 pub(super) async fn list_unrecognized(
     _: Read,
     State(state): State<AppState>,
-    Params(q): Params<LimitQuery>,
+    Params(q): Params<ScopedLimitQuery>,
 ) -> Result<Json<UnrecognizedPage>, ApiError> {
     let limit = parse_limit(q.limit.as_deref())?;
-    let rows = state
-        .store
-        .unrecognized(Some(state.store.workspace().as_str()), limit)
-        .await?;
+    let scope = list_scope(&q.workspace)?;
+    let rows = state.store.unrecognized(scope.as_deref(), limit).await?;
     Ok(Json(UnrecognizedPage {
         items: rows.iter().map(Into::into).collect(),
         next_page_token: None,

@@ -46,25 +46,32 @@ pub(super) async fn status(
         retention: counts.retention.clone(),
         git: state.git.status(),
         database: state.fleet.health.view(),
+        workspaces: state.fleet.workspaces().to_vec(),
     }))
 }
 
-/// Queue a full reconcile scan (write scope); answers before it runs.
+/// Queue a full reconcile scan of this daemon's workspace (write scope); answers before it runs.
 #[utoipa::path(post, path = "/v1/rescan", operation_id = "rescan", tag = "index", security(("bearer" = [])),
+    params(("workspace" = Option<String>, Query, description = "the workspace to rescan (default: this daemon's; another is its own daemon's job)", example = "gpu-01-ws", pattern = "^[A-Za-z0-9_][A-Za-z0-9._-]{0,63}$")),
     responses((status = 202, description = "queued", body = Queued),
+        (status = 400, description = "`bad_request`: an unknown parameter or a bad `workspace`"),
+        (status = 421, description = "`misdirected`: another workspace; `workspace` and `public_url` name the daemon to ask"),
         (status = 401, description = "`unauthorized`: no or an unknown token"),
         (status = 403, description = "`forbidden`: the token lacks the write scope")))]
 pub(super) async fn rescan(
     _: Write,
-    _: Params<NoParams>,
+    Params(q): Params<super::scope::ItemQuery>,
     State(state): State<AppState>,
-) -> (StatusCode, Json<Queued>) {
+) -> Result<(StatusCode, Json<Queued>), ApiError> {
+    if let Some(ws) = super::scope::list_scope(&q.workspace)? {
+        super::scope::require_own(&state, &ws, &format!("workspace {ws}")).await?;
+    }
     // A full queue means a rescan is already pending, which serves this request too.
     let _ = state.rescan.try_send(());
-    (
+    Ok((
         StatusCode::ACCEPTED,
         Json(Queued {
             status: QueuedState::Queued,
         }),
-    )
+    ))
 }

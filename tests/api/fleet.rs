@@ -94,3 +94,79 @@ async fn a_daemon_whose_database_is_gone_is_degraded_not_unready_and_still_serve
     assert!(degraded["index"]["attempts"]["total"].as_u64() > Some(0));
     app.stop().await;
 }
+
+#[tokio::test]
+async fn lists_filter_by_workspace_and_every_item_names_its_own() {
+    let ws = tempfile::tempdir().unwrap();
+    copy_dir(&sample_workspace(), ws.path());
+    let mut cfg = test_config(ws.path());
+    cfg.workspace.id = "gpu-01".into();
+    let app = TestApp::spawn_with(cfg).await;
+    let (_, all) = app.get("/v1/attempts?limit=1000").await;
+    let items = all["items"].as_array().unwrap();
+    assert!(!items.is_empty());
+    assert!(items.iter().all(|a| a["workspace"] == "gpu-01"), "{all:#}");
+    let (_, own) = app.get("/v1/attempts?limit=1000&workspace=gpu-01").await;
+    assert_eq!(own["items"], all["items"]);
+    for path in [
+        "/v1/attempts",
+        "/v1/runs",
+        "/v1/mappings",
+        "/v1/promotions",
+        "/v1/audit",
+        "/v1/unrecognized",
+    ] {
+        // Another workspace's view of this database: nothing of it here.
+        let (s, other) = app.get(&format!("{path}?workspace=gpu-02")).await;
+        assert_eq!(s, StatusCode::OK, "{path}: {other:#}");
+        assert_eq!(other["items"], serde_json::json!([]), "{path}");
+        let (s, bad) = app.get(&format!("{path}?workspace=..%2Fx")).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{path}: {bad:#}");
+        assert_eq!(bad["field"], "workspace");
+    }
+    let (_, runs) = app.get("/v1/runs").await;
+    assert!(runs["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|r| r["workspace"] == "gpu-01"));
+    let id = items[0]["id"].as_str().unwrap();
+    let (s, one) = app.get(&format!("/v1/attempts/{id}")).await;
+    assert_eq!((s, &one["workspace"]), (StatusCode::OK, &"gpu-01".into()));
+    let (s, _) = app
+        .get(&format!("/v1/attempts/{id}?workspace=gpu-02"))
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (s, check) = app.get("/v1/audit/verify").await;
+    assert_eq!((s, &check["workspace"]), (StatusCode::OK, &"gpu-01".into()));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_rescan_of_another_workspace_is_misdirected() {
+    let ws = tempfile::tempdir().unwrap();
+    copy_dir(&sample_workspace(), ws.path());
+    let app = TestApp::spawn(ws.path()).await;
+    let resp = app
+        .client
+        .post(app.url("/v1/rescan?workspace=gpu-02"))
+        .bearer_auth(app.admin_token())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::MISDIRECTED_REQUEST);
+    assert_eq!(resp.headers()["content-type"], "application/problem+json");
+    let p: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(p["code"], "misdirected");
+    assert_eq!(p["workspace"], "gpu-02");
+    let own = app.get("/v1/status").await.1["workspace"]["id"].clone();
+    let resp = app
+        .client
+        .post(app.url(&format!("/v1/rescan?workspace={}", own.as_str().unwrap())))
+        .bearer_auth(app.admin_token())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::ACCEPTED);
+    app.stop().await;
+}

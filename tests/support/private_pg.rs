@@ -36,7 +36,9 @@ impl PrivatePg {
         // initdb and postgres refuse to run as root: as root, the files and the server belong
         // to the `postgres` account.
         if is_root() {
-            run(Command::new("chown").args(["-R", "postgres:postgres"]).arg(dir.path()));
+            run(Command::new("chown")
+                .args(["-R", "postgres:postgres"])
+                .arg(dir.path()));
         }
         let port = free_port();
         let pg = PrivatePg {
@@ -46,7 +48,13 @@ impl PrivatePg {
         };
         run(pg
             .command("initdb")
-            .args(["--username=invarlockd", "--auth=trust", "--no-sync", "-E", "UTF8"])
+            .args([
+                "--username=invarlockd",
+                "--auth=trust",
+                "--no-sync",
+                "-E",
+                "UTF8",
+            ])
             .arg("-D")
             .arg(pg.data()));
         pg.start_again();

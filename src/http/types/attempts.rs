@@ -14,6 +14,9 @@ pub use crate::report::AttemptStatus;
 /// The list view of an attempt.
 #[derive(Serialize, ToSchema, Debug)]
 pub struct AttemptSummary {
+    /// The workspace that holds it (`workspace.id` of its daemon).
+    #[schema(example = "gpu-01-ws")]
+    pub workspace: String,
     /// `<nickname>/<YYYYMMDD_HHMMSS>`.
     #[schema(example = "rel_quant8/20261128_204341")]
     pub id: String,
@@ -56,6 +59,7 @@ pub struct AttemptSummary {
 impl From<&AttemptSummaryRow> for AttemptSummary {
     fn from(a: &AttemptSummaryRow) -> Self {
         AttemptSummary {
+            workspace: a.workspace.clone(),
             id: a.id.clone(),
             nickname: a.nickname.clone(),
             ts: a.ts.clone(),
@@ -324,6 +328,9 @@ fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Value>, D::E
 pub struct AttemptDetail {
     #[serde(flatten)]
     pub facts: ReportFacts,
+    /// The workspace that holds it (`workspace.id` of its daemon).
+    #[schema(example = "gpu-01-ws")]
+    pub workspace: String,
     #[schema(example = "rel_quant8/20261128_204341")]
     pub id: String,
     pub nickname: String,

@@ -66,6 +66,9 @@ impl From<crate::promote::PromoteOutcome> for Promotion {
 /// An archived evidence directory under reports/.
 #[derive(Serialize, ToSchema, Debug)]
 pub struct ArchivedEvidence {
+    /// The workspace that holds it (`workspace.id` of its daemon).
+    #[schema(example = "gpu-01-ws")]
+    pub workspace: String,
     #[schema(example = "rel_quant8")]
     pub name: String,
     #[schema(example = "reports/rel_quant8")]
@@ -83,6 +86,7 @@ impl From<&EvidenceDirRow> for ArchivedEvidence {
         let path = &r.path;
         let meta = r.metadata.as_deref();
         ArchivedEvidence {
+            workspace: r.workspace.clone(),
             name: path.strip_prefix("reports/").unwrap_or(path).to_string(),
             path: path.clone(),
             origin: if r.origin == "invarlockd" {
@@ -129,6 +133,12 @@ pub struct ArchivedEvidenceDetail {
 /// One entry of the hash-chained audit log.
 #[derive(Serialize, ToSchema, Debug)]
 pub struct AuditEntry {
+    /// The workspace whose daemon recorded it (each workspace has its own chain).
+    #[schema(example = "gpu-01-ws")]
+    pub workspace: String,
+    /// Where it stands among every workspace's entries (the order of a page that spans
+    /// workspaces); `seq` is its place in its own workspace's chain.
+    pub position: i64,
     pub seq: i64,
     #[schema(format = DateTime)]
     pub at: String,
@@ -155,6 +165,9 @@ page!(
 /// The audit chain walked from the start.
 #[derive(Serialize, ToSchema, Debug)]
 pub struct AuditChainCheck {
+    /// Whose chain was walked.
+    #[schema(example = "gpu-01-ws")]
+    pub workspace: Option<String>,
     pub ok: bool,
     pub entries: u64,
     /// The first entry whose stored hashes do not match.
@@ -165,6 +178,7 @@ pub struct AuditChainCheck {
 impl From<crate::storage::records::ChainCheck> for AuditChainCheck {
     fn from(c: crate::storage::records::ChainCheck) -> Self {
         AuditChainCheck {
+            workspace: None,
             ok: c.ok,
             entries: c.entries,
             first_broken: c.first_broken,

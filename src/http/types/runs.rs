@@ -43,6 +43,9 @@ pub struct MappingBaseline {
 /// A run → baseline mapping.
 #[derive(Serialize, ToSchema, Debug)]
 pub struct Mapping {
+    /// The workspace that holds it (`workspace.id` of its daemon).
+    #[schema(example = "gpu-01-ws")]
+    pub workspace: String,
     #[schema(example = "rel_quant8/20261128_204341")]
     pub subject: String,
     pub baseline: MappingBaseline,
@@ -63,6 +66,7 @@ pub struct Mapping {
 impl From<&MappingRow> for Mapping {
     fn from(m: &MappingRow) -> Self {
         Mapping {
+            workspace: m.workspace.clone(),
             subject: m.subject.clone(),
             baseline: MappingBaseline {
                 attempt: m.baseline_attempt.clone(),
@@ -102,6 +106,9 @@ pub struct LatestAttempt {
 /// One nickname.
 #[derive(Serialize, ToSchema, Debug)]
 pub struct Run {
+    /// The workspace that holds it (`workspace.id` of its daemon).
+    #[schema(example = "gpu-01-ws")]
+    pub workspace: String,
     #[schema(example = "rel_quant8")]
     pub nickname: String,
     /// Indexed attempts of this nickname.
@@ -118,6 +125,7 @@ pub struct Run {
 impl From<&RunRow> for Run {
     fn from(r: &RunRow) -> Self {
         Run {
+            workspace: r.workspace.clone(),
             nickname: r.nickname.clone(),
             attempts: r.attempts,
             latest: LatestAttempt {
@@ -148,6 +156,9 @@ pub struct RunDetail {
 /// An entry under runs/ that is not an attempt (listed, never touched).
 #[derive(Serialize, ToSchema, Debug)]
 pub struct Unrecognized {
+    /// The workspace that holds it (`workspace.id` of its daemon).
+    #[schema(example = "gpu-01-ws")]
+    pub workspace: String,
     #[schema(example = "runs/notes.txt")]
     pub path: String,
     #[schema(example = "file")]
@@ -158,6 +169,7 @@ pub struct Unrecognized {
 impl From<&UnrecognizedRow> for Unrecognized {
     fn from(r: &UnrecognizedRow) -> Self {
         Unrecognized {
+            workspace: r.workspace.clone(),
             path: r.path.clone(),
             kind: r.kind.clone(),
             reason: r.reason.clone(),

@@ -175,4 +175,7 @@ pub struct StatusResponse {
     pub git: crate::gitlog::GitStatus,
     /// Whether the database answers (the heartbeat's last finding).
     pub database: crate::fleet::health::DbHealthView,
+    /// Every workspace of the database (this one first) with its last contact and its counts,
+    /// as the heartbeat last read them (every 2 s). On SQLite, this workspace alone.
+    pub workspaces: Vec<crate::fleet::registry::WorkspaceStatus>,
 }
