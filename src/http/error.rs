@@ -44,6 +44,10 @@ pub enum ApiError {
     },
     #[error("{0}")]
     NotReady(String),
+    /// The database does not answer (a lost connection, a server restarting): 503
+    /// `database_unavailable` with Retry-After; the daemon catches up when it is back.
+    #[error("{0}")]
+    DatabaseUnavailable(String),
     /// A mutation of another workspace's files (421 `misdirected`): only its own daemon acts
     /// on them; the problem names it and where it answers.
     #[error("{detail}")]
@@ -89,7 +93,9 @@ impl ApiError {
             ApiError::PayloadTooLarge | ApiError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Overloaded { .. } => StatusCode::SERVICE_UNAVAILABLE,
-            ApiError::NotReady(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::NotReady(_) | ApiError::DatabaseUnavailable(_) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             ApiError::Misdirected { .. } => StatusCode::MISDIRECTED_REQUEST,
             ApiError::Ambiguous { .. } => StatusCode::CONFLICT,
             ApiError::Internal(_) | ApiError::Corrupt(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -110,6 +116,7 @@ impl ApiError {
             ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
             ApiError::Overloaded { .. } => "overloaded",
             ApiError::NotReady(_) => "not_ready",
+            ApiError::DatabaseUnavailable(_) => "database_unavailable",
             ApiError::Misdirected { .. } => "misdirected",
             ApiError::Ambiguous { .. } => "ambiguous",
             ApiError::Corrupt(_) => "record_corrupt",
@@ -162,14 +169,17 @@ impl IntoResponse for ApiError {
             header::CONTENT_TYPE,
             header::HeaderValue::from_static("application/problem+json"),
         );
-        if let ApiError::Overloaded {
-            retry_after_secs, ..
-        } = &self
-        {
-            resp.headers_mut().insert(
-                header::RETRY_AFTER,
-                header::HeaderValue::from(*retry_after_secs),
-            );
+        let retry_after = match &self {
+            ApiError::Overloaded {
+                retry_after_secs, ..
+            } => Some(*retry_after_secs),
+            // About one heartbeat: by then the daemon knows whether the database is back.
+            ApiError::DatabaseUnavailable(_) => Some(2),
+            _ => None,
+        };
+        if let Some(secs) = retry_after {
+            resp.headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from(secs));
         }
         if matches!(self, ApiError::Unauthorized) {
             resp.headers_mut().insert(
@@ -183,7 +193,33 @@ impl IntoResponse for ApiError {
 
 impl From<crate::storage::StorageError> for ApiError {
     fn from(e: crate::storage::StorageError) -> Self {
+        if unreachable(&e) {
+            return ApiError::DatabaseUnavailable(format!(
+                "the database does not answer ({e}); /readyz says degraded until it is back"
+            ));
+        }
         ApiError::Internal(e.to_string())
+    }
+}
+
+/// Whether a storage error means the database cannot be reached at all (as opposed to a
+/// query that failed): the connection is gone, refused, closed, or the server is going down.
+fn unreachable(e: &crate::storage::StorageError) -> bool {
+    let crate::storage::StorageError::Db(db) = e else {
+        return false;
+    };
+    match db {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => true,
+        // SQLSTATE class 08 (connection exception) and 57P (operator intervention: admin
+        // shutdown, crash shutdown, cannot connect now).
+        sqlx::Error::Database(d) => d
+            .code()
+            .is_some_and(|c| c.starts_with("08") || c.starts_with("57P")),
+        _ => false,
     }
 }
 

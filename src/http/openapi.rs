@@ -272,7 +272,8 @@ fn problems(op: &mut Operation) {
                 .description(
                     "Any other error (`bad_request` for an unknown or repeated query parameter, \
                      `method_not_allowed`, `payload_too_large`, `unavailable` after \
-                     `request_timeout`, `internal`, ...)",
+                     `request_timeout`, `database_unavailable` while the database does not \
+                     answer, `internal`, ...)",
                 )
                 .content("application/problem+json", problem_content())
                 .build(),

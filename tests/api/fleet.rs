@@ -90,6 +90,17 @@ async fn a_daemon_whose_database_is_gone_is_degraded_not_unready_and_still_serve
     .await
     .expect("status says the database is unreachable");
     assert_eq!(degraded["database"]["outages"], 1);
+    // A read that needs the database says so, and when to ask again.
+    let r = app
+        .client
+        .get(app.url("/v1/attempts"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(r.headers()["retry-after"], "2");
+    let p: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(p["code"], "database_unavailable", "{p:#}");
     assert!(degraded["database"]["last_error"].is_string());
     assert!(degraded["index"]["attempts"]["total"].as_u64() > Some(0));
     app.stop().await;

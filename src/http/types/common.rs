@@ -34,6 +34,7 @@ pub const PROBLEM_CODES: &[&str] = &[
     "move_refused",
     "overloaded",
     "not_ready",
+    "database_unavailable",
     "misdirected",
     "ambiguous",
     "unavailable",
