@@ -65,11 +65,12 @@ pub fn record(state: &AppState, result: Result<(), String>) {
 fn catch_up(state: &AppState) {
     let _ = state.rescan.try_send(());
     state.fleet.health.caught_up();
-    let status = state.status.clone();
+    let state = state.clone();
     tokio::spawn(async move {
-        if let Err(e) = status.refresh().await {
+        if let Err(e) = state.status.refresh().await {
             tracing::warn!(error = %e, "cannot recompute the status counts after the outage");
         }
+        refresh_view(&state).await;
     });
 }
 
@@ -88,7 +89,9 @@ pub async fn run(state: AppState, token: CancellationToken) {
         };
         let ok = result.is_ok();
         record(&state, result);
-        if ok {
+        // Only other daemons change the registry; on a database of one workspace re-reading
+        // it would only move this daemon's own contact time (and the status ETag with it).
+        if ok && state.fleet.shared() {
             refresh_view(&state).await;
         }
     }

@@ -23,14 +23,15 @@ pub struct WorkspaceStatus {
     /// Where its daemon takes mutations (its `server.public_url`).
     pub public_url: Option<String>,
     pub started_at: String,
-    /// Its daemon's last heartbeat.
+    /// Its daemon's last heartbeat, as this daemon last read the registry (every 2 s on a
+    /// shared database; on SQLite, which holds this workspace alone, its registration).
     pub last_contact_at: String,
     /// This daemon's own workspace.
     pub own: bool,
     /// In contact within the last 30 s.
     pub live: bool,
     /// Its attempts by status (pass, fail, error, invalid, running, total), nicknames,
-    /// evidence_dirs, mappings, last_index_event_at.
+    /// evidence_dirs, mappings, last_index_event_at (the own workspace: the `index` object).
     #[schema(value_type = Object)]
     pub counts: Value,
 }
@@ -109,12 +110,26 @@ async fn holder_root(url: &str) -> Option<(String, String)> {
     ))
 }
 
-/// Every registered workspace with its counts, own first then by id.
+/// Every registered workspace with its counts, own first then by id. The own workspace's
+/// counts are left null: `/v1/status` serves them from its snapshot, fresher than this view.
 pub async fn read_view(store: &Storage) -> Result<Vec<WorkspaceStatus>, StorageError> {
     let own = store.workspace().as_str().to_string();
     let now = Utc::now();
     let mut out = Vec::new();
     for row in store.workspaces().await? {
+        if row.id == own {
+            out.push(WorkspaceStatus {
+                own: true,
+                live: true,
+                counts: Value::Null,
+                id: row.id,
+                host: row.host,
+                public_url: row.public_url,
+                started_at: row.started_at,
+                last_contact_at: row.last_contact_at,
+            });
+            continue;
+        }
         let c = store.status_counts(Some(&row.id)).await?;
         let mut attempts = serde_json::Map::new();
         let mut total = 0i64;

@@ -46,7 +46,19 @@ pub(super) async fn status(
         retention: counts.retention.clone(),
         git: state.git.status(),
         database: state.fleet.health.view(),
-        workspaces: state.fleet.workspaces().to_vec(),
+        workspaces: state
+            .fleet
+            .workspaces()
+            .iter()
+            .map(|w| crate::fleet::registry::WorkspaceStatus {
+                counts: if w.own {
+                    counts.index.clone()
+                } else {
+                    w.counts.clone()
+                },
+                ..w.clone()
+            })
+            .collect(),
     }))
 }
 
