@@ -2,7 +2,9 @@
 //!
 //!     cargo run --release --example bench_http -- --attempts 100000 [--dir D] [--seconds 5]
 //!
-//! (`--prepare-only` stops once the workspace is generated.)
+//! (`--prepare-only` stops once the workspace is generated; `--daemon PATH` runs that daemon
+//! binary instead of building this checkout's, e.g. a copy of an older build for a before/after
+//! comparison.)
 //!
 //! Builds (or, with `--dir D`, reuses) a workspace of N attempts with the `bench_index`
 //! generator (examples/common), starts the release daemon on it (`target/release/invarlockd
@@ -10,8 +12,10 @@
 //! attempt, and drives it with `wrk` (installed with apt-get when missing; never part of
 //! `cargo test`). For each of 1, 16 and 64 connections it prints req/s, p50 and p99 of: `/healthz` (the reference: the same
 //! server, no work), `/v1/status`, `/v1/status` revalidated with `If-None-Match`,
-//! `/v1/attempts?limit=100` alone and with each filter, and `/v1/runs?limit=100`, with each
-//! req/s as a ratio to `/healthz` at the same concurrency, then the acceptance checks.
+//! `/v1/attempts?limit=100` alone and with each filter, the same page with a new `until` on
+//! every request (none can be served from the daemon's page cache: the cost of a page that has
+//! changed), and `/v1/runs?limit=100`, with each req/s as a ratio to `/healthz` at the same
+//! concurrency, then the acceptance checks.
 //! Figures are only compared within one invocation: the machine is shared.
 
 mod common;
@@ -48,7 +52,8 @@ fn main() {
         return;
     }
     let wrk = ensure_wrk();
-    let exe = ensure_daemon();
+    let exe = flag(&args, "--daemon").map_or_else(ensure_daemon, PathBuf::from);
+    let script = uncached_script(&root, n);
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .unwrap()
@@ -84,7 +89,15 @@ fn main() {
     let mut table: Vec<(String, u32, Run)> = Vec::new();
     for c in CONNECTIONS {
         for (name, path, header) in &targets {
-            let run = wrk_run(&wrk, &format!("{base}{path}"), header.as_deref(), c, secs);
+            let lua = (path == UNCACHED).then_some(script.as_path());
+            let run = wrk_run(
+                &wrk,
+                &format!("{base}{path}"),
+                header.as_deref(),
+                lua,
+                c,
+                secs,
+            );
             eprintln!("{name:<44} c={c:<3} {:>9.0} req/s", run.rps);
             table.push((name.clone(), c, run));
         }
@@ -191,6 +204,37 @@ fn status_tag(base: &str) -> (bool, String) {
 /// newest attempt, `since` and `until` from the generated history.
 type Target = (String, String, Option<String>);
 
+/// The path of the row whose every request asks for another page (see `uncached_script`).
+const UNCACHED: &str = "/v1/attempts?limit=100&until=…";
+
+/// A wrk script that gives each request its own `until` (the timestamp of attempt i, as
+/// `common::attempt_id` makes it; each thread walks its own half of the attempts), so no answer
+/// can come from the daemon's page cache: what a page costs right after the index changed.
+fn uncached_script(root: &Path, n: usize) -> PathBuf {
+    let lua = format!(
+        r#"local N = {n}
+counter = 0
+tid = 0
+function setup(thread)
+  thread:set("tid", counter)
+  counter = counter + 1
+end
+local k = 0
+function request()
+  local i = 2 * ((k * 7919) % math.floor(N / 2)) + tid
+  k = k + 1
+  local day, rest = math.floor(i / 86400), i % 86400
+  local ts = string.format("2026%02d%02d_%02d%02d%02d", 1 + math.floor(day / 28), 1 + day % 28,
+    math.floor(rest / 3600), math.floor(rest / 60) % 60, rest % 60)
+  return wrk.format(nil, "/v1/attempts?limit=100&until=" .. ts)
+end
+"#
+    );
+    let p = root.join("bench_http-uncached.lua");
+    std::fs::write(&p, lua).unwrap();
+    p
+}
+
 fn targets(base: &str) -> (Vec<Target>, String) {
     let first = get_json(&format!("{base}/v1/attempts?limit=1")).expect("attempts");
     let a = &first["items"][0];
@@ -237,6 +281,11 @@ fn targets(base: &str) -> (Vec<Target>, String) {
         out.push((name, path, None));
     }
     out.push((
+        "/v1/attempts?limit=100&until=<new each request>".into(),
+        UNCACHED.into(),
+        None,
+    ));
+    out.push((
         "/v1/runs?limit=100".into(),
         "/v1/runs?limit=100".into(),
         None,
@@ -252,7 +301,14 @@ struct Run {
     errors: u64,
 }
 
-fn wrk_run(wrk: &str, url: &str, header: Option<&str>, c: u32, secs: u32) -> Run {
+fn wrk_run(
+    wrk: &str,
+    url: &str,
+    header: Option<&str>,
+    script: Option<&Path>,
+    c: u32,
+    secs: u32,
+) -> Run {
     let mut cmd = Command::new(wrk);
     cmd.args([
         "--latency",
@@ -264,6 +320,9 @@ fn wrk_run(wrk: &str, url: &str, header: Option<&str>, c: u32, secs: u32) -> Run
     .args(["-d", &format!("{secs}s"), "--timeout", "10s"]);
     if let Some(h) = header {
         cmd.args(["-H", h]);
+    }
+    if let Some(s) = script {
+        cmd.arg("-s").arg(s);
     }
     let out = cmd.arg(url).output().expect("run wrk");
     let text = String::from_utf8_lossy(&out.stdout);

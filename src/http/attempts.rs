@@ -3,15 +3,17 @@
 use super::auth::Read;
 use super::extract::{parse_query, Params};
 use super::pagination::Pagination;
+#[cfg(doc)]
+use super::types::AttemptSummary;
 use super::types::{
-    AttemptDetail, AttemptFile, AttemptHistory, AttemptPage, AttemptSummary, EventLine, EventPage,
-    Mapping, ReportFacts, ReportState, RunnerState, SubjectDigests,
+    AttemptDetail, AttemptFile, AttemptHistory, AttemptPage, EventLine, EventPage, Mapping,
+    ReportFacts, ReportState, RunnerState, SubjectDigests,
 };
 use super::{ApiError, AppState};
 use crate::domain::{AttemptId, AttemptTs, Nickname};
 use crate::fsx::{Dir, FileKind, FsError};
 use crate::report::{read_events_page, AttemptStatus};
-use crate::storage::attempts::{AttemptFilter, AttemptKey, AttemptRow};
+use crate::storage::attempts::{AttemptFilter, AttemptKey, AttemptPageJson, AttemptRow};
 use crate::storage::encode_token;
 use crate::timezone::TimeZone;
 use axum::extract::{Path, RawQuery, State};
@@ -163,19 +165,33 @@ pub(crate) fn parse_filter(q: &AttemptsQuery, tz: TimeZone) -> Result<AttemptFil
     Ok(f)
 }
 
-pub(crate) async fn attempts_page(
-    state: &AppState,
-    filter: &AttemptFilter,
-    page: Pagination<AttemptKey>,
-) -> Result<AttemptPage, ApiError> {
-    let (rows, next) = state
-        .store
-        .attempts_page(filter, page.after.as_ref(), page.limit)
-        .await?;
-    Ok(AttemptPage {
-        items: rows.iter().map(AttemptSummary::from).collect(),
-        next_page_token: next.map(|k| encode_token(&k)),
-    })
+/// The answer of a page of attempts: `head` (an object opened, with any members before the
+/// page's, e.g. `{` or a run's members and a comma), then `items` spliced as storage wrote them
+/// and `next_page_token`. The schema is [`AttemptPage`] (or `RunDetail`); a test checks that
+/// the objects are what serialising [`AttemptSummary`] gives.
+pub(crate) fn page_response(mut head: Vec<u8>, page: &AttemptPageJson) -> Response {
+    head.reserve(page.items.len() + 64);
+    head.extend_from_slice(br#""items":["#);
+    head.extend_from_slice(page.items.as_bytes());
+    head.extend_from_slice(br#"],"next_page_token":"#);
+    match &page.next {
+        // base64url: nothing to escape.
+        Some(k) => {
+            head.push(b'"');
+            head.extend_from_slice(encode_token(k).as_bytes());
+            head.push(b'"');
+        }
+        None => head.extend_from_slice(b"null"),
+    }
+    head.push(b'}');
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        head,
+    )
+        .into_response()
 }
 
 /// Attempts, filtered and paged (newest first).
@@ -187,10 +203,14 @@ pub(super) async fn list_attempts(
     _: Read,
     State(state): State<AppState>,
     Params(q): Params<AttemptsQuery>,
-) -> Result<Json<AttemptPage>, ApiError> {
+) -> Result<Response, ApiError> {
     let filter = parse_filter(&q, state.indexer.timezone())?;
-    let page = Pagination::parse(q.limit.as_deref(), q.page_token.as_deref())?;
-    Ok(Json(attempts_page(&state, &filter, page).await?))
+    let page = Pagination::<AttemptKey>::parse(q.limit.as_deref(), q.page_token.as_deref())?;
+    let page = state
+        .store
+        .attempts_page_json(&filter, page.after.as_ref(), page.limit)
+        .await?;
+    Ok(page_response(b"{".to_vec(), &page))
 }
 
 enum Resource {
@@ -471,6 +491,104 @@ mod tests {
     fn q(pairs: &[(&str, &str)]) -> AttemptsQuery {
         let text = serde_urlencoded::to_string(pairs).unwrap();
         parse_query(Some(&text)).unwrap()
+    }
+
+    /// The summary columns of a stored row (what the typed listing read before issue 16).
+    fn summary(a: &AttemptRow) -> crate::storage::attempts::AttemptSummaryRow {
+        crate::storage::attempts::AttemptSummaryRow {
+            workspace: "test".into(),
+            id: a.id.clone(),
+            nickname: a.nickname.clone(),
+            ts: a.ts.clone(),
+            started_at: a.started_at.clone(),
+            status: a.status.clone(),
+            reason: a.reason.clone(),
+            model_id: a.model_id.clone(),
+            edit_name: a.edit_name.clone(),
+            profile: a.profile.clone(),
+            dataset_hash: a.dataset_hash.clone(),
+            tokenizer_hash: a.tokenizer_hash.clone(),
+            ids_sha256: a.ids_sha256.clone(),
+            pm_kind: a.pm_kind.clone(),
+            run_id: a.run_id.clone(),
+            report_hash: a.report_hash.clone(),
+            report_sha256: a.report_sha256.clone(),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_spliced_page_is_byte_for_byte_what_serialising_the_typed_page_gives() {
+        use super::super::types::{AttemptPage, AttemptSummary};
+        use crate::storage::attempts::AttemptWrite;
+        let dir = tempfile::tempdir().unwrap();
+        let store = crate::storage::Storage::open_test(&dir.path().join("index.db")).await;
+        let odd = "quote \" backslash \\ slash / newline \n tab \t nul-ish \u{1} del \u{7f} é ✓ 𝄞";
+        let rows: Vec<AttemptRow> = ["pass", "fail", "error", "invalid", "running", "pass"]
+            .iter()
+            .enumerate()
+            .map(|(i, status)| {
+                let nickname = format!("team/{}", ["a", "b\"c"][i % 2]);
+                let ts = format!("2026112{i}_0{i}0000");
+                let some = |v: &str| (i % 3 != 0).then(|| format!("{v}{i}"));
+                AttemptRow {
+                    id: format!("{nickname}/{ts}"),
+                    dir: format!("runs/{nickname}/{ts}"),
+                    nickname,
+                    ts,
+                    started_at: some("2026-11-20T00:00:0"),
+                    status: status.to_string(),
+                    reason: (i > 0).then(|| format!("{odd} {i}")),
+                    model_id: some(odd),
+                    edit_name: some("quant_rtn"),
+                    profile: some("release"),
+                    dataset_hash: some("a065509f"),
+                    tokenizer_hash: some("8ad3e32b"),
+                    ids_sha256: some("19ab55d8"),
+                    pm_kind: some("ppl_causal"),
+                    run_id: some("8025f8a2"),
+                    report_hash: some("7242a85e"),
+                    report_sha256: some("97821277"),
+                    detail: Some("{\"not\": \"listed\"}".into()),
+                    listing_digest: "x".into(),
+                    ..Default::default()
+                }
+            })
+            .collect();
+        let batch: Vec<AttemptWrite> = rows
+            .iter()
+            .map(|row| AttemptWrite {
+                row,
+                files: &[],
+                event: Some("indexed"),
+            })
+            .collect();
+        store.write_attempts(&batch, None).await.unwrap();
+        let newest_first: Vec<&AttemptRow> = rows.iter().rev().collect();
+        let mut after = None;
+        for chunk in newest_first.chunks(4) {
+            let page = store
+                .attempts_page_json(&AttemptFilter::default(), after.as_ref(), 4)
+                .await
+                .unwrap();
+            let resp = page_response(b"{".to_vec(), &page);
+            let spliced = axum::body::to_bytes(resp.into_body(), usize::MAX)
+                .await
+                .unwrap();
+            let typed = AttemptPage {
+                items: chunk
+                    .iter()
+                    .map(|r| AttemptSummary::from(&summary(r)))
+                    .collect(),
+                next_page_token: page.next.as_ref().map(encode_token),
+            };
+            assert_eq!(
+                std::str::from_utf8(&spliced).unwrap(),
+                serde_json::to_string(&typed).unwrap()
+            );
+            assert_eq!(page.len, chunk.len());
+            after = page.next;
+        }
+        assert!(after.is_none(), "the last page says there is no more");
     }
 
     #[test]

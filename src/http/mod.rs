@@ -2,6 +2,7 @@
 
 mod audit;
 pub mod auth;
+mod cache;
 mod changelog;
 pub mod error;
 mod etag;

@@ -45,8 +45,9 @@ pub(super) async fn status_page(
         .store
         .evidence_dirs_page(None, Some("invarlockd"), None, 1000)
         .await?;
-    let mut ret = state.records.retention_status().await?;
-    ret["runs_bytes"] = state.store.runs_bytes().await?.into();
+    // From memory, like /v1/status: the publisher recomputes it after each commit.
+    let snapshot = state.status.fresh().await;
+    let ret = &snapshot.retention;
     let watch = state.watch.snapshot();
     let own = state.fleet.identity.id.clone();
     let registry = state.fleet.workspaces();

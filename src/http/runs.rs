@@ -1,7 +1,7 @@
 //! `GET /v1/runs`, `GET /v1/runs/{nickname}` (nicknames may contain `/`) and
 //! `GET /v1/unrecognized`.
 
-use super::attempts::attempts_page;
+use super::attempts::page_response;
 use super::auth::Read;
 use super::extract::Params;
 use super::pagination::{parse_limit, Pagination};
@@ -14,6 +14,7 @@ use crate::storage::encode_token;
 use crate::storage::workspace::ListKey;
 
 use axum::extract::{Path, State};
+use axum::response::Response;
 use axum::routing::get;
 use axum::{Json, Router};
 
@@ -62,8 +63,9 @@ pub(super) async fn get_run(
     State(state): State<AppState>,
     Path(nickname): Path<String>,
     Params(q): Params<ScopedPageQuery>,
-) -> Result<Json<RunDetail>, ApiError> {
-    let page = Pagination::parse(q.limit.as_deref(), q.page_token.as_deref())?;
+) -> Result<Response, ApiError> {
+    let page: Pagination<crate::storage::attempts::AttemptKey> =
+        Pagination::parse(q.limit.as_deref(), q.page_token.as_deref())?;
     let nick = Nickname::parse(nickname.trim_end_matches('/'))
         .map_err(|e| ApiError::NotFound(format!("no run {nickname:?}: {e}")))?;
     let ws = super::scope::run_workspace(&state, &q.workspace, nick.as_str()).await?;
@@ -77,12 +79,17 @@ pub(super) async fn get_run(
         nickname: Some(nick.to_string()),
         ..Default::default()
     };
-    let page = attempts_page(&state, &filter, page).await?;
-    Ok(Json(RunDetail {
-        run: Run::from(&row),
-        items: page.items,
-        next_page_token: page.next_page_token,
-    }))
+    let page = state
+        .store
+        .attempts_page_json(&filter, page.after.as_ref(), page.limit)
+        .await?;
+    // `RunDetail`: the run's members, then the page's (the object is left open for them).
+    let mut head = serde_json::to_vec(&Run::from(&row)).map_err(ApiError::internal)?;
+    if head.pop() != Some(b'}') {
+        return Err(ApiError::internal("a run did not serialise to an object"));
+    }
+    head.push(b',');
+    Ok(page_response(head, &page))
 }
 
 /// Entries under runs/ that are not attempts (listed, never touched). One page (the list is

@@ -119,6 +119,8 @@ pub struct HistoryRow {
 /// What a listing shows of an attempt: the columns of `AttemptRow` that a page needs, without
 /// the large ones (`detail`, `events_summary`, ...), which a 100-row page would otherwise read,
 /// copy and free for nothing (they were most of the cost of `GET /v1/attempts`, issue 16).
+///
+/// Read from the JSON objects of [`AttemptPageJson`] (keys in [`AttemptSummaryRow::JSON`]).
 #[derive(Debug, Clone, Default, PartialEq, sqlx::FromRow, Deserialize)]
 pub struct AttemptSummaryRow {
     #[sqlx(default)]
@@ -131,11 +133,13 @@ pub struct AttemptSummaryRow {
     pub status: String,
     pub reason: Option<String>,
     pub model_id: Option<String>,
+    #[serde(rename = "edit")]
     pub edit_name: Option<String>,
     pub profile: Option<String>,
     pub dataset_hash: Option<String>,
     pub tokenizer_hash: Option<String>,
     pub ids_sha256: Option<String>,
+    #[serde(rename = "primary_metric_kind")]
     pub pm_kind: Option<String>,
     pub run_id: Option<String>,
     pub report_hash: Option<String>,
@@ -147,6 +151,53 @@ impl AttemptSummaryRow {
     pub const COLUMNS: &'static str = "id, nickname, ts, started_at, status, reason, model_id, \
         edit_name, profile, dataset_hash, tokenizer_hash, ids_sha256, pm_kind, run_id, \
         report_hash, report_sha256";
+
+    /// (JSON key, column) of each member of a listed attempt, in order: the list view of the
+    /// API (`http::types::AttemptSummary`, whose test checks that both give the same JSON).
+    /// (`status` needs no translation: the table's CHECK constraint holds it to the API's
+    /// values.)
+    /// `workspace` is a column where the database holds several; SQLite, which holds only the
+    /// daemon's own, writes that id in its place.
+    pub const JSON: &'static [(&'static str, &'static str)] = &[
+        ("workspace", "workspace"),
+        ("id", "id"),
+        ("nickname", "nickname"),
+        ("ts", "ts"),
+        ("started_at", "started_at"),
+        ("status", "status"),
+        ("reason", "reason"),
+        ("model_id", "model_id"),
+        ("edit", "edit_name"),
+        ("profile", "profile"),
+        ("dataset_hash", "dataset_hash"),
+        ("tokenizer_hash", "tokenizer_hash"),
+        ("ids_sha256", "ids_sha256"),
+        ("primary_metric_kind", "pm_kind"),
+        ("run_id", "run_id"),
+        ("report_hash", "report_hash"),
+        ("report_sha256", "report_sha256"),
+    ];
+}
+
+/// A page of attempts already as JSON, built by the database: a listing is served by splicing
+/// these bytes, never by parsing and re-serialising rows (issue 16: that was most of the CPU of
+/// a page).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AttemptPageJson {
+    /// The members of the `items` array, without brackets: one object per attempt (keys in
+    /// [`AttemptSummaryRow::JSON`]), comma-separated, newest first.
+    pub items: String,
+    /// How many objects `items` holds.
+    pub len: usize,
+    /// The key to continue after, if there is more.
+    pub next: Option<AttemptKey>,
+}
+
+impl AttemptPageJson {
+    /// The objects as rows (tests and callers that need fields rather than bytes).
+    pub fn rows(&self) -> Result<Vec<AttemptSummaryRow>, serde_json::Error> {
+        serde_json::from_str(&format!("[{}]", self.items))
+    }
 }
 
 /// Filters of `GET /v1/attempts`, already validated by the HTTP layer.

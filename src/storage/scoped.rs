@@ -7,7 +7,8 @@
 //! and rows are stamped with the daemon's id.
 
 use super::attempts::{
-    AttemptFilter, AttemptKey, AttemptRow, AttemptSummaryRow, FileRow, HistoryRow, UnrecognizedRow,
+    AttemptFilter, AttemptKey, AttemptPageJson, AttemptRow, AttemptSummaryRow, FileRow, HistoryRow,
+    UnrecognizedRow,
 };
 use super::evidence::EvidenceDirRow;
 use super::mappings::MappingRow;
@@ -80,6 +81,26 @@ impl Storage {
         let scope = filter.workspace.as_deref();
         match &self.live().backend {
             Backend::Sqlite(ix) => own_only!(self, scope, ix.attempts_page(filter, after, limit)),
+        }
+    }
+
+    /// The same page as the listing's JSON objects, for the API to splice (issue 16).
+    pub async fn attempts_page_json(
+        &self,
+        filter: &AttemptFilter,
+        after: Option<&AttemptKey>,
+        limit: u32,
+    ) -> Result<AttemptPageJson, StorageError> {
+        let scope = filter.workspace.as_deref();
+        match &self.live().backend {
+            Backend::Sqlite(ix) => {
+                let own = self.own.id.as_str();
+                own_only!(
+                    self,
+                    scope,
+                    ix.attempts_page_json(own, filter, after, limit)
+                )
+            }
         }
     }
 

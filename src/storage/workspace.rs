@@ -106,6 +106,14 @@ impl Stamp for super::attempts::AttemptKey {
     }
 }
 
+/// A page of listing JSON: its continuation key names the workspace (the objects are written
+/// by the backend, see `AttemptSummaryRow::JSON`).
+impl Stamp for super::attempts::AttemptPageJson {
+    fn stamp(&mut self, ws: &str) {
+        self.next.stamp(ws);
+    }
+}
+
 impl<T: Stamp> Stamp for Vec<T> {
     fn stamp(&mut self, ws: &str) {
         self.iter_mut().for_each(|r| r.stamp(ws));

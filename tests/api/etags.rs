@@ -252,3 +252,64 @@ async fn every_kind_of_change_gives_every_answer_it_alters_a_new_etag() {
     after_change(&app, before, "retention restore", &expect).await;
     app.stop().await;
 }
+
+/// The page cache behind the index's lists: while pollers keep every page cached, each new
+/// attempt is in every page fetched once `/v1/status` counts it (a page kept from before the
+/// write would not be).
+#[tokio::test]
+async fn a_polled_page_never_lags_behind_what_the_status_already_counts() {
+    let ws = tempfile::tempdir().unwrap();
+    write_attempt(ws.path(), "q/20261101_090000", 0);
+    let app = std::sync::Arc::new(TestApp::spawn(ws.path()).await);
+    app.wait_indexed(1).await;
+    let pages = [
+        "/v1/attempts?limit=1000",
+        "/v1/attempts?nickname=q&limit=1000",
+        "/v1/runs/q?limit=1000",
+    ];
+    let stop = tokio_util::sync::CancellationToken::new();
+    let pollers: Vec<_> = (0..4)
+        .map(|_| {
+            let (app, stop) = (app.clone(), stop.clone());
+            tokio::spawn(async move {
+                let mut served = 0u64;
+                while !stop.is_cancelled() {
+                    for p in pages.iter().chain(["/v1/runs"].iter()) {
+                        let (s, _) = app.get(p).await;
+                        assert_eq!(s, StatusCode::OK, "{p}");
+                        served += 1;
+                    }
+                }
+                served
+            })
+        })
+        .collect();
+    for k in 1..=12u32 {
+        let id = format!("q/20261101_09{k:02}00");
+        write_attempt(ws.path(), &id, k);
+        app.wait_indexed(1 + u64::from(k)).await;
+        for p in pages {
+            let (s, body) = app.get(p).await;
+            assert_eq!(s, StatusCode::OK, "{p}");
+            let ids: Vec<&str> = body["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|i| i["id"].as_str().unwrap())
+                .collect();
+            assert_eq!(ids.len(), 1 + k as usize, "{p} after {id}: {ids:?}");
+            assert_eq!(ids[0], id, "{p}: the newest attempt comes first");
+        }
+        let (_, runs) = app.get("/v1/runs").await;
+        assert_eq!(runs["items"][0]["attempts"], 1 + k, "{runs:#}");
+        assert_eq!(runs["items"][0]["latest"]["id"], id.as_str());
+    }
+    stop.cancel();
+    for p in pollers {
+        assert!(p.await.unwrap() > 0, "the pollers ran");
+    }
+    match std::sync::Arc::try_unwrap(app) {
+        Ok(app) => app.stop().await,
+        Err(_) => panic!("a poller still holds the app"),
+    }
+}

@@ -2,11 +2,12 @@
 
 use super::Tx;
 use crate::storage::attempts::{
-    with_attempt_columns, AttemptFilter, AttemptKey, AttemptRow, AttemptSummaryRow, AttemptWrite,
-    FileRow, Fingerprint, HistoryRow, UnrecognizedRow,
+    with_attempt_columns, AttemptFilter, AttemptKey, AttemptPageJson, AttemptRow,
+    AttemptSummaryRow, AttemptWrite, FileRow, Fingerprint, HistoryRow, UnrecognizedRow,
 };
 use crate::storage::StorageError;
 use sqlx::{QueryBuilder, Sqlite, SqlitePool};
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 pub(super) async fn fingerprints(
@@ -266,56 +267,138 @@ pub(super) async fn history_of(
     .await?)
 }
 
-/// One page (newest first) and the key to continue after, if there is more.
-///
-/// The page comes back as one row holding a JSON array built by SQLite: sqlx hands each result
-/// row from its SQLite thread to the caller separately, and for a 100-row page those hand-offs
-/// (with a copy of every value) cost far more than the seek itself (issue 16).
+/// One page (newest first) as rows, and the key to continue after, if there is more.
 pub(super) async fn list(
     pool: &SqlitePool,
     f: &AttemptFilter,
     after: Option<&AttemptKey>,
     limit: u32,
 ) -> Result<(Vec<AttemptSummaryRow>, Option<AttemptKey>), StorageError> {
-    let (json,): (String,) = list_query("", f, after, limit)
+    let page = page_json(pool, "", f, after, limit).await?;
+    let rows = page
+        .rows()
+        .map_err(|e| StorageError::Corrupt(format!("attempt page: {e}")))?;
+    Ok((rows, page.next))
+}
+
+/// One page (newest first) as the JSON objects of the listing, and the key to continue after.
+///
+/// The page comes back as one row built by SQLite: sqlx hands each result row from its SQLite
+/// thread to the caller separately, and for a 100-row page those hand-offs (with a copy of
+/// every value) cost far more than the seek itself; and SQLite writes each attempt as the
+/// listing's JSON object, which the API splices into its answer as it is (issue 16: parsing
+/// rows and serialising them again was most of a page's CPU). Two aggregates of the same scan:
+/// the objects joined by commas, and per object its (ts, id, byte length), which is all that
+/// is read here: it checks the order and cuts off the extra row (limit + 1, which only says
+/// that there is more) without parsing the objects.
+pub(super) async fn page_json(
+    pool: &SqlitePool,
+    workspace: &str,
+    f: &AttemptFilter,
+    after: Option<&AttemptKey>,
+    limit: u32,
+) -> Result<AttemptPageJson, StorageError> {
+    let (items, spans): (Option<String>, String) = list_query("", workspace, f, after, limit)
         .build_query_as()
         .fetch_one(pool)
         .await?;
-    let mut rows: Vec<AttemptSummaryRow> = serde_json::from_str(&json)
+    let spans: Vec<Span> = serde_json::from_str(&spans)
         .map_err(|e| StorageError::Corrupt(format!("attempt page: {e}")))?;
-    // The aggregate keeps the subquery's order in SQLite; sorting 101 rows makes it explicit.
-    rows.sort_by(|a, b| (&b.ts, &b.id).cmp(&(&a.ts, &a.id)));
-    Ok(crate::storage::split_page(rows, limit, |r| AttemptKey {
-        ts: r.ts.clone(),
-        id: r.id.clone(),
-        workspace: String::new(),
-    }))
+    cut(items.unwrap_or_default(), &spans, limit as usize)
+        .ok_or_else(|| StorageError::Corrupt("attempt page: objects and lengths disagree".into()))
+}
+
+/// Where one object of a page is: its listing key and its length in bytes.
+#[derive(serde::Deserialize)]
+struct Span<'a> {
+    #[serde(borrow)]
+    ts: Cow<'a, str>,
+    #[serde(borrow)]
+    id: Cow<'a, str>,
+    len: usize,
+}
+
+/// The first `limit` of the comma-joined `items` in listing order ((ts, id) descending) and
+/// the key of the last one kept when there were more. SQLite's aggregates keep the subquery's
+/// order; should they not, the objects are put in order here. `None` when `spans` does not
+/// describe `items`.
+fn cut(mut items: String, spans: &[Span<'_>], limit: usize) -> Option<AttemptPageJson> {
+    let mut ends = Vec::with_capacity(spans.len());
+    let mut start = 0;
+    for s in spans {
+        let end = start + s.len;
+        let object = items.get(start..end)?;
+        if !(object.starts_with('{') && object.ends_with('}')) {
+            return None;
+        }
+        ends.push(end);
+        start = end + 1;
+    }
+    if items.len() != start.saturating_sub(1) {
+        return None;
+    }
+    let key = |s: &Span| (s.ts.to_string(), s.id.to_string());
+    let ordered = spans
+        .windows(2)
+        .all(|w| (&w[0].ts, &w[0].id) > (&w[1].ts, &w[1].id));
+    let keep = spans.len().min(limit);
+    let last = if ordered {
+        items.truncate(if keep == 0 { 0 } else { ends[keep - 1] });
+        keep.checked_sub(1)
+    } else {
+        let mut order: Vec<usize> = (0..spans.len()).collect();
+        order.sort_by(|&a, &b| (&spans[b].ts, &spans[b].id).cmp(&(&spans[a].ts, &spans[a].id)));
+        order.truncate(keep);
+        let joined: Vec<&str> = order
+            .iter()
+            .map(|&i| &items[ends[i] - spans[i].len..ends[i]])
+            .collect();
+        items = joined.join(",");
+        order.last().copied()
+    };
+    let next = (spans.len() > limit)
+        .then(|| last.map(|i| key(&spans[i])))
+        .flatten()
+        .map(|(ts, id)| AttemptKey {
+            ts,
+            id,
+            workspace: String::new(),
+        });
+    Some(AttemptPageJson {
+        items,
+        len: keep,
+        next,
+    })
 }
 
 /// The statement behind `list`, after `prefix` (`explain query plan ` in the test that checks
 /// every filter is an index seek in listing order): the page's rows, selected by the filters
-/// and ordered and limited by the (…, ts, id) index, aggregated into one JSON array. Its text
-/// depends only on which filters are present, so sqlx's per-connection statement cache (on by
-/// default) prepares each shape once.
+/// and ordered and limited by the (…, ts, id) index, each written as its JSON object, then
+/// aggregated (see `page_json`). Its text depends only on which filters are present, so sqlx's
+/// per-connection statement cache (on by default) prepares each shape once.
 fn list_query(
     prefix: &str,
+    workspace: &str,
     f: &AttemptFilter,
     after: Option<&AttemptKey>,
     limit: u32,
 ) -> QueryBuilder<'static, Sqlite> {
-    let object: Vec<String> = AttemptSummaryRow::COLUMNS
-        .split(',')
-        .map(str::trim)
-        .map(|c| format!("'{c}', {c}"))
-        .collect();
     let mut q = QueryBuilder::<Sqlite>::new(prefix);
-    q.push(format!(
-        "select json_group_array(json_object({})) from (",
-        object.join(", ")
-    ));
-    q.push("select ")
-        .push(AttemptSummaryRow::COLUMNS)
-        .push(" from attempts where 1 = 1");
+    q.push(
+        "select group_concat(j, ','), json_group_array(json_array(ts, id, octet_length(j))) \
+         from (select json_object(",
+    );
+    for (i, (key, col)) in AttemptSummaryRow::JSON.iter().enumerate() {
+        q.push(if i == 0 { "'" } else { ", '" })
+            .push(*key)
+            .push("', ");
+        match *col {
+            // This database holds one workspace, the daemon's: its id, not a column.
+            "workspace" => q.push_bind(workspace.to_string()),
+            _ => q.push(*col),
+        };
+    }
+    q.push(") as j, ts, id from attempts where 1 = 1");
     let eq = |q: &mut QueryBuilder<Sqlite>, col: &str, v: &Option<String>| {
         if let Some(v) = v {
             q.push(format!(" and {col} = ")).push_bind(v.clone());
@@ -425,6 +508,17 @@ impl super::Index {
         limit: u32,
     ) -> Result<(Vec<AttemptSummaryRow>, Option<AttemptKey>), StorageError> {
         list(&self.reader, filter, after, limit).await
+    }
+
+    /// `workspace`: the daemon's own id, which each object names.
+    pub async fn attempts_page_json(
+        &self,
+        workspace: &str,
+        filter: &AttemptFilter,
+        after: Option<&AttemptKey>,
+        limit: u32,
+    ) -> Result<AttemptPageJson, StorageError> {
+        page_json(&self.reader, workspace, filter, after, limit).await
     }
 
     pub async fn attempt_counts(&self) -> Result<Vec<(String, i64)>, StorageError> {
@@ -540,8 +634,57 @@ mod query_plans;
 
 #[cfg(test)]
 mod tests {
-    use crate::storage::attempts::{AttemptFilter, AttemptRow, AttemptWrite, FileRow};
+    use super::{cut, Span};
+    use crate::storage::attempts::{AttemptFilter, AttemptKey, AttemptRow, AttemptWrite, FileRow};
     use crate::storage::Storage;
+
+    fn span(ts: &'static str, object: &str) -> Span<'static> {
+        Span {
+            ts: ts.into(),
+            id: format!("n/{ts}").into(),
+            len: object.len(),
+        }
+    }
+
+    #[test]
+    fn a_page_is_cut_after_its_limit_in_listing_order_whatever_order_the_objects_came_in() {
+        let objects = [r#"{"a":"3"}"#, r#"{"a":"1é"}"#, r#"{"a":"2"}"#];
+        let spans = [
+            span("3", objects[0]),
+            span("1", objects[1]),
+            span("2", objects[2]),
+        ];
+        let page = cut(objects.join(","), &spans, 2).unwrap();
+        assert_eq!(page.items, r#"{"a":"3"},{"a":"2"}"#);
+        assert_eq!(page.len, 2);
+        assert_eq!(
+            page.next,
+            Some(AttemptKey {
+                ts: "2".into(),
+                id: "n/2".into(),
+                workspace: String::new(),
+            })
+        );
+        let in_order = [&spans[0], &spans[2], &spans[1]].map(|s| span_of(s));
+        let joined = [objects[0], objects[2], objects[1]].join(",");
+        let all = cut(joined.clone(), &in_order, 3).unwrap();
+        assert_eq!((all.items.as_str(), all.next), (joined.as_str(), None));
+        let first = cut(joined, &in_order, 1).unwrap();
+        assert_eq!(first.items, objects[0]);
+        assert_eq!(first.next.unwrap().ts, "3");
+        assert_eq!(cut(String::new(), &[], 5).unwrap().items, "");
+        // Lengths that do not describe the text are refused, never sliced through.
+        assert!(cut("{}".into(), &[span("1", "{}x")], 5).is_none());
+        assert!(cut("{},{}".into(), &[span("1", "{}")], 5).is_none());
+    }
+
+    fn span_of(s: &Span<'static>) -> Span<'static> {
+        Span {
+            ts: s.ts.clone(),
+            id: s.id.clone(),
+            len: s.len,
+        }
+    }
 
     fn row(nick: &str, ts: &str, status: &str) -> AttemptRow {
         AttemptRow {

@@ -42,7 +42,7 @@ async fn every_filter_of_the_attempt_list_is_an_index_seek_in_listing_order() {
             for after in [None, Some(&key)] {
                 let f = filter(set, range);
                 let rows: Vec<(i64, i64, i64, String)> =
-                    list_query("explain query plan ", &f, after, 100)
+                    list_query("explain query plan ", "test", &f, after, 100)
                         .build_query_as()
                         .fetch_all(pool)
                         .await
