@@ -225,7 +225,7 @@ fn not_modified(tag: &HeaderValue) -> Response {
 /// and within the cache's entry cap; anything else passes through untouched.
 async fn keep(cache: &PageCache, key: Key, resp: Response) -> Response {
     let size = axum::body::HttpBody::size_hint(resp.body()).exact();
-    if !size.is_some_and(|n| n as usize <= super::cache::MAX_ENTRY) {
+    if size.is_none_or(|n| n as usize > super::cache::MAX_ENTRY) {
         return resp;
     }
     let (parts, body) = resp.into_parts();

@@ -665,7 +665,7 @@ mod tests {
                 workspace: String::new(),
             })
         );
-        let in_order = [&spans[0], &spans[2], &spans[1]].map(|s| span_of(s));
+        let in_order = [&spans[0], &spans[2], &spans[1]].map(span_of);
         let joined = [objects[0], objects[2], objects[1]].join(",");
         let all = cut(joined.clone(), &in_order, 3).unwrap();
         assert_eq!((all.items.as_str(), all.next), (joined.as_str(), None));
