@@ -301,8 +301,6 @@ async fn deleting_the_stopped_daemons_index_keeps_every_answer_and_restores_stil
 }
 
 #[tokio::test]
-#[ignore = "flaky under a loaded full run (2 of 5 runs on 2 cores): a deletion was sometimes not \
-            rebuilt within 60 s and the deleted file stayed open; passes alone. See issue 11's note."]
 async fn deleting_the_running_daemons_index_rebuilds_it_live_and_never_splits_or_changes_its_answers(
 ) {
     let ws = tempfile::tempdir().unwrap();
@@ -329,8 +327,10 @@ async fn deleting_the_running_daemons_index_rebuilds_it_live_and_never_splits_or
     app.wait_indexed(1).await;
     let before = answers(&app, &id).await;
 
-    // Deleted, then recreated empty by another process (as `invarlockd scan` or a second
-    // daemon would): no answer may come from the new file.
+    // Deleted, then recreated empty by another process (which may race the daemon's own
+    // rebuild of the path): no answer may come from the new file. The daemon's closed index
+    // must let go of every file (its connections and this opener's), or the deleted one stays
+    // open (what made this test flaky: a connection parked in a closed pool).
     let state = ws.path().join(".invarlockd");
     for f in ["index.db", "index.db-wal", "index.db-shm"] {
         let _ = std::fs::remove_file(state.join(f));
@@ -362,37 +362,45 @@ fn open_deleted(db: &Path) -> Vec<String> {
         .collect()
 }
 
-/// Polls (8 concurrent answers at a time, each equal to `before`: never an alternation) until
-/// the daemon has rebuilt its deleted index live: a new index.db at the path holding the
-/// `attempts` it indexes, and no file of the deleted one still open.
-async fn rebuilt_live(state: &Path, app: &TestApp, plan: &str, before: &Value, attempts: u64) {
+/// Attempts in the database file at `db`, read as another process would (read-only: nothing
+/// created or migrated); None while no indexed file is there.
+async fn attempts_in_file(db: &Path) -> Option<i64> {
+    use sqlx::Connection;
+    let opts = sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(db)
+        .read_only(true);
+    let mut conn = sqlx::SqliteConnection::connect_with(&opts).await.ok()?;
+    let n = sqlx::query_scalar("select count(*) from attempts")
+        .fetch_one(&mut conn)
+        .await
+        .ok();
+    conn.close().await.ok()?;
+    n
+}
+
+/// Polls until the daemon has rebuilt its deleted index live: a new index.db at the path holding
+/// the `attempts` it indexes, and no file of the deleted one still open. Every poll takes 8
+/// concurrent answers (more than one connection in use at once), each equal to `before`: no
+/// answer changes or alternates meanwhile.
+async fn rebuilt_live(state: &Path, app: &TestApp, plan: &str, before: &Value, attempts: i64) {
     let db = state.join("index.db");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    loop {
-        // Concurrent requests: more than one pool connection in use at once.
+    let rebuilt = eventually(std::time::Duration::from_secs(60), || async {
         let all = futures::future::join_all((0..8).map(|_| answers(app, plan))).await;
         for now in all {
             for (k, v) in before.as_object().unwrap() {
                 assert_eq!(&now[k], v, "{k} changed after the index was deleted");
             }
         }
-        if db.is_file() && open_deleted(&db).is_empty() {
-            let file = invarlockd::storage::Storage::open(&db, &outsider(), None)
-                .await
-                .unwrap();
-            let total = file.status_summary().await.unwrap()["attempts"]["total"].as_u64();
-            file.close().await;
-            if total == Some(attempts) {
-                break;
-            }
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the index was not rebuilt live (still open: {:?})",
-            open_deleted(&db)
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+        (open_deleted(&db).is_empty() && attempts_in_file(&db).await == Some(attempts))
+            .then_some(())
+    })
+    .await;
+    assert!(
+        rebuilt.is_some(),
+        "the index was not rebuilt live within 60 s (still open: {:?}, attempts in the file: {:?})",
+        open_deleted(&db),
+        attempts_in_file(&db).await
+    );
     let now = answers(app, plan).await;
     for (k, v) in before.as_object().unwrap() {
         assert_eq!(&now[k], v, "{k} differs after the live rebuild");

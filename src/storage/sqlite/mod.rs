@@ -49,6 +49,25 @@ fn read_connections() -> u32 {
     std::thread::available_parallelism().map_or(2, |n| n.get().clamp(2, 16) as u32)
 }
 
+/// Applies the index's migrations. Another process may create the same new file at the same
+/// moment (the file deleted and recreated by someone else while the daemon rebuilds it): both
+/// apply the first migration, and one fails on a table the other has just made. Each migration
+/// is one transaction, so the loser changed nothing, and its next run finds them applied.
+async fn migrate(writer: &SqlitePool) -> Result<(), sqlx::migrate::MigrateError> {
+    use sqlx::migrate::MigrateError;
+    static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/index");
+    let mut tries = 0u64;
+    loop {
+        match MIGRATOR.run(writer).await {
+            Err(MigrateError::ExecuteMigration(..) | MigrateError::Execute(_)) if tries < 3 => {
+                tries += 1;
+                tokio::time::sleep(Duration::from_millis(50 * tries)).await;
+            }
+            done => return done,
+        }
+    }
+}
+
 impl Index {
     /// Opens (creating if needed) the index at `path` and applies the embedded migrations.
     /// Commits on the writer move `generation`.
@@ -79,7 +98,7 @@ impl Index {
             Some(generation),
         )
         .await?;
-        sqlx::migrate!("./migrations/index").run(&writer).await?;
+        migrate(&writer).await?;
         let reader = pinned::pool(
             opts.read_only(true),
             path,
@@ -137,8 +156,8 @@ impl Index {
 
     /// Closing the pools checkpoints the WAL into the file.
     pub async fn close(&self) {
-        self.writer.close().await;
-        self.reader.close().await;
+        pinned::close(&self.writer).await;
+        pinned::close(&self.reader).await;
     }
 
     #[cfg(test)]
@@ -182,5 +201,27 @@ impl Index {
             mappings: count("mappings").await?,
             last_index_event_at,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Two openers of one new file at the same moment (another process recreating the deleted
+    /// index while the daemon rebuilds it) both get a migrated index.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn two_openers_of_one_new_index_both_get_it_migrated() {
+        let dir = tempfile::tempdir().unwrap();
+        for i in 0..10 {
+            let path = dir.path().join(format!("{i}.db"));
+            let (g1, g2) = (Generation::default(), Generation::default());
+            let (a, b) = tokio::join!(Index::open(&path, &g1), Index::open(&path, &g2));
+            let (a, b) = (a.unwrap(), b.unwrap());
+            a.check_writable().await.unwrap();
+            b.check_writable().await.unwrap();
+            a.close().await;
+            b.close().await;
+        }
     }
 }
