@@ -14,10 +14,17 @@
 //! - `serve`: the daemon on that workspace: event→visible latency while 50 attempts/s are
 //!   written, then `GET /v1/status` requests/s.
 //!
+//! With `--database postgres://…` (issue 12) the same run also measures the PostgreSQL backend
+//! beside these SQLite figures (see bench_index_pg/): cold index, event→visible with two
+//! daemons on one database, and `GET /v1/attempts?limit=100` latency. `--also-attempts 100000`
+//! repeats the cold index on both backends and the PostgreSQL list latency at that size (the
+//! default run stays small: minutes, not hours, on a 2-core machine).
+//!
 //! At most 10,000 distinct report files are written; beyond that, attempts are hard links to
 //! them (same bytes, distinct paths), to keep 100k attempts within disk and page cache.
 //! Figures are ratios against the reference measured in the same invocation.
 
+mod bench_index_pg;
 mod common;
 
 use common::{templates, unique_report};
@@ -34,6 +41,8 @@ fn main() {
         Some("reference-skip") => phase_reference(Path::new(&args[2]), true),
         Some("index") => phase_index(Path::new(&args[2])),
         Some("serve") => phase_serve(Path::new(&args[2])),
+        Some("index-pg") => bench_index_pg::phase_index(Path::new(&args[2]), &args[3], &args[4]),
+        Some("serve-pg") => bench_index_pg::phase_serve(Path::new(&args[2]), &args[3], &args[4]),
         _ => driver(&args[1..]),
     }
 }
@@ -103,19 +112,67 @@ fn driver(args: &[String]) {
         "GET /v1/status       : {:>9.0} requests/s",
         serve["status_rps"].as_f64().unwrap()
     );
+    println!(
+        "GET /v1/attempts?limit=100: p50 {:.1} ms  p99 {:.1} ms",
+        serve["list_p50_ms"].as_f64().unwrap_or(f64::NAN),
+        serve["list_p99_ms"].as_f64().unwrap_or(f64::NAN)
+    );
     println!("daemon peak RSS      : {serve_rss:.0} MB  (target < 200 MB)");
     println!(
         "index.db size        : {:.1} MB",
         index["db_mb"].as_f64().unwrap()
     );
+    if let Some(url) = flag(args, "--database") {
+        postgres(&root, n, idx_s, &url);
+        if let Some(big) = flag(args, "--also-attempts").map(|v| v.parse::<usize>().expect("N")) {
+            let dir = tempfile::tempdir().expect("temp dir");
+            common::prepare(dir.path(), big, MAX_DISTINCT);
+            let (sqlite, _) = child("index", dir.path());
+            postgres(dir.path(), big, sqlite["secs"].as_f64().unwrap(), &url);
+        }
+    }
+}
+
+/// The PostgreSQL figures at `n` attempts beside SQLite's cold index (`sqlite_s` seconds).
+fn postgres(root: &Path, n: usize, sqlite_s: f64, url: &str) {
+    let tag = format!("{}-{n}", std::process::id());
+    let (index, _) = child_with("index-pg", root, &[url, &tag]);
+    let (serve, rss) = child_with("serve-pg", root, &[url, &tag]);
+    let pg_s = index["secs"].as_f64().unwrap();
+    println!("\n== PostgreSQL ({n} attempts) ==");
+    println!(
+        "cold index           : SQLite {:>7.0} attempts/s  PostgreSQL {:>7.0} attempts/s  ratio {:.2}  (target >= 0.7)",
+        n as f64 / sqlite_s,
+        n as f64 / pg_s,
+        sqlite_s / pg_s
+    );
+    println!(
+        "event->visible, two daemons at 50 attempts/s each: p50 {:.0} ms  p99 {:.0} ms  ({} attempts, {} never seen)  (target p99 < 250 ms)",
+        serve["p50_ms"].as_f64().unwrap_or(f64::INFINITY),
+        serve["p99_ms"].as_f64().unwrap_or(f64::INFINITY),
+        serve["written"],
+        serve["never_seen"]
+    );
+    println!(
+        "GET /v1/attempts?limit=100 over both workspaces ({n} + 500 rows): p50 {:.1} ms  p99 {:.1} ms  (target p99 < 20 ms)",
+        serve["list_p50_ms"].as_f64().unwrap_or(f64::NAN),
+        serve["list_p99_ms"].as_f64().unwrap_or(f64::NAN)
+    );
+    println!("two daemons' peak RSS: {rss:.0} MB");
 }
 
 /// Runs a phase in a child process; returns its JSON result and peak RSS in MB.
-#[allow(clippy::zombie_processes)] // reaped by wait4 below, which also gives its rusage
 fn child(phase: &str, root: &Path) -> (serde_json::Value, f64) {
+    child_with(phase, root, &[])
+}
+
+/// `child` with more arguments after the root.
+#[allow(clippy::zombie_processes)] // reaped by wait4 below, which also gives its rusage
+fn child_with(phase: &str, root: &Path, extra: &[&str]) -> (serde_json::Value, f64) {
     let exe = std::env::current_exe().unwrap();
     let child = Command::new(exe)
         .args([phase, root.to_str().unwrap()])
+        .args(extra)
         .stdout(std::process::Stdio::piped())
         .spawn()
         .expect("spawn phase");
@@ -390,6 +447,7 @@ fn phase_serve(root: &Path) {
         while let Some(n) = clients.join_next().await {
             total += n.unwrap();
         }
+        let list = bench_index_pg::list_latencies(addr).await;
         let _ = stop_tx.send(());
         server.await.unwrap().unwrap();
         println!(
@@ -401,6 +459,8 @@ fn phase_serve(root: &Path) {
                 "p99_ms": percentile(&latencies, 0.99),
                 "max_ms": latencies.last().copied().unwrap_or(f64::NAN),
                 "status_rps": total as f64 / 5.0,
+                "list_p50_ms": percentile(&list, 0.5),
+                "list_p99_ms": percentile(&list, 0.99),
             })
         );
     });

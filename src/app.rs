@@ -82,8 +82,16 @@ impl Application {
             .map_err(|e| crate::config::ConfigError::Invalid(format!("workspace.id: {e}")))?;
         // The records first: a fresh records.db takes over what an older index.db held, before
         // the index's migrations drop those tables.
-        let records = Records::open(&ws.records_db(), Some(&ws.index_db()), &workspace_id).await?;
-        let store = Storage::open(
+        let database = config.database();
+        let records = Records::open_in(
+            &database,
+            &ws.records_db(),
+            Some(&ws.index_db()),
+            &workspace_id,
+        )
+        .await?;
+        let store = Storage::open_in(
+            &database,
             &ws.index_db(),
             &workspace_id,
             Some(identity.public_url.clone()),
@@ -165,7 +173,8 @@ impl Application {
             None => None,
         };
         let url = client_url(bound);
-        let fleet = crate::fleet::Fleet::new(identity, false);
+        let shared = matches!(database, crate::storage::Database::Postgres(_));
+        let fleet = crate::fleet::Fleet::new(identity, shared);
         // The first view of the fleet, so /v1/status lists the workspaces from the start.
         fleet.publish(
             crate::fleet::registry::read_view(&store)

@@ -19,6 +19,7 @@ pub enum ConfigError {
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
     pub workspace: WorkspaceConfig,
+    pub database: DatabaseConfig,
     pub server: ServerConfig,
     pub index: IndexConfig,
     pub watch: WatchConfig,
@@ -44,6 +45,14 @@ pub struct WorkspaceConfig {
     pub reports: PathBuf,
     /// Empty means `<root>/.invarlockd`.
     pub state: PathBuf,
+}
+
+/// Where the index and the records live: empty (or `sqlite`) for `index.db` and `records.db` in
+/// the state directory, `postgres://…` for a PostgreSQL database shared by a fleet.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct DatabaseConfig {
+    pub url: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -343,8 +352,17 @@ impl Config {
         Ok(cfg)
     }
 
+    /// The database `database.url` names (checked by `validate`).
+    pub fn database(&self) -> crate::storage::Database {
+        crate::storage::Database::parse(&self.database.url)
+            .unwrap_or(crate::storage::Database::Sqlite)
+    }
+
     pub fn validate(&self) -> Result<(), ConfigError> {
         let bad = |key: &str, why: &str| Err(ConfigError::Invalid(format!("{key}: {why}")));
+        if let Err(why) = crate::storage::Database::parse(&self.database.url) {
+            return bad("database.url", &why);
+        }
         if self.index.settle.is_zero() {
             return bad("index.settle", "must be greater than zero");
         }

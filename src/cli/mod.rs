@@ -33,6 +33,10 @@ pub struct DaemonArgs {
     /// else the current directory]
     #[arg(long, value_name = "DIR")]
     pub workspace: Option<PathBuf>,
+    /// Database URL: empty or `sqlite` for files in the state directory, `postgres://…` for a
+    /// database shared by a fleet [default: database.url from the config]
+    #[arg(long, value_name = "URL")]
+    pub database_url: Option<String>,
 }
 
 const PROFILES: [&str; 3] = ["dev", "ci", "release"];

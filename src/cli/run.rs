@@ -46,6 +46,7 @@ pub fn run(command: Command) -> i32 {
             let daemon = DaemonArgs {
                 config,
                 workspace: Some(dir),
+                database_url: None,
             };
             match load_config(&daemon).and_then(|cfg| init(&cfg, json)) {
                 Ok(text) => {
@@ -219,6 +220,10 @@ fn load_config(daemon: &DaemonArgs) -> Result<Config, String> {
     if let Some(ws) = &daemon.workspace {
         cfg.workspace.root = ws.clone();
     }
+    if let Some(url) = &daemon.database_url {
+        cfg.database.url = url.clone();
+        cfg.validate().map_err(|e| e.to_string())?;
+    }
     Ok(cfg)
 }
 
@@ -281,8 +286,10 @@ async fn scan(cfg: Config, json: bool) -> i32 {
     };
     // The records first: an older index.db's records move to records.db before the index
     // migrations drop them (docs/records.md).
-    let workspace_id = crate::domain::WorkspaceId::default_for(&ws.root);
-    match crate::storage::records::Records::open(
+    let workspace_id = crate::domain::WorkspaceId::configured(&cfg.workspace.id, &ws.root);
+    let database = cfg.database();
+    match crate::storage::records::Records::open_in(
+        &database,
         &ws.records_db(),
         Some(&ws.index_db()),
         &workspace_id,
@@ -292,7 +299,14 @@ async fn scan(cfg: Config, json: bool) -> i32 {
         Ok(r) => r.close().await,
         Err(e) => return fail(&e.to_string()),
     }
-    let store = match crate::storage::Storage::open(&ws.index_db(), &workspace_id, None).await {
+    let store = match crate::storage::Storage::open_in(
+        &database,
+        &ws.index_db(),
+        &workspace_id,
+        None,
+    )
+    .await
+    {
         Ok(s) => s,
         Err(e) => return fail(&e.to_string()),
     };

@@ -42,6 +42,14 @@ impl WorkspaceId {
             .unwrap_or_else(|_| WorkspaceId("workspace".into()))
     }
 
+    /// `workspace.id` when configured (checked by the configuration), else the default.
+    pub fn configured(id: &str, root: &std::path::Path) -> WorkspaceId {
+        match WorkspaceId::parse(id) {
+            Ok(w) if !id.is_empty() => w,
+            _ => WorkspaceId::default_for(root),
+        }
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }

@@ -104,6 +104,13 @@ impl Generation {
         Ok(())
     }
 
+    /// For a server database, which has no commit hook: the write is in flight from here until
+    /// the returned mark is dropped (after its commit, or its failure).
+    pub(crate) fn writing(&self) -> WriteMark {
+        self.begin_write();
+        WriteMark(self.clone())
+    }
+
     /// Another database was put in service (a rebuilt index): one more generation, so no tag
     /// computed from the old one is taken for the new.
     pub fn advance(&self) {
@@ -138,6 +145,15 @@ impl Generation {
                     Ok(true)
                 })
             })
+    }
+}
+
+/// A write in flight on a server database (see `Generation::writing`).
+pub(crate) struct WriteMark(Generation);
+
+impl Drop for WriteMark {
+    fn drop(&mut self) {
+        self.0.settle();
     }
 }
 

@@ -6,15 +6,19 @@
 //! backend-neutral; a second backend is a sibling of `sqlite/` (see docs/storage.md).
 
 pub mod attempts;
+mod error;
 pub mod evidence;
 pub mod feed;
 pub mod generation;
 pub mod mappings;
+mod postgres;
 pub mod records;
 pub mod retention;
 pub mod runs;
 mod scoped;
 mod sqlite;
+#[doc(hidden)]
+pub mod testing;
 pub mod workspace;
 
 use attempts::{AttemptRow, AttemptWrite, Fingerprint, UnrecognizedRow};
@@ -29,42 +33,35 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
 use workspace::{Own, Stamp, WorkspaceRow};
 
-#[derive(Debug, thiserror::Error)]
-pub enum StorageError {
-    #[error("database: {0}")]
-    Db(sqlx::Error),
-    #[error("migration: {0}")]
-    Migrate(#[from] sqlx::migrate::MigrateError),
-    #[error("cannot create {0}: {1}")]
-    Dir(PathBuf, std::io::Error),
-    #[error("corrupt row: {0}")]
-    Corrupt(String),
-}
-
-/// Every database error passes through here, which is where it is counted.
-impl From<sqlx::Error> for StorageError {
-    fn from(e: sqlx::Error) -> Self {
-        let kind = match &e {
-            sqlx::Error::Database(_) => crate::metrics::DbErrorKind::Database,
-            sqlx::Error::Io(_) | sqlx::Error::Tls(_) => crate::metrics::DbErrorKind::Io,
-            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed => {
-                crate::metrics::DbErrorKind::PoolTimeout
-            }
-            sqlx::Error::RowNotFound => crate::metrics::DbErrorKind::RowNotFound,
-            sqlx::Error::Decode(_) | sqlx::Error::ColumnDecode { .. } => {
-                crate::metrics::DbErrorKind::Decode
-            }
-            _ => crate::metrics::DbErrorKind::Other,
-        };
-        crate::metrics::db_error("sqlite", kind);
-        StorageError::Db(e)
-    }
-}
+pub use error::StorageError;
 
 /// The index behind a `Storage`: one implementation per database (see docs/storage.md).
 #[derive(Debug)]
 enum Backend {
     Sqlite(sqlite::Index),
+    Postgres(postgres::Index),
+}
+
+/// Where the index and the records live (`[database] url`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Database {
+    /// `index.db` and `records.db` in the state directory (the default: `""` or `sqlite`).
+    Sqlite,
+    /// A PostgreSQL server shared by the daemons of a fleet (`postgres://…`).
+    Postgres(String),
+}
+
+impl Database {
+    pub fn parse(url: &str) -> Result<Database, String> {
+        let url = url.trim();
+        if url.is_empty() || url == "sqlite" || url.starts_with("sqlite:") {
+            Ok(Database::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Database::Postgres(url.to_string()))
+        } else {
+            Err("expected empty (SQLite files in the state directory), sqlite, or postgres://user:password@host:port/database".into())
+        }
+    }
 }
 
 /// The index in service, numbered: a rebuild puts a new one in place (`adopt`).
@@ -117,11 +114,13 @@ macro_rules! operations {
                 pub async fn $name(&self $(, $arg: $ty)*) -> Result<$ret, StorageError> {
                     let live = self.live();
                     match &live.backend {
-                        Backend::Sqlite(ix) => ix.$name($($arg),*).await.map(|mut r| {
-                            r.stamp(self.own.id.as_str());
-                            r
-                        }),
+                        Backend::Sqlite(ix) => ix.$name($($arg),*).await,
+                        Backend::Postgres(ix) => ix.$name($($arg),*).await,
                     }
+                    .map(|mut r| {
+                        r.stamp(self.own.id.as_str());
+                        r
+                    })
                 }
             )*
         }
@@ -196,13 +195,7 @@ impl Storage {
         let generation = generation::Generation::default();
         let index = sqlite::Index::open(path, &generation).await?;
         let own = Own::new(workspace, public_url);
-        let registry = Arc::new(Mutex::new(WorkspaceRow {
-            id: own.id.to_string(),
-            host: own.host.clone(),
-            public_url: own.public_url.clone(),
-            started_at: own.started_at.clone(),
-            last_contact_at: own.started_at.clone(),
-        }));
+        let registry = Arc::new(Mutex::new(own.row()));
         Ok(Storage {
             path: path.to_path_buf(),
             live: Arc::new(RwLock::new(Arc::new(Live {
@@ -215,14 +208,58 @@ impl Storage {
         })
     }
 
+    /// Opens the index of `workspace` in the PostgreSQL database at `url`, shared with the
+    /// other daemons of a fleet, and registers the workspace there.
+    pub async fn open_postgres(
+        url: &str,
+        workspace: &crate::domain::WorkspaceId,
+        public_url: Option<String>,
+    ) -> Result<Storage, StorageError> {
+        let generation = generation::Generation::default();
+        let own = Own::new(workspace, public_url);
+        let index = postgres::Index::open(url, &own, &generation).await?;
+        Ok(Storage {
+            path: PathBuf::new(),
+            live: Arc::new(RwLock::new(Arc::new(Live {
+                number: 0,
+                backend: Backend::Postgres(index),
+            }))),
+            generation,
+            registry: Arc::new(Mutex::new(own.row())),
+            own: Arc::new(own),
+        })
+    }
+
+    /// Opens the index where `database` says: `sqlite_path` for SQLite, else the server.
+    pub async fn open_in(
+        database: &Database,
+        sqlite_path: &Path,
+        workspace: &crate::domain::WorkspaceId,
+        public_url: Option<String>,
+    ) -> Result<Storage, StorageError> {
+        match database {
+            Database::Sqlite => Storage::open(sqlite_path, workspace, public_url).await,
+            Database::Postgres(url) => Storage::open_postgres(url, workspace, public_url).await,
+        }
+    }
+
     /// The daemon's own workspace.
     pub fn workspace(&self) -> &crate::domain::WorkspaceId {
         &self.own.id
     }
 
     /// The URL this daemon advertises (`server.public_url`), if any.
-    pub fn public_url(&self) -> Option<&str> {
-        self.own.public_url.as_deref()
+    pub fn public_url(&self) -> Option<String> {
+        self.own.public_url()
+    }
+
+    /// Advertises `url` from now on (the next `register_workspace` writes it to the registry).
+    pub fn set_public_url(&self, url: Option<String>) {
+        self.own.set_public_url(url.clone());
+        self.registry
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .public_url = url;
     }
 
     fn live(&self) -> Arc<Live> {
@@ -235,6 +272,8 @@ impl Storage {
     pub fn file_replaced(&self) -> bool {
         match &self.live().backend {
             Backend::Sqlite(ix) => ix.file_replaced(),
+            // A server database has no file to lose: a live rebuild is never needed.
+            Backend::Postgres(_) => false,
         }
     }
 
@@ -247,6 +286,10 @@ impl Storage {
             Backend::Sqlite(ix) => ix
                 .release_path()
                 .map_err(|e| StorageError::Dir(self.path.clone(), e))?,
+            Backend::Postgres(_) => return Err(StorageError::Corrupt(
+                "a live rebuild is only for an index file (file_replaced is false on PostgreSQL)"
+                    .into(),
+            )),
         }
         let index = sqlite::Index::open(&self.path, &self.generation).await?;
         Ok(Storage {
@@ -280,6 +323,7 @@ impl Storage {
             tracing::debug!("old index released; closing it");
             match &old.backend {
                 Backend::Sqlite(ix) => ix.close().await,
+                Backend::Postgres(ix) => ix.close().await,
             }
             tracing::debug!("old index closed");
         });
@@ -289,6 +333,7 @@ impl Storage {
     pub async fn close(&self) {
         match &self.live().backend {
             Backend::Sqlite(ix) => ix.close().await,
+            Backend::Postgres(ix) => ix.close().await,
         }
     }
 
@@ -297,6 +342,7 @@ impl Storage {
         let live = self.live();
         let seq = match &live.backend {
             Backend::Sqlite(ix) => ix.history_last_seq().await?,
+            Backend::Postgres(ix) => ix.history_last_seq().await?,
         };
         Ok(FeedCursor {
             backend: live.number,
@@ -317,6 +363,7 @@ impl Storage {
         }
         let mut rows = match &live.backend {
             Backend::Sqlite(ix) => ix.history_after(cursor.seq, limit).await?,
+            Backend::Postgres(ix) => ix.history_after(cursor.seq, limit).await?,
         };
         rows.stamp(self.own.id.as_str());
         let seq = rows.last().map_or(cursor.seq, |r| r.seq);
@@ -357,8 +404,11 @@ impl Storage {
         }))
     }
 
-    /// Size of the database file plus its WAL.
+    /// Size of the database file plus its WAL (0 on PostgreSQL: no file of this daemon's).
     pub fn db_size(&self) -> u64 {
+        if matches!(self.live().backend, Backend::Postgres(_)) {
+            return 0;
+        }
         let wal = PathBuf::from(format!("{}-wal", self.path.display()));
         [self.path.clone(), wal]
             .iter()
@@ -386,6 +436,7 @@ impl Live {
     fn index(&self) -> &sqlite::Index {
         match &self.backend {
             Backend::Sqlite(ix) => ix,
+            Backend::Postgres(_) => panic!("a SQLite index was expected"),
         }
     }
 }

@@ -42,12 +42,14 @@ impl Storage {
     pub async fn attempt(&self, ws: &str, id: &str) -> Result<Option<AttemptRow>, StorageError> {
         match &self.live().backend {
             Backend::Sqlite(ix) => own_only!(self, Some(ws), ix.attempt(id)),
+            Backend::Postgres(ix) => ix.attempt(ws, id).await,
         }
     }
 
     pub async fn attempt_files(&self, ws: &str, id: &str) -> Result<Vec<FileRow>, StorageError> {
         match &self.live().backend {
             Backend::Sqlite(ix) => own_only!(self, Some(ws), ix.attempt_files(id)),
+            Backend::Postgres(ix) => ix.attempt_files(ws, id).await,
         }
     }
 
@@ -59,6 +61,7 @@ impl Storage {
     ) -> Result<Vec<HistoryRow>, StorageError> {
         match &self.live().backend {
             Backend::Sqlite(ix) => own_only!(self, Some(ws), ix.attempt_history(id)),
+            Backend::Postgres(ix) => ix.attempt_history(ws, id).await,
         }
     }
 
@@ -67,6 +70,7 @@ impl Storage {
     pub async fn attempt_workspaces(&self, id: &str) -> Result<Vec<String>, StorageError> {
         let found = match &self.live().backend {
             Backend::Sqlite(ix) => ix.attempt(id).await?.is_some(),
+            Backend::Postgres(ix) => return ix.attempt_workspaces(id).await,
         };
         Ok(found.then(|| self.own.id.to_string()).into_iter().collect())
     }
@@ -81,6 +85,7 @@ impl Storage {
         let scope = filter.workspace.as_deref();
         match &self.live().backend {
             Backend::Sqlite(ix) => own_only!(self, scope, ix.attempts_page(filter, after, limit)),
+            Backend::Postgres(ix) => ix.attempts_page(filter, after, limit).await,
         }
     }
 
@@ -101,6 +106,7 @@ impl Storage {
                     ix.attempts_page_json(own, filter, after, limit)
                 )
             }
+            Backend::Postgres(ix) => ix.attempts_page_json(filter, after, limit).await,
         }
     }
 
@@ -111,6 +117,7 @@ impl Storage {
     ) -> Result<Vec<UnrecognizedRow>, StorageError> {
         match &self.live().backend {
             Backend::Sqlite(ix) => own_only!(self, scope, ix.unrecognized(limit)),
+            Backend::Postgres(ix) => ix.unrecognized(scope, limit).await,
         }
     }
 
@@ -121,6 +128,7 @@ impl Storage {
     ) -> Result<Option<MappingRow>, StorageError> {
         match &self.live().backend {
             Backend::Sqlite(ix) => own_only!(self, Some(ws), ix.mapping(subject)),
+            Backend::Postgres(ix) => ix.mapping(ws, subject).await,
         }
     }
 
@@ -131,11 +139,14 @@ impl Storage {
         after: Option<&ListKey>,
         limit: u32,
     ) -> Result<(Vec<MappingRow>, Option<ListKey>), StorageError> {
-        let after = after.map(|k| k.key.as_str());
-        let (rows, next) = match &self.live().backend {
-            Backend::Sqlite(ix) => own_only!(self, scope, ix.mappings_page(after, limit))?,
-        };
-        Ok((rows, own_key(self, next)))
+        match &self.live().backend {
+            Backend::Sqlite(ix) => {
+                let key = after.map(|k| k.key.as_str());
+                let (rows, next) = own_only!(self, scope, ix.mappings_page(key, limit))?;
+                Ok((rows, own_key(self, next)))
+            }
+            Backend::Postgres(ix) => ix.mappings_page(scope, after, limit).await,
+        }
     }
 
     pub async fn evidence_dir(
@@ -145,6 +156,7 @@ impl Storage {
     ) -> Result<Option<EvidenceDirRow>, StorageError> {
         match &self.live().backend {
             Backend::Sqlite(ix) => own_only!(self, Some(ws), ix.evidence_dir(path)),
+            Backend::Postgres(ix) => ix.evidence_dir(ws, path).await,
         }
     }
 
@@ -152,6 +164,7 @@ impl Storage {
     pub async fn evidence_dir_workspaces(&self, path: &str) -> Result<Vec<String>, StorageError> {
         let found = match &self.live().backend {
             Backend::Sqlite(ix) => ix.evidence_dir(path).await?.is_some(),
+            Backend::Postgres(ix) => return ix.evidence_dir_workspaces(path).await,
         };
         Ok(found.then(|| self.own.id.to_string()).into_iter().collect())
     }
@@ -164,11 +177,12 @@ impl Storage {
         after: Option<&ListKey>,
         limit: u32,
     ) -> Result<Vec<EvidenceDirRow>, StorageError> {
-        let after = after.map(|k| k.key.as_str());
         match &self.live().backend {
             Backend::Sqlite(ix) => {
-                own_only!(self, scope, ix.evidence_dirs_page(origin, after, limit))
+                let key = after.map(|k| k.key.as_str());
+                own_only!(self, scope, ix.evidence_dirs_page(origin, key, limit))
             }
+            Backend::Postgres(ix) => ix.evidence_dirs_page(scope, origin, after, limit).await,
         }
     }
 
@@ -180,16 +194,20 @@ impl Storage {
         after: Option<&ListKey>,
         limit: u32,
     ) -> Result<(Vec<RunRow>, Option<ListKey>), StorageError> {
-        let after = after.map(|k| k.key.as_str());
-        let (rows, next) = match &self.live().backend {
-            Backend::Sqlite(ix) => own_only!(self, scope, ix.runs_page(after, limit))?,
-        };
-        Ok((rows, own_key(self, next)))
+        match &self.live().backend {
+            Backend::Sqlite(ix) => {
+                let key = after.map(|k| k.key.as_str());
+                let (rows, next) = own_only!(self, scope, ix.runs_page(key, limit))?;
+                Ok((rows, own_key(self, next)))
+            }
+            Backend::Postgres(ix) => ix.runs_page(scope, after, limit).await,
+        }
     }
 
     pub async fn run(&self, ws: &str, nickname: &str) -> Result<Option<RunRow>, StorageError> {
         match &self.live().backend {
             Backend::Sqlite(ix) => own_only!(self, Some(ws), ix.run(nickname)),
+            Backend::Postgres(ix) => ix.run(ws, nickname).await,
         }
     }
 
@@ -197,6 +215,7 @@ impl Storage {
     pub async fn status_counts(&self, scope: Option<&str>) -> Result<StatusCounts, StorageError> {
         match &self.live().backend {
             Backend::Sqlite(ix) => own_only!(self, scope, ix.status_counts()),
+            Backend::Postgres(ix) => ix.status_counts(scope).await,
         }
     }
 
@@ -204,11 +223,17 @@ impl Storage {
 
     /// Registers (or re-registers after a restart) this daemon: id, host, public URL, start.
     pub async fn register_workspace(&self) -> Result<(), StorageError> {
-        self.heartbeat().await
+        match &self.live().backend {
+            Backend::Sqlite(_) => self.heartbeat().await,
+            Backend::Postgres(ix) => ix.register(&self.own).await,
+        }
     }
 
     /// Marks this daemon as alive now (its `last_contact_at`).
     pub async fn heartbeat(&self) -> Result<(), StorageError> {
+        if let Backend::Postgres(ix) = &self.live().backend {
+            return ix.heartbeat(&self.own).await;
+        }
         self.registry
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -218,6 +243,9 @@ impl Storage {
 
     /// Every workspace of the database, by id.
     pub async fn workspaces(&self) -> Result<Vec<WorkspaceRow>, StorageError> {
+        if let Backend::Postgres(ix) = &self.live().backend {
+            return ix.workspaces().await;
+        }
         Ok(vec![self
             .registry
             .lock()

@@ -48,10 +48,45 @@ async fn write(s: &Storage, rows: &[AttemptRow]) {
     s.write_attempts(&batch, None).await.unwrap();
 }
 
-#[tokio::test]
-async fn rows_name_their_workspace_and_a_scope_of_another_workspace_finds_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let s = Storage::open_test(&dir.path().join("index.db")).await;
+/// Runs each named case (an `async fn(Storage)` on an empty index whose workspace is `test`)
+/// on SQLite and on a fresh PostgreSQL database (skipped without a server outside CI).
+macro_rules! on_both_backends {
+    ($($case:ident),* $(,)?) => {$(
+        mod $case {
+            use super::*;
+
+            #[tokio::test]
+            async fn on_sqlite() {
+                let dir = tempfile::tempdir().unwrap();
+                super::$case(Storage::open_test(&dir.path().join("index.db")).await).await;
+            }
+
+            #[tokio::test]
+            async fn on_postgres() {
+                let Some(db) = testing::TestDb::create().await else {
+                    return;
+                };
+                let s = Storage::open_postgres(&db.url, &test_ws("test"), None)
+                    .await
+                    .unwrap();
+                s.register_workspace().await.unwrap();
+                super::$case(s.clone()).await;
+                s.close().await;
+            }
+        }
+    )*};
+}
+
+on_both_backends!(
+    rows_name_their_workspace_and_a_scope_of_another_workspace_finds_nothing,
+    the_registry_lists_this_daemon_with_its_last_contact,
+);
+
+fn test_ws(id: &str) -> crate::domain::WorkspaceId {
+    crate::domain::WorkspaceId::parse(id).unwrap()
+}
+
+async fn rows_name_their_workspace_and_a_scope_of_another_workspace_finds_nothing(s: Storage) {
     let a = attempt("q8", "20261201_000000", "pass");
     write(&s, std::slice::from_ref(&a)).await;
 
@@ -109,10 +144,7 @@ async fn rows_name_their_workspace_and_a_scope_of_another_workspace_finds_nothin
     assert!(running.iter().all(|r| r.workspace == "test"));
 }
 
-#[tokio::test]
-async fn the_registry_lists_this_daemon_with_its_last_contact() {
-    let dir = tempfile::tempdir().unwrap();
-    let s = Storage::open_test(&dir.path().join("index.db")).await;
+async fn the_registry_lists_this_daemon_with_its_last_contact(s: Storage) {
     s.register_workspace().await.unwrap();
     let before = s.workspaces().await.unwrap();
     assert_eq!(before.len(), 1);

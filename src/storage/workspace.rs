@@ -13,6 +13,7 @@ use super::mappings::MappingRow;
 use super::runs::RunRow;
 use crate::domain::WorkspaceId;
 use serde::{Deserialize, Serialize};
+use std::sync::{Arc, RwLock};
 
 /// Who this daemon is, as other daemons of the fleet see it.
 #[derive(Debug, Clone)]
@@ -20,8 +21,8 @@ pub struct Own {
     pub id: WorkspaceId,
     pub host: String,
     /// Where this daemon's API is reached (`server.public_url`), for the 421 that sends a
-    /// mutation to its owner.
-    pub public_url: Option<String>,
+    /// mutation to its owner. Set again once the listener is bound (its port may be 0).
+    public_url: Arc<RwLock<Option<String>>>,
     pub started_at: String,
 }
 
@@ -30,8 +31,30 @@ impl Own {
         Own {
             id: id.clone(),
             host: host_name(),
-            public_url,
+            public_url: Arc::new(RwLock::new(public_url)),
             started_at: now(),
+        }
+    }
+
+    pub fn public_url(&self) -> Option<String> {
+        self.public_url
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    pub fn set_public_url(&self, url: Option<String>) {
+        *self.public_url.write().unwrap_or_else(|p| p.into_inner()) = url;
+    }
+
+    /// This daemon's registry row as of its start.
+    pub fn row(&self) -> WorkspaceRow {
+        WorkspaceRow {
+            id: self.id.to_string(),
+            host: self.host.clone(),
+            public_url: self.public_url(),
+            started_at: self.started_at.clone(),
+            last_contact_at: self.started_at.clone(),
         }
     }
 

@@ -127,6 +127,9 @@ fn write_attempt(root: &std::path::Path, id: &str, seed: u32) {
 
 #[tokio::test]
 async fn every_kind_of_change_gives_every_answer_it_alters_a_new_etag() {
+    if skip_on_postgres("lists carry no ETag on a shared database (another daemon's commits do not move this daemon's generation; docs/fleet.md)") {
+        return;
+    }
     let ws = tempfile::tempdir().unwrap();
     for (m, id) in [
         "q/20261101_100000",

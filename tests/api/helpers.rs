@@ -36,6 +36,24 @@ pub struct TestApp {
     pub state: invarlockd::http::AppState,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
+    /// The fresh PostgreSQL database of this daemon, dropped with it
+    /// (`INVARLOCKD_TEST_BACKEND=postgres`).
+    _db: Option<invarlockd::storage::testing::TestDb>,
+}
+
+/// Whether the suite runs on PostgreSQL (`INVARLOCKD_TEST_BACKEND=postgres`, as .ci/run's
+/// second pass does) instead of the embedded SQLite files.
+pub fn on_postgres() -> bool {
+    std::env::var("INVARLOCKD_TEST_BACKEND").is_ok_and(|b| b == "postgres")
+}
+
+/// For tests of what only an index or records *file* can suffer (deleted, replaced, tampered
+/// with on disk): true, after saying so, when the suite runs on PostgreSQL.
+pub fn skip_on_postgres(what: &str) -> bool {
+    if on_postgres() {
+        eprintln!("not on PostgreSQL: {what}");
+    }
+    on_postgres()
 }
 
 pub fn test_config(root: &Path) -> Config {
@@ -51,11 +69,21 @@ impl TestApp {
         TestApp::spawn_with(test_config(root)).await
     }
 
-    pub async fn spawn_with(cfg: Config) -> TestApp {
+    pub async fn spawn_with(mut cfg: Config) -> TestApp {
         // Logs only when asked for: RUST_LOG=debug cargo test -- --nocapture
         if std::env::var_os("RUST_LOG").is_some() {
             invarlockd::telemetry::init(&cfg.log);
         }
+        let db = match on_postgres() && cfg.database.url.is_empty() {
+            true => {
+                let db = invarlockd::storage::testing::TestDb::create()
+                    .await
+                    .expect("INVARLOCKD_TEST_BACKEND=postgres needs INVARLOCKD_TEST_PG");
+                cfg.database.url = db.url.clone();
+                Some(db)
+            }
+            false => None,
+        };
         let root = cfg.workspace.root.clone();
         let app = Application::build(cfg).await.expect("daemon builds");
         let addr = app.local_addr();
@@ -75,6 +103,7 @@ impl TestApp {
             state,
             stop: Some(tx),
             task: Some(task),
+            _db: db,
         };
         t.wait_ready().await;
         t

@@ -290,6 +290,9 @@ async fn twenty_parallel_identical_promotions_give_one_201_and_two_attempts_unde
 
 #[tokio::test]
 async fn tampering_is_named_by_the_archive_check_and_the_audit_chain() {
+    if skip_on_postgres("edits records.db with sqlite (the PostgreSQL chain is checked in storage::postgres::tests)") {
+        return;
+    }
     let ws = corpus_copy();
     let app = TestApp::spawn(ws.path()).await;
     let (s, _) = promote(&app, json!({ "attempt": "rel_quant8/20261128_204341", "certificate": REL_CERT, "profile": "release" })).await;
@@ -340,6 +343,9 @@ async fn tampering_is_named_by_the_archive_check_and_the_audit_chain() {
 
 #[tokio::test]
 async fn promotions_come_back_from_metadata_json_after_the_index_is_deleted() {
+    if skip_on_postgres("deletes index.db (a server index has no file)") {
+        return;
+    }
     let ws = corpus_copy();
     let app = TestApp::spawn(ws.path()).await;
     let (s, _) = promote(&app, json!({ "attempt": "rel_quant8/20261128_204341", "certificate": REL_CERT, "profile": "release" })).await;

@@ -162,6 +162,9 @@ async fn apply_refuses_a_plan_whose_condemned_pass_lost_its_archive_and_moves_no
 
 #[tokio::test]
 async fn a_corrupt_stored_snapshot_or_plan_stops_apply_with_a_clear_error_and_moves_nothing() {
+    if skip_on_postgres("corrupts records.db with sqlite") {
+        return;
+    }
     let ws = tempfile::tempdir().unwrap();
     archived_attempts(ws.path());
     let app = TestApp::spawn(ws.path()).await;
@@ -230,6 +233,9 @@ async fn answers(app: &TestApp, plan: &str) -> Value {
 
 #[tokio::test]
 async fn deleting_the_stopped_daemons_index_keeps_every_answer_and_restores_still_work() {
+    if skip_on_postgres("deletes index.db (a server index has no file)") {
+        return;
+    }
     let ws = corpus_copy();
     let app = TestApp::spawn(ws.path()).await;
     let token = app.admin_token();

@@ -178,12 +178,22 @@ impl ChainCheck {
 
 /// Walks the whole chain in order and names the first broken entry.
 pub(super) async fn check_chain(pool: &SqlitePool) -> Result<ChainCheck, StorageError> {
+    walk_chain(|after| list(pool, after, 1000)).await
+}
+
+/// Walks one chain page by page (`page(after_seq)` gives the entries after a seq, in order),
+/// whatever database holds it.
+pub(crate) async fn walk_chain<F, Fut>(mut page: F) -> Result<ChainCheck, StorageError>
+where
+    F: FnMut(i64) -> Fut,
+    Fut: std::future::Future<Output = Result<Vec<AuditRow>, StorageError>>,
+{
     let mut prev = GENESIS.to_string();
     let mut expected_seq = 1i64;
     let mut after = 0i64;
     let mut entries = 0u64;
     loop {
-        let page = list(pool, after, 1000).await?;
+        let page = page(after).await?;
         if page.is_empty() {
             return Ok(ChainCheck {
                 ok: true,

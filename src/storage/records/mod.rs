@@ -4,22 +4,22 @@
 //! touches what invarlockd did. See docs/records.md for why this is a separate SQLite file.
 //!
 //! Every public method is one operation that owns its transaction: no pool or transaction is
-//! handed out, and no sqlx type crosses this boundary except the row structs, so a PostgreSQL
-//! implementation is a second `impl` of the same methods (issue 12), not a rewrite of callers.
+//! handed out, and no sqlx type crosses this boundary except the row structs. Each is the
+//! backend's method of the same name: SQLite (`sqlite.rs`, `retention.rs`) or PostgreSQL
+//! (`storage::postgres::records`, the records of every workspace of a fleet in shared tables).
 
 pub mod audit;
 mod legacy;
 pub mod retention;
+mod sqlite;
 
 use super::StorageError;
+use crate::domain::WorkspaceId;
 use serde::{de::DeserializeOwned, Serialize};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::SqlitePool;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
-
-use crate::domain::WorkspaceId;
 
 pub use audit::{AuditEntry, AuditRow, ChainCheck};
 pub use retention::{MoveRow, PlanRow};
@@ -30,10 +30,86 @@ pub struct Records {
     /// The daemon's workspace: every record written is its own. A SQLite records file holds
     /// this workspace alone.
     own: WorkspaceId,
-    writer: SqlitePool,
-    reader: SqlitePool,
+    backend: Backend,
     /// Moves after every committed write to the records (conditional GETs).
     pub generation: super::generation::Generation,
+}
+
+#[derive(Clone, Debug)]
+enum Backend {
+    Sqlite(sqlite::Db),
+    Postgres(super::postgres::records::Db),
+}
+
+/// `Records` methods that are one operation of the backend's of the same name.
+macro_rules! operations {
+    ($($(#[$doc:meta])* fn $name:ident(&self $(, $arg:ident: $ty:ty)* $(,)?) -> $ret:ty;)*) => {
+        impl Records {
+            $(
+                $(#[$doc])*
+                pub async fn $name(&self $(, $arg: $ty)*) -> Result<$ret, StorageError> {
+                    match &self.backend {
+                        Backend::Sqlite(db) => db.$name($($arg),*).await,
+                        Backend::Postgres(db) => db.$name($($arg),*).await,
+                    }
+                }
+            )*
+        }
+    };
+}
+
+operations! {
+    /// A page of entries of one workspace (or of all) after `after` (an entry's `position`),
+    /// in the order they were appended.
+    fn audit_page(&self, scope: Option<&str>, after: i64, limit: u32) -> Vec<AuditRow>;
+    /// Walks one workspace's chain (each workspace has its own).
+    fn check_chain(&self, workspace: &str) -> ChainCheck;
+    /// Appends one entry on its own.
+    fn append_audit(&self, entry: &AuditEntry) -> AuditRow;
+    /// Records a verification result with its audit entry, in one transaction.
+    fn record_verification(
+        &self,
+        promotion: &str,
+        ok: bool,
+        result: &serde_json::Value,
+        entry: &AuditEntry,
+    ) -> i64;
+    /// The verifications recorded for a promotion of `workspace`, newest first.
+    fn verifications_of(&self, workspace: &str, promotion: &str, limit: u32) -> Vec<VerificationRow>;
+    /// Closes an intent as done and appends the audit entries of what it did, atomically:
+    /// either both are recorded or neither is.
+    fn complete_intent(&self, id: i64, entries: &[AuditEntry]) -> Vec<AuditRow>;
+    /// Closes an intent whose effects were undone.
+    fn roll_back_intent(&self, id: i64) -> ();
+
+    // Retention plans and moves (see retention.rs).
+    fn insert_plan(&self, p: &PlanRow) -> ();
+    /// A plan by id (ids are unique across workspaces), naming its workspace.
+    fn plan(&self, id: &str) -> Option<PlanRow>;
+    fn moves(&self, plan_id: &str) -> Vec<MoveRow>;
+    /// The intent of an apply: the plan becomes `applying` with every move `pending`, in one
+    /// transaction, before anything is moved. Fails if the plan is no longer `planned`.
+    fn begin_apply(&self, plan_id: &str, moves: &[MoveRow]) -> ();
+    /// Moves a plan from one state to another, optionally with the bytes reclaimed and an
+    /// audit entry, in one transaction.
+    fn set_plan_state(
+        &self,
+        plan_id: &str,
+        from: &[&str],
+        to: &str,
+        bytes: Option<i64>,
+        entry: Option<&AuditEntry>,
+    ) -> ();
+    /// Records that one move happened (or was undone), with its audit entry, atomically.
+    fn record_move(&self, m: &MoveRow, state: &str, entry: &AuditEntry) -> ();
+    /// The own workspace's plans in one state (those left mid-operation by a crash, at start).
+    fn plans_in(&self, state: &str) -> Vec<String>;
+    /// The own workspace's applied plans whose grace period is over.
+    fn purgeable(&self, applied_before: &str) -> Vec<String>;
+    /// Bytes in the own workspace's trash: moved by applied plans, not purged or restored.
+    fn trash_bytes(&self) -> i64;
+    /// For `/v1/status`: bytes in trash and the last apply of the own workspace.
+    fn retention_status(&self) -> serde_json::Value;
 }
 
 /// A mutation that records its intent before touching the filesystem.
@@ -43,7 +119,7 @@ pub enum IntentKind {
 }
 
 impl IntentKind {
-    fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             IntentKind::Promotion => "promotion",
         }
@@ -107,114 +183,56 @@ impl Records {
         Ok(Records {
             path: path.to_path_buf(),
             own: workspace.clone(),
-            writer,
-            reader,
+            backend: Backend::Sqlite(sqlite::Db {
+                writer,
+                reader,
+                own: workspace.clone(),
+            }),
             generation,
         })
     }
 
-    pub async fn close(&self) {
-        self.writer.close().await;
-        self.reader.close().await;
+    /// Opens the records where `database` says: `sqlite_path` (taking over `legacy_index`'s)
+    /// for SQLite, else the server.
+    pub async fn open_in(
+        database: &super::Database,
+        sqlite_path: &Path,
+        legacy_index: Option<&Path>,
+        workspace: &WorkspaceId,
+    ) -> Result<Records, StorageError> {
+        match database {
+            super::Database::Sqlite => Records::open(sqlite_path, legacy_index, workspace).await,
+            super::Database::Postgres(url) => Records::open_postgres(url, workspace).await,
+        }
     }
 
-    // --- audit -------------------------------------------------------------------------------
+    /// Opens the records of `workspace` in the PostgreSQL database at `url` (shared with the
+    /// other daemons of a fleet; the tables are created or migrated first).
+    pub async fn open_postgres(
+        url: &str,
+        workspace: &WorkspaceId,
+    ) -> Result<Records, StorageError> {
+        let generation = super::generation::Generation::default();
+        let db = super::postgres::records::Db::open(url, workspace, &generation).await?;
+        Ok(Records {
+            path: PathBuf::new(),
+            own: workspace.clone(),
+            backend: Backend::Postgres(db),
+            generation,
+        })
+    }
 
     /// The daemon's own workspace.
     pub fn workspace(&self) -> &WorkspaceId {
         &self.own
     }
 
-    fn holds(&self, scope: Option<&str>) -> bool {
-        scope.is_none_or(|w| w == self.own.as_str())
-    }
-
-    fn stamp_audit(&self, mut rows: Vec<AuditRow>) -> Vec<AuditRow> {
-        for r in &mut rows {
-            r.workspace = self.own.to_string();
+    pub async fn close(&self) {
+        match &self.backend {
+            Backend::Sqlite(db) => db.close().await,
+            Backend::Postgres(db) => db.close().await,
         }
-        rows
     }
-
-    /// A page of entries of one workspace (or of all) after `after` (an entry's `position`),
-    /// in the order they were appended.
-    pub async fn audit_page(
-        &self,
-        scope: Option<&str>,
-        after: i64,
-        limit: u32,
-    ) -> Result<Vec<AuditRow>, StorageError> {
-        if !self.holds(scope) {
-            return Ok(Vec::new());
-        }
-        Ok(self.stamp_audit(audit::list(&self.reader, after, limit).await?))
-    }
-
-    /// Walks one workspace's chain (each workspace has its own).
-    pub async fn check_chain(&self, workspace: &str) -> Result<ChainCheck, StorageError> {
-        if !self.holds(Some(workspace)) {
-            return Ok(ChainCheck::empty());
-        }
-        audit::check_chain(&self.reader).await
-    }
-
-    /// Appends one entry on its own.
-    pub async fn append_audit(&self, entry: &AuditEntry) -> Result<AuditRow, StorageError> {
-        let mut tx = self.writer.begin().await?;
-        let row = audit::append(&mut tx, entry).await?;
-        tx.commit().await?;
-        Ok(self.stamp_audit(vec![row]).remove(0))
-    }
-
-    // --- verifications -----------------------------------------------------------------------
-
-    /// Records a verification result with its audit entry, in one transaction.
-    pub async fn record_verification(
-        &self,
-        promotion: &str,
-        ok: bool,
-        result: &serde_json::Value,
-        entry: &AuditEntry,
-    ) -> Result<i64, StorageError> {
-        let mut tx = self.writer.begin().await?;
-        let (seq,): (i64,) = sqlx::query_as(
-            "insert into verifications (promotion, ok, result, actor) values (?, ?, ?, ?) returning seq",
-        )
-        .bind(promotion)
-        .bind(ok)
-        .bind(result.to_string())
-        .bind(entry.actor.as_deref())
-        .fetch_one(&mut *tx)
-        .await?;
-        audit::append(&mut tx, entry).await?;
-        tx.commit().await?;
-        Ok(seq)
-    }
-
-    /// The verifications recorded for a promotion of `workspace`, newest first.
-    pub async fn verifications_of(
-        &self,
-        workspace: &str,
-        promotion: &str,
-        limit: u32,
-    ) -> Result<Vec<VerificationRow>, StorageError> {
-        if !self.holds(Some(workspace)) {
-            return Ok(Vec::new());
-        }
-        let mut rows: Vec<VerificationRow> = sqlx::query_as(
-            "select seq, promotion, ok, result, actor, created_at from verifications where promotion = ? order by seq desc limit ?",
-        )
-        .bind(promotion)
-        .bind(limit as i64)
-        .fetch_all(&self.reader)
-        .await?;
-        for r in &mut rows {
-            r.workspace = self.own.to_string();
-        }
-        Ok(rows)
-    }
-
-    // --- intents -----------------------------------------------------------------------------
 
     /// Records (durably) what a mutation is about to do; returns the intent's id.
     pub async fn open_intent<T: Serialize>(
@@ -224,50 +242,10 @@ impl Records {
     ) -> Result<i64, StorageError> {
         let detail = serde_json::to_string(detail)
             .map_err(|e| StorageError::Corrupt(format!("intent detail: {e}")))?;
-        let (id,): (i64,) = sqlx::query_as(
-            "insert into intents (kind, detail, state) values (?, ?, 'open') returning id",
-        )
-        .bind(kind.as_str())
-        .bind(detail)
-        .fetch_one(&self.writer)
-        .await?;
-        Ok(id)
-    }
-
-    /// Closes an intent as done and appends the audit entries of what it did, atomically:
-    /// either both are recorded or neither is.
-    pub async fn complete_intent(
-        &self,
-        id: i64,
-        entries: &[AuditEntry],
-    ) -> Result<Vec<AuditRow>, StorageError> {
-        let mut tx = self.writer.begin().await?;
-        let closed = sqlx::query(
-            "update intents set state = 'done', closed_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') where id = ? and state = 'open'",
-        )
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-        if closed.rows_affected() != 1 {
-            return Err(StorageError::Corrupt(format!("intent {id} is not open")));
+        match &self.backend {
+            Backend::Sqlite(db) => db.open_intent(kind, &detail).await,
+            Backend::Postgres(db) => db.open_intent(kind, &detail).await,
         }
-        let mut rows = Vec::with_capacity(entries.len());
-        for e in entries {
-            rows.push(audit::append(&mut tx, e).await?);
-        }
-        tx.commit().await?;
-        Ok(self.stamp_audit(rows))
-    }
-
-    /// Closes an intent whose effects were undone.
-    pub async fn roll_back_intent(&self, id: i64) -> Result<(), StorageError> {
-        sqlx::query(
-            "update intents set state = 'rolled_back', closed_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') where id = ? and state = 'open'",
-        )
-        .bind(id)
-        .execute(&self.writer)
-        .await?;
-        Ok(())
     }
 
     /// Intents left open by a crash, oldest first. A detail that does not parse stops here
@@ -276,12 +254,10 @@ impl Records {
         &self,
         kind: IntentKind,
     ) -> Result<Vec<(i64, T)>, StorageError> {
-        let rows: Vec<(i64, String)> = sqlx::query_as(
-            "select id, detail from intents where state = 'open' and kind = ? order by id",
-        )
-        .bind(kind.as_str())
-        .fetch_all(&self.writer)
-        .await?;
+        let rows = match &self.backend {
+            Backend::Sqlite(db) => db.open_intents(kind).await?,
+            Backend::Postgres(db) => db.open_intents(kind).await?,
+        };
         rows.into_iter()
             .map(|(id, d)| {
                 serde_json::from_str(&d)
@@ -291,7 +267,7 @@ impl Records {
             .collect()
     }
 
-    /// Size of the database file plus its WAL.
+    /// Size of the database file plus its WAL (0 on a server database).
     pub fn db_size(&self) -> u64 {
         let wal = PathBuf::from(format!("{}-wal", self.path.display()));
         [self.path.clone(), wal]

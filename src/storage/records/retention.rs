@@ -3,7 +3,7 @@
 //! each move's new state commits together with its audit entry.
 
 use super::audit::{self, AuditEntry};
-use super::Records;
+use super::sqlite::Db;
 use crate::storage::StorageError;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -44,8 +44,8 @@ fn stamp_column(state: &str) -> Option<&'static str> {
     }
 }
 
-impl Records {
-    pub async fn insert_plan(&self, p: &PlanRow) -> Result<(), StorageError> {
+impl Db {
+    pub(super) async fn insert_plan(&self, p: &PlanRow) -> Result<(), StorageError> {
         sqlx::query(
             "insert into retention_plans (id, created_at, expires_at, policy, plan, snapshot, state) values (?, ?, ?, ?, ?, ?, ?)",
         )
@@ -62,7 +62,7 @@ impl Records {
     }
 
     /// A plan by id (ids are unique across workspaces), naming its workspace.
-    pub async fn plan(&self, id: &str) -> Result<Option<PlanRow>, StorageError> {
+    pub(super) async fn plan(&self, id: &str) -> Result<Option<PlanRow>, StorageError> {
         let row: Option<PlanRow> = sqlx::query_as("select * from retention_plans where id = ?")
             .bind(id)
             .fetch_optional(&self.reader)
@@ -73,7 +73,7 @@ impl Records {
         }))
     }
 
-    pub async fn moves(&self, plan_id: &str) -> Result<Vec<MoveRow>, StorageError> {
+    pub(super) async fn moves(&self, plan_id: &str) -> Result<Vec<MoveRow>, StorageError> {
         Ok(sqlx::query_as(
             "select plan_id, attempt_id, from_path, trash_path, bytes, state from retention_moves where plan_id = ? order by attempt_id",
         )
@@ -84,7 +84,11 @@ impl Records {
 
     /// The intent of an apply: the plan becomes `applying` with every move `pending`, in one
     /// transaction, before anything is moved. Fails if the plan is no longer `planned`.
-    pub async fn begin_apply(&self, plan_id: &str, moves: &[MoveRow]) -> Result<(), StorageError> {
+    pub(super) async fn begin_apply(
+        &self,
+        plan_id: &str,
+        moves: &[MoveRow],
+    ) -> Result<(), StorageError> {
         let mut tx = self.writer.begin().await?;
         let changed = sqlx::query(
             "update retention_plans set state = 'applying' where id = ? and state = 'planned'",
@@ -115,7 +119,7 @@ impl Records {
 
     /// Moves a plan from one state to another (an intent such as `restoring`, or the end of
     /// one), optionally with the bytes reclaimed and an audit entry, in one transaction.
-    pub async fn set_plan_state(
+    pub(super) async fn set_plan_state(
         &self,
         plan_id: &str,
         from: &[&str],
@@ -163,7 +167,7 @@ impl Records {
     }
 
     /// Records that one move happened (or was undone), with its audit entry, atomically.
-    pub async fn record_move(
+    pub(super) async fn record_move(
         &self,
         m: &MoveRow,
         state: &str,
@@ -184,7 +188,7 @@ impl Records {
     }
 
     /// Plans in one state (those left mid-operation by a crash, at start).
-    pub async fn plans_in(&self, state: &str) -> Result<Vec<String>, StorageError> {
+    pub(super) async fn plans_in(&self, state: &str) -> Result<Vec<String>, StorageError> {
         let rows: Vec<(String,)> =
             sqlx::query_as("select id from retention_plans where state = ? order by id")
                 .bind(state)
@@ -194,7 +198,10 @@ impl Records {
     }
 
     /// Applied plans whose grace period is over (their trash can be purged).
-    pub async fn purgeable(&self, applied_before: &str) -> Result<Vec<String>, StorageError> {
+    pub(super) async fn purgeable(
+        &self,
+        applied_before: &str,
+    ) -> Result<Vec<String>, StorageError> {
         let rows: Vec<(String,)> = sqlx::query_as(
             "select id from retention_plans where state = 'applied' and applied_at <= ? order by applied_at",
         )
@@ -205,7 +212,7 @@ impl Records {
     }
 
     /// Bytes in trash: moved by applied plans, not purged or restored.
-    pub async fn trash_bytes(&self) -> Result<i64, StorageError> {
+    pub(super) async fn trash_bytes(&self) -> Result<i64, StorageError> {
         let (trash,): (i64,) = sqlx::query_as(
             "select coalesce(sum(bytes), 0) from retention_moves where state = 'moved'",
         )
@@ -215,7 +222,7 @@ impl Records {
     }
 
     /// For `/v1/status`: bytes in trash (moved, not purged) and the last apply.
-    pub async fn retention_status(&self) -> Result<serde_json::Value, StorageError> {
+    pub(super) async fn retention_status(&self) -> Result<serde_json::Value, StorageError> {
         let trash = self.trash_bytes().await?;
         let last: Option<(String, Option<String>, i64, String)> = sqlx::query_as(
             "select id, applied_at, bytes_reclaimed, state from retention_plans where applied_at is not null order by applied_at desc limit 1",

@@ -1,13 +1,38 @@
 use super::*;
 use serde_json::json;
 
-async fn open() -> (tempfile::TempDir, Records) {
-    let dir = tempfile::tempdir().unwrap();
-    let r = Records::open(&dir.path().join("state/records.db"), None, &own())
-        .await
-        .unwrap();
-    (dir, r)
+/// Runs each named case (an `async fn(Records)` on empty records of workspace `test`) on a
+/// SQLite file and on a fresh PostgreSQL database (skipped without a server outside CI).
+macro_rules! on_both_backends {
+    ($($case:ident),* $(,)?) => {$(
+        mod $case {
+            use super::*;
+
+            #[tokio::test]
+            async fn on_sqlite() {
+                let dir = tempfile::tempdir().unwrap();
+                let path = dir.path().join("state/records.db");
+                super::$case(Records::open(&path, None, &own()).await.unwrap()).await;
+            }
+
+            #[tokio::test]
+            async fn on_postgres() {
+                let Some(db) = crate::storage::testing::TestDb::create().await else {
+                    return;
+                };
+                let r = Records::open_postgres(&db.url, &own()).await.unwrap();
+                super::$case(r.clone()).await;
+                r.close().await;
+            }
+        }
+    )*};
 }
+
+on_both_backends!(
+    audit_order_comes_from_the_database_and_the_chain_verifies,
+    completing_an_intent_appends_its_entries_once_and_closes_it,
+    an_intent_that_does_not_parse_stops_recovery,
+);
 
 fn entry(subject: &str) -> AuditEntry {
     AuditEntry::new(
@@ -18,9 +43,7 @@ fn entry(subject: &str) -> AuditEntry {
     )
 }
 
-#[tokio::test]
-async fn audit_order_comes_from_the_database_and_the_chain_verifies() {
-    let (_d, r) = open().await;
+async fn audit_order_comes_from_the_database_and_the_chain_verifies(r: Records) {
     let a = r.append_audit(&entry("a")).await.unwrap();
     let b = r.append_audit(&entry("b")).await.unwrap();
     assert_eq!((a.seq, b.seq), (1, 2));
@@ -30,9 +53,7 @@ async fn audit_order_comes_from_the_database_and_the_chain_verifies() {
     assert_eq!(check.entries, 2);
 }
 
-#[tokio::test]
-async fn completing_an_intent_appends_its_entries_once_and_closes_it() {
-    let (_d, r) = open().await;
+async fn completing_an_intent_appends_its_entries_once_and_closes_it(r: Records) {
     let id = r
         .open_intent(IntentKind::Promotion, &json!({ "archives": [] }))
         .await
@@ -57,14 +78,12 @@ async fn completing_an_intent_appends_its_entries_once_and_closes_it() {
     assert_eq!(r.audit_page(None, 0, 10).await.unwrap().len(), 2);
 }
 
-#[tokio::test]
-async fn an_intent_that_does_not_parse_stops_recovery() {
+async fn an_intent_that_does_not_parse_stops_recovery(r: Records) {
     #[derive(Debug, serde::Deserialize)]
     #[allow(dead_code)]
     struct Strict {
         archives: Vec<String>,
     }
-    let (_d, r) = open().await;
     r.open_intent(IntentKind::Promotion, &json!({ "archives": 3 }))
         .await
         .unwrap();
