@@ -470,4 +470,6 @@ pub fn decode_token<T: DeserializeOwned>(token: &str) -> Option<T> {
 }
 
 #[cfg(test)]
+mod props;
+#[cfg(test)]
 mod tests;

@@ -8,8 +8,6 @@
 
 mod affected;
 mod derive;
-#[cfg(test)]
-mod tests;
 
 use super::Tx;
 use crate::storage::mappings::MappingRow;
