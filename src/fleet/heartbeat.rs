@@ -24,6 +24,8 @@ pub async fn probe(state: &AppState) -> Result<(), String> {
             .check_writable()
             .await
             .map_err(|e| e.to_string())?;
+        // On a shared database, this is the `last_contact_at` the other daemons see.
+        state.store.heartbeat().await.map_err(|e| e.to_string())?;
         Ok::<(), String>(())
     };
     match tokio::time::timeout(PROBE_TIMEOUT, work).await {

@@ -163,18 +163,33 @@ async fn every_kind_of_change_gives_every_answer_it_alters_a_new_etag() {
     .await
     .expect("indexed");
 
+    // On PostgreSQL other daemons may write to the database, which no counter of this one
+    // sees: lists and items are answered in full, never tagged (docs/fleet.md); the status,
+    // served from memory, keeps its tag.
+    let shared = std::env::var("INVARLOCKD_TEST_BACKEND").is_ok_and(|b| b == "postgres");
+    let polled = if shared {
+        let (tag, s, _) = fetch(&app, "/v1/attempts?nickname=q", None).await;
+        assert_eq!(
+            (s, tag),
+            (StatusCode::OK, None),
+            "a list on a shared database"
+        );
+        "/v1/status"
+    } else {
+        "/v1/attempts?nickname=q"
+    };
     // Unchanged: a tagged answer, then 304 for its tag without a body.
     let unchanged = eventually(Duration::from_secs(30), || async {
-        let (tag, s, _) = fetch(&app, "/v1/attempts?nickname=q", None).await;
+        let (tag, s, _) = fetch(&app, polled, None).await;
         assert_eq!(s, StatusCode::OK);
         let tag = tag?;
-        let (again, s, _) = fetch(&app, "/v1/attempts?nickname=q", Some(&tag)).await;
+        let (again, s, _) = fetch(&app, polled, Some(&tag)).await;
         (s == StatusCode::NOT_MODIFIED && again.as_deref() == Some(tag.as_str())).then_some(())
     })
     .await;
     assert!(
         unchanged.is_some(),
-        "an unchanged list is never confirmed with 304"
+        "an unchanged {polled} is never confirmed with 304"
     );
 
     let attempts = [
