@@ -197,10 +197,12 @@ pub fn derive_status(i: StatusInputs<'_>) -> StatusVerdict {
                         format!("empty attempt directory (the run failed before the runner started); a newer attempt {newer} exists"),
                     );
                 }
+                // Reasons name the configured threshold, not the idle time: a restart or a
+                // rebuilt index derives them again later and must give the same answers.
                 if stale {
                     return verdict(
                         Error,
-                        format!("empty attempt directory, idle for {} (the run failed before the runner started)", human(i.idle)),
+                        format!("empty attempt directory, idle for over {} (the run failed before the runner started)", human(i.stale_after)),
                     );
                 }
                 return StatusVerdict {
@@ -218,8 +220,8 @@ pub fn derive_status(i: StatusInputs<'_>) -> StatusVerdict {
                     None => verdict(
                         Error,
                         format!(
-                            "abandoned: no report.json and no activity for {}",
-                            human(i.idle)
+                            "abandoned: no report.json and no activity for over {}",
+                            human(i.stale_after)
                         ),
                     ),
                 };
@@ -351,6 +353,20 @@ mod tests {
         i.idle = Duration::from_secs(10);
         i.superseded_by = Some("n/20261128_204253");
         assert_eq!(derive_status(i).status, AttemptStatus::Error);
+    }
+
+    #[test]
+    fn a_stale_verdict_reads_the_same_whenever_it_is_derived() {
+        // A restart or a rebuilt index derives again, later: the answer must not move with the clock.
+        for has_files in [false, true] {
+            let mut early = inputs(ReportState::Absent, None, 7 * H);
+            early.has_files = has_files;
+            let mut late = early;
+            late.idle = 76 * H + Duration::from_secs(61);
+            let (a, b) = (derive_status(early), derive_status(late));
+            assert_eq!(a.status, AttemptStatus::Error);
+            assert_eq!(a.reason, b.reason);
+        }
     }
 
     #[test]
