@@ -56,3 +56,39 @@ async fn status_answers_from_memory_while_both_databases_are_closed() {
     assert!(revalidated.is_some(), "never answered 304 from memory");
     app.stop().await;
 }
+
+/// The status page's retention line is the status snapshot's too: with the records closed
+/// (any query of them fails) the page still answers, with the same line.
+#[tokio::test]
+async fn the_status_page_shows_retention_from_memory_while_the_records_are_closed() {
+    let ws = tempfile::tempdir().unwrap();
+    copy_dir(&sample_workspace(), ws.path());
+    let app = TestApp::spawn(ws.path()).await;
+    eventually(Duration::from_secs(30), || async {
+        let (_, s) = app.get("/v1/status").await;
+        (s["initial_scan"]["done"] == true).then_some(())
+    })
+    .await
+    .expect("indexed");
+    let page = || async {
+        let r = app.client.get(app.url("/")).send().await.unwrap();
+        (r.status(), r.text().await.unwrap())
+    };
+    let retention = |html: &str| {
+        let start = html
+            .find(r#"<p id="retention">"#)
+            .expect("a retention line");
+        html[start..start + html[start..].find("</p>").unwrap()].to_string()
+    };
+    let (s, before) = page().await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(retention(&before).contains("runs/: "), "{before}");
+
+    app.state.records.close().await;
+    let (s, _) = app.get("/v1/audit").await;
+    assert!(s.is_server_error(), "the records are closed, got {s}");
+    let (s, now) = page().await;
+    assert_eq!(s, StatusCode::OK, "{now}");
+    assert_eq!(retention(&now), retention(&before));
+    app.stop().await;
+}
