@@ -89,7 +89,7 @@ fn main() {
     let mut table: Vec<(String, u32, Run)> = Vec::new();
     for c in CONNECTIONS {
         for (name, path, header) in &targets {
-            let lua = (path == UNCACHED).then_some(script.as_path());
+            let lua = (name == UNCACHED).then_some(script.as_path());
             let run = wrk_run(
                 &wrk,
                 &format!("{base}{path}"),
@@ -204,8 +204,9 @@ fn status_tag(base: &str) -> (bool, String) {
 /// newest attempt, `since` and `until` from the generated history.
 type Target = (String, String, Option<String>);
 
-/// The path of the row whose every request asks for another page (see `uncached_script`).
-const UNCACHED: &str = "/v1/attempts?limit=100&until=…";
+/// The row whose every request asks for another page (see `uncached_script`, which makes
+/// each request's path).
+const UNCACHED: &str = "/v1/attempts?limit=100&until=<new each request>";
 
 /// A wrk script that gives each request its own `until` (the timestamp of attempt i, as
 /// `common::attempt_id` makes it; each thread walks its own half of the attempts), so no answer
@@ -280,11 +281,7 @@ fn targets(base: &str) -> (Vec<Target>, String) {
         let name = format!("/v1/attempts?limit=100&{k}=…");
         out.push((name, path, None));
     }
-    out.push((
-        "/v1/attempts?limit=100&until=<new each request>".into(),
-        UNCACHED.into(),
-        None,
-    ));
+    out.push((UNCACHED.into(), "/v1/attempts?limit=100".into(), None));
     out.push((
         "/v1/runs?limit=100".into(),
         "/v1/runs?limit=100".into(),
