@@ -24,6 +24,9 @@ struct Inner {
     /// Random per open: a restart or a reopened database never repeats an earlier tag.
     epoch: u64,
     word: AtomicU64,
+    /// Set while a commit that changes nothing an answer shows (the writability probe) is
+    /// made: it moves no generation, so tags and kept pages stay valid.
+    unseen: std::sync::atomic::AtomicBool,
     /// Told the new generation whenever a write settles: what is derived from the data (the
     /// status snapshot) is recomputed after each commit instead of per request.
     settled: tokio::sync::watch::Sender<u64>,
@@ -41,6 +44,7 @@ impl Default for Generation {
         Generation(Arc::new(Inner {
             epoch: h.finish(),
             word: AtomicU64::new(0),
+            unseen: Default::default(),
             settled: tokio::sync::watch::Sender::new(0),
         }))
     }
@@ -98,7 +102,9 @@ impl Generation {
         let hook = self.clone();
         let mut handle = conn.lock_handle().await?;
         handle.set_commit_hook(move || {
-            hook.begin_write();
+            if !hook.0.unseen.load(Ordering::SeqCst) {
+                hook.begin_write();
+            }
             true
         });
         Ok(())
@@ -109,6 +115,16 @@ impl Generation {
     pub(crate) fn writing(&self) -> WriteMark {
         self.begin_write();
         WriteMark(self.clone())
+    }
+
+    /// While the guard lives, commits move no generation. Only for a write that changes
+    /// nothing any answer is derived from, made on the single writer (so no other commit can
+    /// happen meanwhile): the heartbeat's writability probe, which would otherwise move every
+    /// tag and empty the page cache every two seconds. (A rebuilt index being filled shares
+    /// the generation; one of its commits missed here is covered by `advance` at adoption.)
+    pub fn unseen(&self) -> Unseen {
+        self.0.unseen.store(true, Ordering::SeqCst);
+        Unseen(self.clone())
     }
 
     /// Another database was put in service (a rebuilt index): one more generation, so no tag
@@ -154,6 +170,15 @@ pub(crate) struct WriteMark(Generation);
 impl Drop for WriteMark {
     fn drop(&mut self) {
         self.0.settle();
+    }
+}
+
+/// See [`Generation::unseen`].
+pub struct Unseen(Generation);
+
+impl Drop for Unseen {
+    fn drop(&mut self) {
+        self.0 .0.unseen.store(false, Ordering::SeqCst);
     }
 }
 

@@ -156,3 +156,43 @@ async fn the_registry_lists_this_daemon_with_its_last_contact(s: Storage) {
     assert!(after[0].last_contact_at > before[0].last_contact_at);
     assert_eq!(after[0].started_at, before[0].started_at);
 }
+
+/// The heartbeat's writability probe changes nothing an answer shows: it moves no generation
+/// (else every ETag and kept page of the index would expire every two seconds); a real write
+/// after it moves the generation by exactly one.
+#[tokio::test]
+async fn the_writability_probe_moves_no_generation_and_a_real_write_moves_it_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Storage::open_test(&dir.path().join("index.db")).await;
+    let stable = || async {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            if let Some(g) = s.generation.stable() {
+                return g;
+            }
+            assert!(std::time::Instant::now() < deadline, "never settled");
+            tokio::task::yield_now().await;
+        }
+    };
+    let before = stable().await;
+    for _ in 0..5 {
+        s.check_writable().await.unwrap();
+    }
+    // A read on the writer: it gets the connection only after the probes' releases ran.
+    s.fingerprints().await.unwrap();
+    assert_eq!(stable().await, before, "the probes moved the generation");
+    write(&s, &[attempt("n", "20261101_000000", "pass")]).await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let after = loop {
+        let now = stable().await;
+        if now != before {
+            break now;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the write never settled"
+        );
+        tokio::task::yield_now().await;
+    };
+    assert_eq!((after.0, after.1), (before.0, before.1 + 1));
+}

@@ -33,6 +33,8 @@ pub(super) struct Index {
     file: pinned::FileId,
     writer: SqlitePool,
     reader: SqlitePool,
+    /// What the writer's commits move.
+    generation: Generation,
     /// The `-wal` and `-shm` files these connections use, as opened (see `release_path`).
     sidecars: Vec<(PathBuf, Option<pinned::FileId>)>,
 }
@@ -121,6 +123,7 @@ impl Index {
             file: id,
             writer,
             reader,
+            generation: generation.clone(),
             sidecars,
         })
     }
@@ -170,11 +173,14 @@ impl Index {
         Ok(self.writer.begin().await?)
     }
 
+    /// A write that no answer reads (`index_meta.writable_check`): its commit moves no
+    /// generation (the heartbeat makes it every two seconds).
     pub async fn check_writable(&self) -> Result<(), StorageError> {
         let mut tx = self.writer.begin().await?;
         sqlx::query("insert into index_meta (key, value) values ('writable_check', strftime('%Y-%m-%dT%H:%M:%fZ', 'now')) on conflict (key) do update set value = excluded.value")
             .execute(&mut *tx)
             .await?;
+        let _unseen = self.generation.unseen();
         tx.commit().await?;
         Ok(())
     }
