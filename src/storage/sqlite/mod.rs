@@ -70,10 +70,39 @@ async fn migrate(writer: &SqlitePool) -> Result<(), sqlx::migrate::MigrateError>
     }
 }
 
+/// SQLITE_BUSY or SQLITE_LOCKED (any extended code of them), from a query or a migration.
+fn busy(e: &StorageError) -> bool {
+    let db = match e {
+        StorageError::Db(sqlx::Error::Database(d)) => d,
+        StorageError::Migrate(sqlx::migrate::MigrateError::Execute(sqlx::Error::Database(d))) => d,
+        _ => return false,
+    };
+    db.code()
+        .and_then(|c| c.parse::<i32>().ok())
+        .is_some_and(|c| matches!(c & 0xff, 5 | 6))
+}
+
 impl Index {
     /// Opens (creating if needed) the index at `path` and applies the embedded migrations.
     /// Commits on the writer move `generation`.
     pub async fn open(path: &Path, generation: &Generation) -> Result<Index, StorageError> {
+        // Another opener of the same new file (someone recreating a deleted index while the
+        // daemon rebuilds it) may hold the lock that setting WAL mode or the first migration
+        // needs, and SQLite answers SQLITE_BUSY there without waiting on the busy timeout.
+        // Nothing is half-done by a failed open, so it is tried again.
+        let mut tries = 0u32;
+        loop {
+            match Self::open_once(path, generation).await {
+                Err(e) if busy(&e) && tries < 20 => {
+                    tries += 1;
+                    tokio::time::sleep(Duration::from_millis(25 * u64::from(tries))).await;
+                }
+                done => return done,
+            }
+        }
+    }
+
+    async fn open_once(path: &Path, generation: &Generation) -> Result<Index, StorageError> {
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent)
                 .map_err(|e| StorageError::Dir(parent.to_path_buf(), e))?;
@@ -100,8 +129,11 @@ impl Index {
             Some(generation),
         )
         .await?;
-        migrate(&writer).await?;
-        let reader = pinned::pool(
+        if let Err(e) = migrate(&writer).await {
+            pinned::close(&writer).await;
+            return Err(e.into());
+        }
+        let reader = match pinned::pool(
             opts.read_only(true),
             path,
             id,
@@ -109,7 +141,14 @@ impl Index {
             Duration::from_secs(30),
             None,
         )
-        .await?;
+        .await
+        {
+            Ok(reader) => reader,
+            Err(e) => {
+                pinned::close(&writer).await;
+                return Err(e.into());
+            }
+        };
         let sidecars = ["-wal", "-shm"]
             .iter()
             .map(|suffix| {
