@@ -131,18 +131,7 @@ pub async fn read_view(store: &Storage) -> Result<Vec<WorkspaceStatus>, StorageE
             continue;
         }
         let c = store.status_counts(Some(&row.id)).await?;
-        let mut attempts = serde_json::Map::new();
-        let mut total = 0i64;
-        for st in crate::report::AttemptStatus::ALL {
-            let n = c
-                .by_status
-                .iter()
-                .find(|(s, _)| s == st.as_str())
-                .map_or(0, |(_, n)| *n);
-            total += n;
-            attempts.insert(st.as_str().into(), n.into());
-        }
-        attempts.insert("total".into(), total.into());
+        let attempts = c.attempts_json();
         out.push(WorkspaceStatus {
             own: row.id == own,
             live: is_live(&row, now),

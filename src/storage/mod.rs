@@ -102,6 +102,25 @@ pub struct StatusCounts {
     pub last_index_event_at: Option<String>,
 }
 
+impl StatusCounts {
+    /// `{"pass": n, …, "total": n}`: every status, those without attempts as 0.
+    pub fn attempts_json(&self) -> serde_json::Map<String, serde_json::Value> {
+        let mut counts = serde_json::Map::new();
+        let mut total = 0i64;
+        for st in crate::report::AttemptStatus::ALL {
+            let n = self
+                .by_status
+                .iter()
+                .find(|(s, _)| s == st.as_str())
+                .map_or(0, |(_, n)| *n);
+            total += n;
+            counts.insert(st.as_str().into(), n.into());
+        }
+        counts.insert("total".into(), total.into());
+        counts
+    }
+}
+
 /// `Storage` methods that run one operation on the index in service: each is the backend's
 /// method of the same name. A second backend adds its arm to the `match` and nothing else.
 /// They act on the daemon's own workspace (the indexer's reads and writes); reads the API
@@ -380,18 +399,7 @@ impl Storage {
     /// unrecognized entries, certificates, evidence dirs, last index event and database size.
     pub async fn status_summary(&self) -> Result<serde_json::Value, StorageError> {
         let c = self.status_counts(Some(self.own.id.as_str())).await?;
-        let mut counts = serde_json::Map::new();
-        let mut total = 0i64;
-        for st in crate::report::AttemptStatus::ALL {
-            let n = c
-                .by_status
-                .iter()
-                .find(|(s, _)| s == st.as_str())
-                .map_or(0, |(_, n)| *n);
-            total += n;
-            counts.insert(st.as_str().into(), n.into());
-        }
-        counts.insert("total".into(), total.into());
+        let counts = c.attempts_json();
         Ok(serde_json::json!({
             "attempts": counts,
             "nicknames": c.nicknames,
