@@ -519,7 +519,6 @@ mod tests {
     #[tokio::test]
     async fn a_spliced_page_is_byte_for_byte_what_serialising_the_typed_page_gives() {
         use super::super::types::{AttemptPage, AttemptSummary};
-        use crate::storage::attempts::AttemptWrite;
         let dir = tempfile::tempdir().unwrap();
         let store = crate::storage::Storage::open_test(&dir.path().join("index.db")).await;
         let odd = "quote \" backslash \\ slash / newline \n tab \t nul-ish \u{1} del \u{7f} é ✓ 𝄞";
@@ -554,15 +553,7 @@ mod tests {
                 }
             })
             .collect();
-        let batch: Vec<AttemptWrite> = rows
-            .iter()
-            .map(|row| AttemptWrite {
-                row,
-                files: &[],
-                event: Some("indexed"),
-            })
-            .collect();
-        store.write_attempts(&batch, None).await.unwrap();
+        crate::storage::testing::write_indexed(&store, &rows).await;
         let newest_first: Vec<&AttemptRow> = rows.iter().rev().collect();
         let mut after = None;
         for chunk in newest_first.chunks(4) {

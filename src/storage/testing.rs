@@ -94,3 +94,32 @@ impl Drop for TestDb {
         }
     }
 }
+
+/// An attempt row as unit tests write it: the id and directory follow from the nickname and
+/// timestamp, every other field is empty.
+#[cfg(test)]
+pub(crate) fn attempt_row(nick: &str, ts: &str, status: &str) -> super::attempts::AttemptRow {
+    super::attempts::AttemptRow {
+        id: format!("{nick}/{ts}"),
+        nickname: nick.into(),
+        ts: ts.into(),
+        dir: format!("runs/{nick}/{ts}"),
+        status: status.into(),
+        listing_digest: "x".into(),
+        ..Default::default()
+    }
+}
+
+/// Writes the rows in one batch as the indexer does (no files, an `indexed` event each).
+#[cfg(test)]
+pub(crate) async fn write_indexed(s: &super::Storage, rows: &[super::attempts::AttemptRow]) {
+    let batch: Vec<super::attempts::AttemptWrite> = rows
+        .iter()
+        .map(|row| super::attempts::AttemptWrite {
+            row,
+            files: &[],
+            event: Some("indexed"),
+        })
+        .collect();
+    s.write_attempts(&batch, None).await.unwrap();
+}

@@ -1,6 +1,7 @@
 //! Storage as callers see it: operations, scopes, the registry.
 
 use super::*;
+use testing::{attempt_row as attempt, write_indexed as write};
 
 #[tokio::test]
 async fn opening_applies_migrations_and_the_index_is_writable() {
@@ -22,30 +23,6 @@ fn page_tokens_round_trip_and_garbage_is_rejected() {
     let t = encode_token(&("20261128_204141", "a/b"));
     assert_eq!(decode_token::<(String, String)>(&t).unwrap().1, "a/b");
     assert!(decode_token::<(String, String)>("!!").is_none());
-}
-
-fn attempt(nick: &str, ts: &str, status: &str) -> AttemptRow {
-    AttemptRow {
-        id: format!("{nick}/{ts}"),
-        nickname: nick.into(),
-        ts: ts.into(),
-        dir: format!("runs/{nick}/{ts}"),
-        status: status.into(),
-        listing_digest: "x".into(),
-        ..Default::default()
-    }
-}
-
-async fn write(s: &Storage, rows: &[AttemptRow]) {
-    let batch: Vec<AttemptWrite> = rows
-        .iter()
-        .map(|row| AttemptWrite {
-            row,
-            files: &[],
-            event: Some("indexed"),
-        })
-        .collect();
-    s.write_attempts(&batch, None).await.unwrap();
 }
 
 /// Runs each named case (an `async fn(Storage)` on an empty index whose workspace is `test`)

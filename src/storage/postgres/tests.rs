@@ -3,9 +3,9 @@
 //! chain stays whole under concurrent writers; a lost server is `unavailable`.
 
 use crate::domain::WorkspaceId;
-use crate::storage::attempts::{AttemptFilter, AttemptRow, AttemptWrite};
+use crate::storage::attempts::{AttemptFilter, AttemptRow};
 use crate::storage::records::{AuditEntry, Records};
-use crate::storage::testing::TestDb;
+use crate::storage::testing::{attempt_row, write_indexed as write, TestDb};
 use crate::storage::workspace::ListKey;
 use crate::storage::Storage;
 
@@ -14,27 +14,7 @@ fn ws(id: &str) -> WorkspaceId {
 }
 
 fn attempt(nick: &str, ts: &str) -> AttemptRow {
-    AttemptRow {
-        id: format!("{nick}/{ts}"),
-        nickname: nick.into(),
-        ts: ts.into(),
-        dir: format!("runs/{nick}/{ts}"),
-        status: "pass".into(),
-        listing_digest: "x".into(),
-        ..Default::default()
-    }
-}
-
-async fn write(s: &Storage, rows: &[AttemptRow]) {
-    let batch: Vec<AttemptWrite> = rows
-        .iter()
-        .map(|row| AttemptWrite {
-            row,
-            files: &[],
-            event: Some("indexed"),
-        })
-        .collect();
-    s.write_attempts(&batch, None).await.unwrap();
+    attempt_row(nick, ts, "pass")
 }
 
 #[tokio::test]

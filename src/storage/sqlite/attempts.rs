@@ -636,6 +636,7 @@ mod query_plans;
 mod tests {
     use super::{cut, Span};
     use crate::storage::attempts::{AttemptFilter, AttemptKey, AttemptRow, AttemptWrite, FileRow};
+    use crate::storage::testing::attempt_row as row;
     use crate::storage::Storage;
 
     fn span(ts: &'static str, object: &str) -> Span<'static> {
@@ -683,18 +684,6 @@ mod tests {
             ts: s.ts.clone(),
             id: s.id.clone(),
             len: s.len,
-        }
-    }
-
-    fn row(nick: &str, ts: &str, status: &str) -> AttemptRow {
-        AttemptRow {
-            id: format!("{nick}/{ts}"),
-            nickname: nick.into(),
-            ts: ts.into(),
-            dir: format!("runs/{nick}/{ts}"),
-            status: status.into(),
-            listing_digest: "x".into(),
-            ..Default::default()
         }
     }
 

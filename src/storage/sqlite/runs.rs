@@ -175,7 +175,8 @@ impl super::Index {
 
 #[cfg(test)]
 mod tests {
-    use crate::storage::attempts::{AttemptRow, AttemptWrite};
+    use crate::storage::attempts::AttemptRow;
+    use crate::storage::testing::{attempt_row, write_indexed};
     use crate::storage::Storage;
 
     /// Nicknames that share a prefix with `a` on either side of `/` in byte order, nested ones,
@@ -197,25 +198,9 @@ mod tests {
         ];
         let rows: Vec<AttemptRow> = attempts
             .iter()
-            .map(|(nick, ts, status)| AttemptRow {
-                id: format!("{nick}/{ts}"),
-                nickname: nick.to_string(),
-                ts: ts.to_string(),
-                dir: format!("runs/{nick}/{ts}"),
-                status: status.to_string(),
-                listing_digest: "x".into(),
-                ..Default::default()
-            })
+            .map(|(nick, ts, status)| attempt_row(nick, ts, status))
             .collect();
-        let batch: Vec<AttemptWrite> = rows
-            .iter()
-            .map(|row| AttemptWrite {
-                row,
-                files: &[],
-                event: Some("indexed"),
-            })
-            .collect();
-        s.write_attempts(&batch, None).await.unwrap();
+        write_indexed(&s, &rows).await;
         // Mapped: a's oldest two (not its newest), a/b's newest, a0's only one.
         let mapped = [
             "a/20261101_000000",
