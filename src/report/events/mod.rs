@@ -1,8 +1,11 @@
 //! events.jsonl (§1.4): streamed line by line, because a single `runner/start` line can hold the
 //! whole baseline schedule. Only runner and logger lines are parsed; the rest are counted.
 
+mod big_lines;
+
 use super::digest::logloss_fingerprint;
 use crate::pyjson::{decode_utf8, parse, parse_with, ParseOptions, Value};
+use big_lines::{big_line, BIG_LINE};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::io::{BufRead, BufReader, Read};
@@ -201,86 +204,6 @@ impl EventsScanner {
     }
 }
 
-/// Lines longer than this (a `runner/start` carrying a whole baseline schedule) are not parsed
-/// whole: only the few values the index needs are cut out and parsed.
-const BIG_LINE: usize = 16 * 1024;
-
-/// The raw JSON value after the first `"key":` in `line`, found by bracket matching.
-fn value_after_key<'a>(line: &'a [u8], key: &str) -> Option<&'a [u8]> {
-    let pat = format!("\"{key}\"");
-    let at = memchr::memmem::find(line, pat.as_bytes())? + pat.len();
-    let mut i = at;
-    let ws = |b: u8| matches!(b, b' ' | b'\t' | b'\n' | b'\r');
-    while i < line.len() && ws(line[i]) {
-        i += 1;
-    }
-    if line.get(i) != Some(&b':') {
-        return None;
-    }
-    i += 1;
-    while i < line.len() && ws(line[i]) {
-        i += 1;
-    }
-    let start = i;
-    let (mut depth, mut in_str, mut esc) = (0usize, false, false);
-    while i < line.len() {
-        let b = line[i];
-        if in_str {
-            if esc {
-                esc = false;
-            } else if b == b'\\' {
-                esc = true;
-            } else if b == b'"' {
-                in_str = false;
-                if depth == 0 {
-                    return Some(&line[start..=i]);
-                }
-            }
-        } else {
-            match b {
-                b'"' => in_str = true,
-                b'{' | b'[' => depth += 1,
-                b'}' | b']' => {
-                    depth = depth.checked_sub(1)?;
-                    if depth == 0 {
-                        return Some(&line[start..=i]);
-                    }
-                }
-                b',' if depth == 0 => return Some(&line[start..i]),
-                _ => {}
-            }
-        }
-        i += 1;
-    }
-    None
-}
-
-fn parse_slice(b: &[u8]) -> Option<Value> {
-    parse(decode_utf8(b).ok()?.trim()).ok()
-}
-
-/// A reduced event from a huge line: top-level strings plus the `runner/start` context values
-/// the index uses (the first occurrence of each key; InvarLock writes top-level keys first).
-fn big_line(raw: &[u8]) -> Option<Value> {
-    let mut top = crate::pyjson::Object::new();
-    for k in ["timestamp", "component", "operation"] {
-        if let Some(v) = value_after_key(raw, k).and_then(parse_slice) {
-            top.insert(k.to_string(), v);
-        }
-    }
-    top.get("component")?;
-    let mut ctx = crate::pyjson::Object::new();
-    for k in ["baseline_eval_windows", "dataset_meta"] {
-        if let Some(v) = value_after_key(raw, k).and_then(parse_slice) {
-            ctx.insert(k.to_string(), v);
-        }
-    }
-    let mut data = crate::pyjson::Object::new();
-    data.insert("context".into(), Value::Object(ctx));
-    top.insert("data".into(), Value::Object(data));
-    Some(Value::Object(top))
-}
-
 fn contains(hay: &[u8], needle: &[u8]) -> bool {
     memchr::memmem::find(hay, needle).is_some()
 }
@@ -333,101 +256,4 @@ pub fn read_events_page(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn ev(component: &str, op: &str, data: &str) -> String {
-        format!(
-            "{{\"timestamp\": \"2026-11-28T20:41:45\", \"session_id\": \"s\", \"component\": \"{component}\", \"operation\": \"{op}\", \"level\": \"INFO\", \"data\": {data}}}\n"
-        )
-    }
-
-    #[test]
-    fn the_last_runner_outcome_and_session_count_are_found_in_any_chunking() {
-        let text = [
-            ev("logger", "session_start", "{}"),
-            ev("runner", "start", r#"{"context": {"pairing_baseline": {"x": [1,2,3]}, "baseline_eval_windows": {"final": {"logloss": [1.5, NaN]}}, "dataset_meta": {"dataset_hash": "abc"}}}"#),
-            ev("eval", "metric", r#"{"runner": 1}"#),
-            ev("runner", "complete", r#"{"status": "rollback"}"#),
-            ev("logger", "session_end", "{}"),
-        ]
-        .concat();
-        for chunk in [1usize, 7, 4096] {
-            let mut s = EventsScanner::new();
-            for c in text.as_bytes().chunks(chunk) {
-                s.feed(c);
-            }
-            let sum = s.finish();
-            assert_eq!(sum.lines, 5);
-            assert_eq!(sum.sessions, 1);
-            assert!(!sum.session_open);
-            assert_eq!(
-                sum.last_runner.as_ref().unwrap().status.as_deref(),
-                Some("rollback")
-            );
-            assert_eq!(sum.dataset_hash.as_deref(), Some("abc"));
-            assert!(sum.baseline_fp.is_some());
-        }
-    }
-
-    #[test]
-    fn a_huge_runner_start_line_yields_the_same_facts_as_a_full_parse() {
-        let ids = vec!["1"; 40_000].join(", ");
-        let ctx = format!(
-            r#"{{"context": {{"pairing_baseline": {{"preview": {{"input_ids": [[{ids}]]}}}}, "note": "a \"quoted\" }}", "baseline_eval_windows": {{"final": {{"window_ids": [0], "logloss": [1.25, 2]}}}}, "dataset_meta": {{"dataset_hash": "abc"}}}}}}"#
-        );
-        let line = ev("runner", "start", &ctx);
-        assert!(line.len() > BIG_LINE);
-        let big = EventsScanner::read_from(line.as_bytes()).unwrap();
-        let small = ev(
-            "runner",
-            "start",
-            r#"{"context": {"baseline_eval_windows": {"final": {"logloss": [1.25, 2]}}, "dataset_meta": {"dataset_hash": "abc"}}}"#,
-        );
-        let small = EventsScanner::read_from(small.as_bytes()).unwrap();
-        assert_eq!(big.unparsed_lines, 0);
-        assert_eq!(big.baseline_fp, small.baseline_fp);
-        assert!(big.baseline_fp.is_some());
-        assert_eq!(big.dataset_hash.as_deref(), Some("abc"));
-        assert!(big.session_open);
-    }
-
-    #[test]
-    fn a_runner_error_is_reported_and_a_new_session_clears_it() {
-        let text = [
-            ev("logger", "session_start", "{}"),
-            ev("runner", "error", r#"{"error": "boom"}"#),
-            ev("logger", "session_end", "{}"),
-        ]
-        .concat();
-        let sum = EventsScanner::read_from(text.as_bytes()).unwrap();
-        assert_eq!(sum.last_runner.unwrap().error.as_deref(), Some("boom"));
-        let more = format!("{text}{}", ev("logger", "session_start", "{}"));
-        let sum = EventsScanner::read_from(more.as_bytes()).unwrap();
-        assert_eq!(sum.sessions, 2);
-        assert!(sum.session_open && sum.last_runner.is_none());
-    }
-
-    #[test]
-    fn a_truncated_last_line_is_counted_but_not_trusted() {
-        let text = format!(
-            "{}{{\"component\": \"runner\", \"operation\": \"comp",
-            ev("logger", "session_start", "{}")
-        );
-        let sum = EventsScanner::read_from(text.as_bytes()).unwrap();
-        assert_eq!(sum.unparsed_lines, 1);
-        assert!(sum.session_open);
-    }
-
-    #[test]
-    fn events_pages_continue_after_a_line_number() {
-        let text = [ev("a", "b", "{}"), "not json\n".into(), ev("c", "d", "{}")].concat();
-        let (page, more) = read_events_page(text.as_bytes(), 1, 1).unwrap();
-        assert_eq!(page[0].line, 2);
-        assert!(page[0].event.get("unparsed").is_some());
-        assert!(more);
-        let (page, more) = read_events_page(text.as_bytes(), 2, 10).unwrap();
-        assert_eq!(page.len(), 1);
-        assert!(!more);
-    }
-}
+mod tests;
