@@ -9,137 +9,19 @@
 //! `INVARLOCK_TINY_RELAX` from the environment is not read: a daemon's verdict must not
 //! depend on its own environment.
 
+mod coerce;
+mod tier;
+
 use super::ci_identity::coerce_float;
 use super::pyops::{
     coerce_int, get_if_dict, is_dict, is_num, num_to_f64, or, py_float, py_int, py_lower, py_max,
-    py_str, py_strip, PyInt, PyResult, Raised, EMPTY_DICT, NONE,
+    py_str, PyResult, Raised, EMPTY_DICT, NONE,
 };
-use crate::pyjson::{parse_with, ParseOptions, Value};
-use std::sync::LazyLock;
-
-/// `get_tier_policies()` of the 0.4.0 wheel, reduced to what the gate reads.
-static TIER_DEFAULTS: LazyLock<Value> = LazyLock::new(|| {
-    parse_with(
-        r#"{
- "conservative": {"metrics": {"pm_ratio": {"min_tokens": 20000, "hysteresis_ratio": 0.002, "min_token_fraction": 0.01, "ratio_limit_base": 1.05},
-                              "accuracy": {"delta_min_pp": -0.5, "min_examples": 200, "hysteresis_delta_pp": 0.1, "min_examples_fraction": 0.01}},
-                  "spectral": {"max_caps": 3}},
- "balanced": {"metrics": {"pm_ratio": {"min_tokens": 50000, "hysteresis_ratio": 0.002, "min_token_fraction": 0.01, "ratio_limit_base": 1.1},
-                          "accuracy": {"delta_min_pp": -1.0, "min_examples": 200, "hysteresis_delta_pp": 0.1, "min_examples_fraction": 0.01}},
-              "spectral": {"max_caps": 5}},
- "aggressive": {"metrics": {"pm_ratio": {"min_tokens": 50000, "hysteresis_ratio": 0.002, "min_token_fraction": 0.01, "ratio_limit_base": 1.2},
-                            "accuracy": {"delta_min_pp": -2.0, "min_examples": 200, "hysteresis_delta_pp": 0.1, "min_examples_fraction": 0.01}},
-                "spectral": {"max_caps": 8}}
-}"#,
-        ParseOptions {
-            max_depth: 16,
-            skip: &[],
-        },
-    )
-    .expect("built-in tier policies parse")
-});
+use crate::pyjson::Value;
+use coerce::{add_decimal, comparable_with_int, dict_or_empty, get, int_to_finite_float, isfinite};
+use tier::{tier_of, tiny_relax, TIER_DEFAULTS};
 
 const PPL_KINDS: [&str; 3] = ["ppl_causal", "ppl_mlm", "ppl_seq2seq"];
-
-/// `dict.get(key, default)` that raises AttributeError on a non-dict, as Python does.
-fn get<'a>(v: &'a Value, key: &str, default: &'a Value) -> PyResult<&'a Value> {
-    super::pyops::get(v, key, default)
-}
-
-/// `dict_or_empty(report.get(key))`: the value if it is a dict, else `{}`.
-fn dict_or_empty<'a>(v: &'a Value, key: &str) -> &'a Value {
-    match v.get(key) {
-        Some(d @ Value::Object(_)) => d,
-        _ => &EMPTY_DICT,
-    }
-}
-
-/// `str(x or "balanced").strip().lower() or "balanced"` for `auto.tier`.
-fn tier_of(report: &Value) -> PyResult<String> {
-    let auto = dict_or_empty(report, "auto");
-    let raw = get_if_dict(auto, "tier");
-    let text = if raw.truthy() {
-        py_str(raw)?
-    } else {
-        "balanced".into()
-    };
-    let t = py_lower(py_strip(&text));
-    Ok(if t.is_empty() { "balanced".into() } else { t })
-}
-
-/// `_coerce_bool_like` of `resolve_tiny_relax_from_report`.
-fn bool_like(v: &Value) -> Option<bool> {
-    match v {
-        Value::Bool(b) => Some(*b),
-        Value::Int(0) => Some(false),
-        Value::Int(1) => Some(true),
-        Value::Str(s) => match py_lower(py_strip(s)).as_str() {
-            "1" | "true" | "yes" | "on" => Some(true),
-            "0" | "false" | "no" | "off" => Some(false),
-            _ => None,
-        },
-        _ => None,
-    }
-}
-
-/// `resolve_tiny_relax_from_report`: context.run, context.eval, auto, meta.auto.
-fn tiny_relax(report: &Value) -> bool {
-    let ctx = report.get("context").unwrap_or(&NONE);
-    let candidates = [
-        ctx.get("run").map(|r| get_if_dict(r, "tiny_relax")),
-        ctx.get("eval").map(|r| get_if_dict(r, "tiny_relax")),
-        report.get("auto").map(|a| get_if_dict(a, "tiny_relax")),
-        report
-            .get("meta")
-            .and_then(|m| m.get("auto"))
-            .map(|a| get_if_dict(a, "tiny_relax")),
-    ];
-    candidates
-        .into_iter()
-        .flatten()
-        .find_map(bool_like)
-        .unwrap_or(false)
-}
-
-/// `_coerce_finite_float` of an `_coerce_int` result (a Python int or None): OverflowError
-/// for an int beyond a float escapes.
-fn int_to_finite_float(v: &Option<PyInt>) -> PyResult<Option<f64>> {
-    match v {
-        None => Ok(None),
-        Some(PyInt(digits)) => {
-            let f: f64 = digits.parse().unwrap_or(f64::INFINITY);
-            if f.is_finite() {
-                Ok(Some(f))
-            } else {
-                Err(Raised::python(
-                    "OverflowError",
-                    "int too large to convert to float",
-                ))
-            }
-        }
-    }
-}
-
-/// Python `a <= int`: only whether it raises matters (the spectral flag it feeds is not the
-/// gate's), which it does for anything but a number.
-fn comparable_with_int(a: &Value) -> PyResult<()> {
-    if is_num(a) {
-        Ok(())
-    } else {
-        Err(Raised::python(
-            "TypeError",
-            format!(
-                "'<=' not supported between instances of '{}' and 'int'",
-                a.py_type_name()
-            ),
-        ))
-    }
-}
-
-/// `math.isfinite(x)` for an int/float/bool (OverflowError for a huge int).
-fn isfinite(v: &Value) -> PyResult<bool> {
-    Ok(num_to_f64(v)?.is_finite())
-}
 
 /// The `primary_metric_acceptable` flag as `compute_validation_flags` leaves it.
 fn primary_metric_acceptable(report: &Value) -> PyResult<bool> {
@@ -325,28 +207,6 @@ fn primary_metric_acceptable(report: &Value) -> PyResult<bool> {
     Ok(flag)
 }
 
-/// Adds two non-negative decimal integers (Python ints are unbounded).
-fn add_decimal(a: &str, b: &str) -> String {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
-    let mut out = Vec::with_capacity(a.len().max(b.len()) + 1);
-    let (mut i, mut j, mut carry) = (a.len(), b.len(), 0u8);
-    while i > 0 || j > 0 || carry > 0 {
-        let mut d = carry;
-        if i > 0 {
-            i -= 1;
-            d += a[i] - b'0';
-        }
-        if j > 0 {
-            j -= 1;
-            d += b[j] - b'0';
-        }
-        out.push(b'0' + d % 10);
-        carry = d / 10;
-    }
-    out.reverse();
-    String::from_utf8(out).unwrap_or_default()
-}
-
 /// `_validate_primary_metric_policy(report, profile)` for ci/release.
 pub fn primary_metric_policy(report: &Value) -> PyResult<Vec<String>> {
     if primary_metric_acceptable(report)? {
@@ -373,19 +233,4 @@ pub fn primary_metric_policy(report: &Value) -> PyResult<Vec<String>> {
     Ok(vec![format!(
         "Primary metric policy gate failed ({detail})."
     )])
-}
-
-#[cfg(test)]
-mod tests {
-    use super::add_decimal;
-
-    #[test]
-    fn decimal_addition_carries_like_python_ints() {
-        assert_eq!(add_decimal("25600", "25600"), "51200");
-        assert_eq!(add_decimal("0", "0"), "0");
-        assert_eq!(
-            add_decimal("99999999999999999999999", "1"),
-            "100000000000000000000000"
-        );
-    }
 }
