@@ -8,6 +8,8 @@ use crate::retention::Overrides;
 use axum::extract::{Path, State};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use std::collections::BTreeMap;
+use utoipa::openapi::{RefOr, Response};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -61,52 +63,71 @@ pub(super) async fn show_plan(
 #[utoipa::path(post, path = "/v1/retention/apply", operation_id = "apply_retention_plan", tag = "retention", security(("bearer" = [])),
     request_body = PlanRef,
     responses((status = 200, description = "applied", body = RetentionPlanRecord),
-        (status = 400, description = "`bad_request`: the body is not a plan reference"),
-        (status = 401, description = "`unauthorized`"),
-        (status = 403, description = "`forbidden`: the token lacks the admin scope"),
-        (status = 404, description = "`not_found`: no such plan"),
         (status = 409, description = "`plan_stale` (something it covers changed since planning), `plan_expired`, `plan_not_pending`, `restore_conflict`, `move_refused`"),
-        (status = 415, description = "`unsupported_media_type`"),
-        (status = 421, description = "`misdirected`: the plan is another workspace's; `workspace` and `public_url` name the daemon to ask")))]
+        PlanActionErrors))]
 pub(super) async fn apply_plan(
     caller: Admin,
     _: Params<NoParams>,
     State(state): State<AppState>,
     Body(p): Body<PlanRef>,
 ) -> ApiResult<Json<RetentionPlanRecord>> {
-    crate::fleet::owner::require_own_plan(&state, &p.plan_id).await?;
-    Ok(Json(
-        state
-            .retention
-            .apply(&p.plan_id, caller.token_name())
-            .await?
-            .into(),
-    ))
+    act_on_own_plan(&state, caller, &p, Action::Apply).await
 }
 
 /// Put a not-yet-purged plan's directories back (admin).
 #[utoipa::path(post, path = "/v1/retention/restore", operation_id = "restore_retention_plan", tag = "retention", security(("bearer" = [])),
     request_body = PlanRef,
     responses((status = 200, description = "restored", body = RetentionPlanRecord),
-        (status = 400, description = "`bad_request`: the body is not a plan reference"),
-        (status = 401, description = "`unauthorized`"),
-        (status = 403, description = "`forbidden`: the token lacks the admin scope"),
-        (status = 404, description = "`not_found`: no such plan"),
         (status = 409, description = "`plan_not_restorable`, `restore_conflict`, `move_refused`"),
-        (status = 415, description = "`unsupported_media_type`"),
-        (status = 421, description = "`misdirected`: the plan is another workspace's; `workspace` and `public_url` name the daemon to ask")))]
+        PlanActionErrors))]
 pub(super) async fn restore_plan(
     caller: Admin,
     _: Params<NoParams>,
     State(state): State<AppState>,
     Body(p): Body<PlanRef>,
 ) -> ApiResult<Json<RetentionPlanRecord>> {
-    crate::fleet::owner::require_own_plan(&state, &p.plan_id).await?;
-    Ok(Json(
-        state
-            .retention
-            .restore(&p.plan_id, caller.token_name())
-            .await?
-            .into(),
-    ))
+    act_on_own_plan(&state, caller, &p, Action::Restore).await
+}
+
+/// What an admin does to one plan.
+#[derive(Clone, Copy)]
+enum Action {
+    Apply,
+    Restore,
+}
+
+/// Apply and restore alike act only on this workspace's plans (421 names the owner otherwise),
+/// recorded under the calling token's name.
+async fn act_on_own_plan(
+    state: &AppState,
+    caller: Admin,
+    p: &PlanRef,
+    action: Action,
+) -> ApiResult<Json<RetentionPlanRecord>> {
+    crate::fleet::owner::require_own_plan(state, &p.plan_id).await?;
+    let (service, token) = (&state.retention, caller.token_name());
+    let record = match action {
+        Action::Apply => service.apply(&p.plan_id, token).await?,
+        Action::Restore => service.restore(&p.plan_id, token).await?,
+    };
+    Ok(Json(record.into()))
+}
+
+/// The answers apply and restore share besides their own 200 and 409.
+struct PlanActionErrors;
+
+impl utoipa::IntoResponses for PlanActionErrors {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        [
+            ("400", "`bad_request`: the body is not a plan reference"),
+            ("401", "`unauthorized`"),
+            ("403", "`forbidden`: the token lacks the admin scope"),
+            ("404", "`not_found`: no such plan"),
+            ("415", "`unsupported_media_type`"),
+            ("421", "`misdirected`: the plan is another workspace's; `workspace` and `public_url` name the daemon to ask"),
+        ]
+        .into_iter()
+        .map(|(status, description)| (status.to_string(), Response::new(description).into()))
+        .collect()
+    }
 }

@@ -7,6 +7,7 @@ use crate::storage::attempts::{
 use crate::storage::evidence::EvidenceDirRow;
 use crate::storage::mappings::MappingRow;
 use crate::storage::runs::RunRow;
+use crate::storage::workspace::Stamp;
 use crate::storage::{StatusCounts, StorageError};
 use sqlx::{PgPool, Postgres, QueryBuilder};
 
@@ -20,6 +21,13 @@ pub(super) struct Ws {
 impl Ws {
     fn sql(&self, template: &str) -> String {
         template.replace("{s}", &self.schema)
+    }
+
+    /// Rows read from this workspace's schema, tagged with its id (the schema's tables have
+    /// no workspace column: every row comes back with it empty).
+    fn stamped<T: Stamp>(&self, mut rows: T) -> T {
+        rows.stamp(&self.id);
+        rows
     }
 }
 
@@ -44,10 +52,7 @@ pub(super) async fn attempt(
             .bind(id)
             .fetch_optional(pool)
             .await?;
-    Ok(row.map(|r| AttemptRow {
-        workspace: ws.id.clone(),
-        ..r
-    }))
+    Ok(ws.stamped(row))
 }
 
 pub(super) async fn files(pool: &PgPool, ws: &Ws, id: &str) -> Result<Vec<FileRow>, StorageError> {
@@ -113,13 +118,7 @@ pub(super) async fn attempts(
     q.push(" order by ts desc, id desc limit ")
         .push_bind(limit as i64);
     let rows: Vec<AttemptSummaryRow> = q.build_query_as().fetch_all(pool).await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| AttemptSummaryRow {
-            workspace: ws.id.clone(),
-            ..r
-        })
-        .collect())
+    Ok(ws.stamped(rows))
 }
 
 pub(super) async fn unrecognized(
@@ -133,13 +132,7 @@ pub(super) async fn unrecognized(
     .bind(limit as i64)
     .fetch_all(pool)
     .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| UnrecognizedRow {
-            workspace: ws.id.clone(),
-            ..r
-        })
-        .collect())
+    Ok(ws.stamped(rows))
 }
 
 const MAPPING_COLUMNS: &str =
@@ -156,10 +149,7 @@ pub(super) async fn mapping(
     .bind(subject)
     .fetch_optional(pool)
     .await?;
-    Ok(row.map(|r| MappingRow {
-        workspace: ws.id.clone(),
-        ..r
-    }))
+    Ok(ws.stamped(row))
 }
 
 pub(super) async fn mappings(
@@ -176,13 +166,7 @@ pub(super) async fn mappings(
     .bind(limit as i64)
     .fetch_all(pool)
     .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| MappingRow {
-            workspace: ws.id.clone(),
-            ..r
-        })
-        .collect())
+    Ok(ws.stamped(rows))
 }
 
 pub(super) async fn evidence_dir(
@@ -196,10 +180,7 @@ pub(super) async fn evidence_dir(
     .bind(path)
     .fetch_optional(pool)
     .await?;
-    Ok(row.map(|r| EvidenceDirRow {
-        workspace: ws.id.clone(),
-        ..r
-    }))
+    Ok(ws.stamped(row))
 }
 
 pub(super) async fn evidence_dirs(
@@ -219,13 +200,7 @@ pub(super) async fn evidence_dirs(
     .bind(limit as i64)
     .fetch_all(pool)
     .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| EvidenceDirRow {
-            workspace: ws.id.clone(),
-            ..r
-        })
-        .collect())
+    Ok(ws.stamped(rows))
 }
 
 pub(super) async fn runs(
@@ -236,15 +211,12 @@ pub(super) async fn runs(
 ) -> Result<Vec<RunRow>, StorageError> {
     let (key, op) = after.map_or(("", ">="), |(k, strict)| (k, after_op(strict, false)));
     let sql = super::runs::select(&ws.schema, &format!("where nickname {op} $1"));
-    let mut rows: Vec<RunRow> = sqlx::query_as(&sql)
+    let rows: Vec<RunRow> = sqlx::query_as(&sql)
         .bind(key)
         .bind(limit as i64)
         .fetch_all(pool)
         .await?;
-    for r in &mut rows {
-        r.workspace = ws.id.clone();
-    }
-    Ok(rows)
+    Ok(ws.stamped(rows))
 }
 
 pub(super) async fn run(
@@ -253,15 +225,12 @@ pub(super) async fn run(
     nickname: &str,
 ) -> Result<Option<RunRow>, StorageError> {
     let sql = super::runs::select(&ws.schema, "where nickname = $1");
-    let mut row: Option<RunRow> = sqlx::query_as(&sql)
+    let row: Option<RunRow> = sqlx::query_as(&sql)
         .bind(nickname)
         .bind(1i64)
         .fetch_optional(pool)
         .await?;
-    if let Some(r) = &mut row {
-        r.workspace = ws.id.clone();
-    }
-    Ok(row)
+    Ok(ws.stamped(row))
 }
 
 pub(super) async fn status_counts(pool: &PgPool, ws: &Ws) -> Result<StatusCounts, StorageError> {
