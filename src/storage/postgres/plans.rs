@@ -1,22 +1,16 @@
 //! PostgreSQL: retention plans and their moves, per workspace (a plan names the workspace whose
 //! attempts it moves; only that workspace's daemon writes it). Same states and transactions as
-//! the SQLite records (`storage::records::retention`).
+//! the SQLite records (`storage::records::retention`), whose state checks and status object
+//! serve both.
 
 use super::records::{append, Db};
 use super::retry;
 use crate::storage::records::audit::AuditEntry;
+use crate::storage::records::retention::{
+    check_state, no_longer_planned, stamp_column, status_json, LastApply,
+};
 use crate::storage::records::{MoveRow, PlanRow};
 use crate::storage::StorageError;
-
-/// The column stamped when a plan reaches a state.
-fn stamp_column(state: &str) -> Option<&'static str> {
-    match state {
-        "applied" => Some("applied_at"),
-        "restored" => Some("restored_at"),
-        "purged" => Some("purged_at"),
-        _ => None,
-    }
-}
 
 impl Db {
     pub(crate) async fn insert_plan(&self, p: &PlanRow) -> Result<(), StorageError> {
@@ -76,9 +70,7 @@ impl Db {
             .execute(&mut *tx)
             .await?;
             if changed.rows_affected() != 1 {
-                return Err(StorageError::Corrupt(format!(
-                    "plan {plan_id} is no longer planned"
-                )));
+                return Err(no_longer_planned(plan_id));
             }
             for m in moves {
                 sqlx::query(
@@ -115,11 +107,7 @@ impl Db {
             .bind(&self.own)
             .fetch_one(&mut *tx)
             .await?;
-            if !from.contains(&state.as_str()) {
-                return Err(StorageError::Corrupt(format!(
-                    "plan {plan_id} is {state}, expected one of {from:?}"
-                )));
-            }
+            check_state(plan_id, &state, from)?;
             let stamp = stamp_column(to)
                 .map(|c| format!(", {c} = invarlockd_now()"))
                 .unwrap_or_default();
@@ -209,18 +197,13 @@ impl Db {
 
     pub(crate) async fn retention_status(&self) -> Result<serde_json::Value, StorageError> {
         let trash = self.trash_bytes().await?;
-        let last: Option<(String, Option<String>, i64, String)> = sqlx::query_as(
+        let last: Option<LastApply> = sqlx::query_as(
             "select id, applied_at, bytes_reclaimed, state from retention_plans
              where workspace = $1 and applied_at is not null order by applied_at desc limit 1",
         )
         .bind(&self.own)
         .fetch_optional(&self.pool)
         .await?;
-        Ok(serde_json::json!({
-            "trash_bytes": trash,
-            "last_apply": last.map(|(id, at, bytes, state)| serde_json::json!({
-                "plan_id": id, "applied_at": at, "bytes_reclaimed": bytes, "state": state
-            })),
-        }))
+        Ok(status_json(trash, last))
     }
 }

@@ -34,14 +34,46 @@ pub struct MoveRow {
     pub state: String,
 }
 
+// What follows up to `impl Db` is the plans' logic apart from SQL, shared by both backends
+// (`storage::postgres::plans` is the PostgreSQL twin of this file's queries).
+
 /// The column stamped when a plan reaches a state.
-fn stamp_column(state: &str) -> Option<&'static str> {
+pub(crate) fn stamp_column(state: &str) -> Option<&'static str> {
     match state {
         "applied" => Some("applied_at"),
         "restored" => Some("restored_at"),
         "purged" => Some("purged_at"),
         _ => None,
     }
+}
+
+/// Why an apply may not begin: the plan left `planned` (another apply, an expiry) meanwhile.
+pub(crate) fn no_longer_planned(plan_id: &str) -> StorageError {
+    StorageError::Corrupt(format!("plan {plan_id} is no longer planned"))
+}
+
+/// Refuses a state change from a state not in `from`.
+pub(crate) fn check_state(plan_id: &str, state: &str, from: &[&str]) -> Result<(), StorageError> {
+    if from.contains(&state) {
+        Ok(())
+    } else {
+        Err(StorageError::Corrupt(format!(
+            "plan {plan_id} is {state}, expected one of {from:?}"
+        )))
+    }
+}
+
+/// The last applied plan as `/v1/status` reads it: id, applied_at, bytes_reclaimed, state.
+pub(crate) type LastApply = (String, Option<String>, i64, String);
+
+/// `/v1/status`'s retention object: bytes in trash and the last apply.
+pub(crate) fn status_json(trash_bytes: i64, last: Option<LastApply>) -> serde_json::Value {
+    serde_json::json!({
+        "trash_bytes": trash_bytes,
+        "last_apply": last.map(|(id, at, bytes, state)| serde_json::json!({
+            "plan_id": id, "applied_at": at, "bytes_reclaimed": bytes, "state": state
+        })),
+    })
 }
 
 impl Db {
@@ -97,9 +129,7 @@ impl Db {
         .execute(&mut *tx)
         .await?;
         if changed.rows_affected() != 1 {
-            return Err(StorageError::Corrupt(format!(
-                "plan {plan_id} is no longer planned"
-            )));
+            return Err(no_longer_planned(plan_id));
         }
         for m in moves {
             sqlx::query(
@@ -132,11 +162,7 @@ impl Db {
             .bind(plan_id)
             .fetch_one(&mut *tx)
             .await?;
-        if !from.contains(&state.as_str()) {
-            return Err(StorageError::Corrupt(format!(
-                "plan {plan_id} is {state}, expected one of {from:?}"
-            )));
-        }
+        check_state(plan_id, &state, from)?;
         let sql = match stamp_column(to) {
             Some(col) => format!("update retention_plans set state = ?1, {col} = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') where id = ?2"),
             None => "update retention_plans set state = ?1 where id = ?2".to_string(),
@@ -224,16 +250,11 @@ impl Db {
     /// For `/v1/status`: bytes in trash (moved, not purged) and the last apply.
     pub(super) async fn retention_status(&self) -> Result<serde_json::Value, StorageError> {
         let trash = self.trash_bytes().await?;
-        let last: Option<(String, Option<String>, i64, String)> = sqlx::query_as(
+        let last: Option<LastApply> = sqlx::query_as(
             "select id, applied_at, bytes_reclaimed, state from retention_plans where applied_at is not null order by applied_at desc limit 1",
         )
         .fetch_optional(&self.reader)
         .await?;
-        Ok(serde_json::json!({
-            "trash_bytes": trash,
-            "last_apply": last.map(|(id, at, bytes, state)| serde_json::json!({
-                "plan_id": id, "applied_at": at, "bytes_reclaimed": bytes, "state": state
-            })),
-        }))
+        Ok(status_json(trash, last))
     }
 }
