@@ -6,7 +6,7 @@
 use super::retry;
 use crate::domain::WorkspaceId;
 use crate::storage::generation::Generation;
-use crate::storage::records::audit::{self, entry_hash, AuditEntry, AuditRow, ChainCheck, GENESIS};
+use crate::storage::records::audit::{self, AuditEntry, AuditRow, ChainCheck, GENESIS};
 use crate::storage::records::{IntentKind, VerificationRow};
 use crate::storage::StorageError;
 use sqlx::{PgPool, Postgres, Transaction};
@@ -50,37 +50,26 @@ pub(super) async fn append(
     .await?;
     let (seq, prev) = head.map_or((1, GENESIS.to_string()), |(s, h)| (s + 1, h));
     let at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
-    let detail = e.detail.to_string();
-    let actor = e.actor.as_deref();
-    let hash = entry_hash(&prev, seq, &at, e.action, &e.subject, actor, &detail);
+    let mut row = e.sealed(seq, at, e.detail.to_string(), prev);
     let (position,): (i64,) = sqlx::query_as(
         "insert into audit_log (workspace, seq, at, action, subject, actor, detail, prev_hash, hash)
          values ($1, $2, $3, $4, $5, $6, $7, $8, $9) returning position",
     )
     .bind(workspace)
     .bind(seq)
-    .bind(&at)
+    .bind(&row.at)
     .bind(e.action)
     .bind(&e.subject)
-    .bind(actor)
-    .bind(&detail)
-    .bind(&prev)
-    .bind(&hash)
+    .bind(e.actor.as_deref())
+    .bind(&row.detail)
+    .bind(&row.prev_hash)
+    .bind(&row.hash)
     .fetch_one(&mut **tx)
     .await?;
     crate::metrics::audit_appended(e.action);
-    Ok(AuditRow {
-        workspace: workspace.to_string(),
-        position,
-        seq,
-        at,
-        action: e.action.to_string(),
-        subject: e.subject.clone(),
-        actor: e.actor.clone(),
-        detail,
-        prev_hash: prev,
-        hash,
-    })
+    row.workspace = workspace.to_string();
+    row.position = position;
+    Ok(row)
 }
 
 impl Db {

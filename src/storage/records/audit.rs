@@ -78,6 +78,41 @@ impl AuditEntry {
             detail,
         }
     }
+
+    /// The row this entry becomes as entry `seq` of a chain whose head hash is `prev_hash`,
+    /// written `at` with `detail` as its stored text: its own hash sealed over all of them.
+    /// `workspace` is left empty and `position` is `seq`, as in a database holding one
+    /// workspace; a database holding several sets both.
+    pub(crate) fn sealed(
+        &self,
+        seq: i64,
+        at: String,
+        detail: String,
+        prev_hash: String,
+    ) -> AuditRow {
+        let actor = self.actor.as_deref();
+        let hash = entry_hash(
+            &prev_hash,
+            seq,
+            &at,
+            self.action,
+            &self.subject,
+            actor,
+            &detail,
+        );
+        AuditRow {
+            workspace: String::new(),
+            position: seq,
+            seq,
+            at,
+            action: self.action.to_string(),
+            subject: self.subject.clone(),
+            actor: self.actor.clone(),
+            detail,
+            prev_hash,
+            hash,
+        }
+    }
 }
 
 /// Appends an entry inside the caller's transaction (on the single writer connection). The
@@ -105,35 +140,16 @@ pub(super) async fn append(
     .bind(&prev)
     .fetch_one(&mut **tx)
     .await?;
-    let hash = entry_hash(
-        &prev,
-        seq,
-        &at,
-        e.action,
-        &e.subject,
-        e.actor.as_deref(),
-        &detail,
-    );
+    let row = e.sealed(seq, at, detail, prev);
     sqlx::query("update audit_log set hash = ? where seq = ?")
-        .bind(&hash)
+        .bind(&row.hash)
         .bind(seq)
         .execute(&mut **tx)
         .await?;
     // Counted when written into the caller's transaction (a rollback after this is counted
     // under invarlockd_db_errors_total).
     crate::metrics::audit_appended(e.action);
-    Ok(AuditRow {
-        workspace: String::new(),
-        position: seq,
-        seq,
-        at,
-        action: e.action.to_string(),
-        subject: e.subject.clone(),
-        actor: e.actor.clone(),
-        detail,
-        prev_hash: prev,
-        hash,
-    })
+    Ok(row)
 }
 
 /// A page of entries after `after` (seq), oldest first.
