@@ -37,7 +37,7 @@ pub(super) async fn readyz(
     State(state): State<AppState>,
 ) -> Result<Json<Health>, ApiError> {
     let watch = state.watch.snapshot();
-    if !watch.initial_scan_done {
+    if !watch.initial_scan.done {
         return Err(ApiError::NotReady("initial scan in progress".into()));
     }
     // A probe of its own (bounded), so readiness is current even between heartbeats; what it

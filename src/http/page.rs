@@ -74,8 +74,8 @@ pub(super) async fn status_page(
                 h1 { "invarlockd " span.muted { (env!("CARGO_PKG_VERSION")) } }
                 p.muted {
                     "Workspace " code { (own) } " at " code { (state.workspace.root.display()) }
-                    " · watcher " (format!("{:?}", watch.mode).to_lowercase())
-                    @if !watch.initial_scan_done { " · initial scan in progress" }
+                    " · watcher " (format!("{:?}", watch.watcher.mode).to_lowercase())
+                    @if !watch.initial_scan.done { " · initial scan in progress" }
                     @if !db.reachable { " · " span.fail { "database unreachable" } }
                 }
                 @for ws in &spaces {

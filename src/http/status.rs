@@ -2,7 +2,7 @@
 
 use super::auth::{Read, Write};
 use super::extract::{NoParams, Params};
-use super::types::{Queued, QueuedState, StatusResponse, WatcherStatus, WorkspacePaths};
+use super::types::{Queued, QueuedState, StatusResponse, WorkspacePaths};
 use super::{ApiError, AppState};
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -27,7 +27,6 @@ pub(super) async fn status(
     let watch = state.watch.snapshot();
     // From memory: the publisher recomputes these after each commit (crate::snapshot).
     let counts = state.status.fresh().await;
-    let (watcher, scan, initial_scan) = WatcherStatus::of(&watch);
     Ok(Json(StatusResponse {
         version: env!("CARGO_PKG_VERSION"),
         started_at: state.started_at,
@@ -40,9 +39,9 @@ pub(super) async fn status(
             state: state.workspace.state.clone(),
         },
         index: counts.index.clone(),
-        watcher,
-        scan,
-        initial_scan,
+        watcher: watch.watcher,
+        scan: watch.scan,
+        initial_scan: watch.initial_scan,
         retention: counts.retention.clone(),
         git: state.git.status(),
         database: state.fleet.health.view(),

@@ -8,8 +8,8 @@ use crate::http::AppState;
 /// The text exposition of every metric, with scrape-time gauges brought up to date first.
 pub async fn render(state: &AppState) -> String {
     let watch = state.watch.snapshot();
-    ::metrics::gauge!(WATCHER_HEALTHY).set(if watch.healthy { 1.0 } else { 0.0 });
-    if let Some(at) = watch.last_reconcile_at {
+    ::metrics::gauge!(WATCHER_HEALTHY).set(if watch.watcher.healthy { 1.0 } else { 0.0 });
+    if let Some(at) = watch.watcher.last_reconcile_at {
         ::metrics::gauge!(LAST_RECONCILE).set(at.timestamp_millis() as f64 / 1000.0);
     }
     // A database error leaves the previous values (and is counted by the storage layer).

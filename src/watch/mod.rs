@@ -40,8 +40,8 @@ impl Watcher {
                     "watching workspace"
                 );
                 self.status.update(|s| {
-                    s.mode = mode;
-                    s.mode_reason = reason;
+                    s.watcher.mode = mode;
+                    s.watcher.mode_reason = reason;
                 });
                 Some(src)
             }
@@ -49,22 +49,22 @@ impl Watcher {
                 // Without any event source the reconcile loop still keeps the index correct.
                 tracing::error!(error = %e, "cannot watch the workspace; relying on reconcile scans");
                 self.status.update(|s| {
-                    s.mode = Mode::Poll;
-                    s.healthy = false;
+                    s.watcher.mode = Mode::Poll;
+                    s.watcher.healthy = false;
                     s.source_failed = true;
-                    s.last_error = Some(format!("no event source: {e}"));
-                    s.mode_reason = Some("reconcile scans only".into());
+                    s.watcher.last_error = Some(format!("no event source: {e}"));
+                    s.watcher.mode_reason = Some("reconcile scans only".into());
                 });
                 None
             }
         };
 
         self.status
-            .update(|s| s.initial_scan_started_at = Some(chrono::Utc::now()));
+            .update(|s| s.initial_scan.started_at = Some(chrono::Utc::now()));
         self.reconcile("initial").await;
         self.status.update(|s| {
-            s.initial_scan_done = true;
-            s.initial_scan_finished_at = Some(chrono::Utc::now());
+            s.initial_scan.done = true;
+            s.initial_scan.finished_at = Some(chrono::Utc::now());
         });
 
         let mut reconcile = tokio::time::interval(self.cfg.reconcile_interval);
@@ -101,8 +101,8 @@ impl Watcher {
                         }
                         crate::metrics::watcher_events(paths.len());
                         self.status.update(|s| {
-                            s.last_event_at = Some(chrono::Utc::now());
-                            s.events_seen += paths.len() as u64;
+                            s.watcher.last_event_at = Some(chrono::Utc::now());
+                            s.watcher.events_seen += paths.len() as u64;
                         });
                         self.refresh(paths, Some(first), &mut pending).await;
                     }
@@ -112,7 +112,7 @@ impl Watcher {
                     }
                     FsSignal::Error(e) => {
                         tracing::warn!(error = %e, "watcher error; rescanning");
-                        self.status.update(|s| s.last_error = Some(e));
+                        self.status.update(|s| s.watcher.last_error = Some(e));
                         self.reconcile("watcher error").await;
                     }
                 },
@@ -127,7 +127,8 @@ impl Watcher {
                     self.refresh(due, None, &mut pending).await;
                 }
             }
-            self.status.update(|s| s.pending_rechecks = pending.len());
+            self.status
+                .update(|s| s.watcher.pending_rechecks = pending.len());
         }
         tracing::info!("watcher stopped");
     }
@@ -161,7 +162,8 @@ impl Watcher {
                 // A failed refresh is repaired by a reconcile rather than lost.
                 tracing::warn!(error = %e, "refresh failed; reconciling");
                 crate::metrics::scan_aborted(crate::metrics::ScanKind::Refresh, e.cause());
-                self.status.update(|s| s.last_error = Some(e.to_string()));
+                self.status
+                    .update(|s| s.watcher.last_error = Some(e.to_string()));
                 self.reconcile("refresh failure").await;
             }
         }
@@ -177,14 +179,14 @@ impl Watcher {
             Ok(summary) => {
                 tracing::info!(why, ms, ?summary, "reconcile done");
                 self.status.update(|s| {
-                    s.last_reconcile_at = Some(chrono::Utc::now());
-                    s.last_reconcile_ms = Some(ms);
-                    s.reconciles += 1;
+                    s.watcher.last_reconcile_at = Some(chrono::Utc::now());
+                    s.watcher.last_reconcile_ms = Some(ms);
+                    s.watcher.reconciles += 1;
                     // A failed scan made the watcher unhealthy; a good one heals it (unless
                     // there is no event source at all), so the gauge follows the watcher.
-                    s.healthy = !s.source_failed;
+                    s.watcher.healthy = !s.source_failed;
                     s.scan.degraded = false;
-                    s.scan.last_ok_at = s.last_reconcile_at;
+                    s.scan.last_ok_at = s.watcher.last_reconcile_at;
                 });
             }
             Err(e) => {
@@ -192,8 +194,8 @@ impl Watcher {
                 crate::metrics::scan_aborted(crate::metrics::ScanKind::Full, e.cause());
                 let aborted = matches!(e, crate::index::IndexError::Fs(_));
                 self.status.update(|s| {
-                    s.healthy = false;
-                    s.last_error = Some(format!("reconcile failed: {e}"));
+                    s.watcher.healthy = false;
+                    s.watcher.last_error = Some(format!("reconcile failed: {e}"));
                     if aborted {
                         s.scan.degraded = true;
                         s.scan.aborted += 1;

@@ -1,10 +1,15 @@
 //! `GET /v1/status`: the dashboard summary. The handler (src/http/status.rs) fills it.
 
-use crate::watch::status::{ScanHealth, Snapshot};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
+
+/// The watcher's parts of the answer are its own report (`crate::watch::status`), served as
+/// they are; re-exported under their schema names.
+pub use crate::watch::status::{
+    InitialScan, Mode as WatchMode, ScanHealth as ScanStatus, WatcherStatus,
+};
 
 /// The workspace the daemon serves: its id in the database, its advertised URL and its paths.
 #[derive(Serialize, ToSchema, Debug)]
@@ -23,91 +28,6 @@ pub struct WorkspacePaths {
     pub reports: std::path::PathBuf,
     #[schema(value_type = String, example = "/srv/ws/.invarlockd")]
     pub state: std::path::PathBuf,
-}
-
-/// How the watcher learns of changes.
-#[derive(Serialize, ToSchema, Debug, Clone, Copy)]
-#[serde(rename_all = "lowercase")]
-pub enum WatchMode {
-    Starting,
-    Inotify,
-    Poll,
-}
-
-#[derive(Serialize, ToSchema, Debug)]
-pub struct WatcherStatus {
-    pub mode: WatchMode,
-    /// Why polling is used, when it is.
-    pub mode_reason: Option<String>,
-    pub healthy: bool,
-    pub last_error: Option<String>,
-    pub last_event_at: Option<DateTime<Utc>>,
-    pub events_seen: u64,
-    pub last_reconcile_at: Option<DateTime<Utc>>,
-    pub last_reconcile_ms: Option<u64>,
-    pub reconciles: u64,
-    /// Paths waiting for a file to settle.
-    pub pending_rechecks: usize,
-}
-
-/// Whether the last scan could read the workspace.
-#[derive(Serialize, ToSchema, Debug)]
-pub struct ScanStatus {
-    pub degraded: bool,
-    pub last_error: Option<String>,
-    pub last_error_at: Option<DateTime<Utc>>,
-    /// Scans aborted by a filesystem error since start.
-    pub aborted: u64,
-    pub last_ok_at: Option<DateTime<Utc>>,
-}
-
-impl From<&ScanHealth> for ScanStatus {
-    fn from(s: &ScanHealth) -> Self {
-        ScanStatus {
-            degraded: s.degraded,
-            last_error: s.last_error.clone(),
-            last_error_at: s.last_error_at,
-            aborted: s.aborted,
-            last_ok_at: s.last_ok_at,
-        }
-    }
-}
-
-#[derive(Serialize, ToSchema, Debug)]
-pub struct InitialScan {
-    pub done: bool,
-    pub started_at: Option<DateTime<Utc>>,
-    pub finished_at: Option<DateTime<Utc>>,
-}
-
-impl WatcherStatus {
-    pub fn of(w: &Snapshot) -> (WatcherStatus, ScanStatus, InitialScan) {
-        use crate::watch::status::Mode;
-        (
-            WatcherStatus {
-                mode: match w.mode {
-                    Mode::Starting => WatchMode::Starting,
-                    Mode::Inotify => WatchMode::Inotify,
-                    Mode::Poll => WatchMode::Poll,
-                },
-                mode_reason: w.mode_reason.clone(),
-                healthy: w.healthy,
-                last_error: w.last_error.clone(),
-                last_event_at: w.last_event_at,
-                events_seen: w.events_seen,
-                last_reconcile_at: w.last_reconcile_at,
-                last_reconcile_ms: w.last_reconcile_ms,
-                reconciles: w.reconciles,
-                pending_rechecks: w.pending_rechecks,
-            },
-            ScanStatus::from(&w.scan),
-            InitialScan {
-                done: w.initial_scan_done,
-                started_at: w.initial_scan_started_at,
-                finished_at: w.initial_scan_finished_at,
-            },
-        )
-    }
 }
 
 /// Attempts by status.
