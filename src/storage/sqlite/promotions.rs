@@ -19,6 +19,13 @@ async fn evidence_dir(
     )
 }
 
+/// A page of evidence dirs after a path (`''` for the first page: every path is longer), in
+/// path order, optionally of one origin. `path > ?2` is a seek on the primary key; the earlier
+/// `(?2 is null or path > ?2)` could not be one, so every later page walked from the first path.
+const EVIDENCE_DIRS_PAGE: &str = "select path, origin, metadata from evidence_dirs
+     where (?1 is null or origin = ?1) and path > ?2
+     order by path limit ?3";
+
 /// Evidence dirs after `after` (path order), optionally of one origin.
 async fn evidence_dirs_page(
     pool: &SqlitePool,
@@ -26,16 +33,12 @@ async fn evidence_dirs_page(
     after: Option<&str>,
     limit: u32,
 ) -> Result<Vec<EvidenceDirRow>, StorageError> {
-    Ok(sqlx::query_as(
-        "select path, origin, metadata from evidence_dirs
-         where (?1 is null or origin = ?1) and (?2 is null or path > ?2)
-         order by path limit ?3",
-    )
-    .bind(origin)
-    .bind(after)
-    .bind(limit as i64)
-    .fetch_all(pool)
-    .await?)
+    Ok(sqlx::query_as(EVIDENCE_DIRS_PAGE)
+        .bind(origin)
+        .bind(after.unwrap_or(""))
+        .bind(limit as i64)
+        .fetch_all(pool)
+        .await?)
 }
 
 /// Archived report copies whose §5.4 digests are these.
@@ -112,5 +115,34 @@ impl super::Index {
 
     pub async fn latest_pass(&self, nickname: &str) -> Result<Option<String>, StorageError> {
         latest_pass(&self.reader, nickname).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::storage::Storage;
+
+    #[tokio::test]
+    async fn every_page_of_promotions_is_a_seek_on_the_path_in_listing_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Storage::open_test(&dir.path().join("index.db")).await;
+        let live = s.sqlite();
+        for origin in [None, Some("invarlockd")] {
+            let plan: Vec<(i64, i64, i64, String)> =
+                sqlx::query_as(&format!("explain query plan {}", super::EVIDENCE_DIRS_PAGE))
+                    .bind(origin)
+                    .bind("reports/a")
+                    .bind(101i64)
+                    .fetch_all(live.index().reader())
+                    .await
+                    .unwrap();
+            let steps: Vec<&str> = plan.iter().map(|r| r.3.as_str()).collect();
+            assert_eq!(steps.len(), 1, "{steps:?}");
+            assert!(
+                steps[0].starts_with("SEARCH evidence_dirs USING INDEX")
+                    && steps[0].ends_with("(path>?)"),
+                "a later page walks from the first path: {steps:?}"
+            );
+        }
     }
 }
