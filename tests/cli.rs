@@ -3,28 +3,15 @@
 //! default and JSON with `--json`.
 
 use serde_json::Value;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_invarlockd");
 
-fn sample() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/workspace")
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
-}
+#[path = "support/workspace_copy.rs"]
+mod workspace_copy;
+use workspace_copy::{copy_dir, sample};
 
 /// `invarlockd ARGS` in `cwd`, without the caller's INVARLOCKD_* client variables.
 fn invarlockd(cwd: &Path, args: &[&str]) -> Output {

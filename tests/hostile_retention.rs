@@ -72,16 +72,8 @@ fn a_condemned_nickname_swapped_for_a_symlink_before_apply_is_refused_and_nothin
     let (s, b) = d.post("/v1/retention/apply", json!({ "plan_id": id }));
     assert_eq!(s, 409, "{b}");
     assert!(!b.contains(outside.path().to_str().unwrap()), "{b}");
-    assert_eq!(
-        tree(outside.path()),
-        outside_before,
-        "outside files changed"
-    );
-    assert_eq!(
-        tree(&root.join("reports")),
-        reports_before,
-        "reports/ changed"
-    );
+    assert_outside_unchanged(outside.path(), &outside_before);
+    assert_reports_unchanged(root, &reports_before);
     assert!(!trash_of(root, &id).join(CONDEMNED).exists());
     d.finish(root);
 }
@@ -117,16 +109,8 @@ fn a_condemned_nickname_swapped_for_a_symlink_while_apply_runs_is_refused_by_han
     let (s, b) = applying.join().unwrap();
     assert_eq!((s, code(&b).as_str()), (409, "move_refused"), "{b}");
     assert!(!b.contains(outside.path().to_str().unwrap()), "{b}");
-    assert_eq!(
-        tree(outside.path()),
-        outside_before,
-        "outside files changed"
-    );
-    assert_eq!(
-        tree(&root.join("reports")),
-        reports_before,
-        "reports/ changed"
-    );
+    assert_outside_unchanged(outside.path(), &outside_before);
+    assert_reports_unchanged(&root, &reports_before);
     assert!(!trash_of(&root, &id).join(CONDEMNED).exists());
     // The plan keeps its intent (nothing was recorded as moved), and a restart is not stopped
     // by the refusal.
@@ -135,11 +119,7 @@ fn a_condemned_nickname_swapped_for_a_symlink_while_apply_runs_is_refused_by_han
     assert_eq!(shown["moves"][0]["state"], "pending", "{shown:#}");
     d.finish(&root);
     let d = Daemon::start(&root);
-    assert_eq!(
-        tree(outside.path()),
-        outside_before,
-        "outside files changed"
-    );
+    assert_outside_unchanged(outside.path(), &outside_before);
     d.finish(&root);
 }
 
@@ -168,16 +148,8 @@ fn a_symlink_planted_in_trash_is_never_followed_by_restore() {
         std::fs::symlink_metadata(root.join("runs").join(CONDEMNED)).is_err(),
         "nothing was put back in runs/"
     );
-    assert_eq!(
-        tree(outside.path()),
-        outside_before,
-        "outside files changed"
-    );
-    assert_eq!(
-        tree(&root.join("reports")),
-        reports_before,
-        "reports/ changed"
-    );
+    assert_outside_unchanged(outside.path(), &outside_before);
+    assert_reports_unchanged(root, &reports_before);
     assert!(std::fs::symlink_metadata(&moved)
         .unwrap()
         .file_type()
@@ -207,10 +179,6 @@ fn a_fifo_inside_a_condemned_attempt_does_not_hang_apply_or_restore() {
     assert_eq!(s, 200, "{b}");
     assert!(attempt.join("events.jsonl").is_file(), "restored");
     assert!(started.elapsed() < Duration::from_secs(10));
-    assert_eq!(
-        tree(&root.join("reports")),
-        reports_before,
-        "reports/ changed"
-    );
+    assert_reports_unchanged(root, &reports_before);
     d.finish(root);
 }

@@ -87,16 +87,8 @@ fn symlinks_to_files_outside_to_the_state_dir_and_to_directories_are_never_follo
         !bodies.contains(&outside.path().to_string_lossy().to_string()),
         "an outside path leaked"
     );
-    assert_eq!(
-        tree(&root.join("reports")),
-        reports_before,
-        "reports/ changed"
-    );
-    assert_eq!(
-        tree(outside.path()),
-        outside_before,
-        "outside files changed"
-    );
+    assert_reports_unchanged(root, &reports_before);
+    assert_outside_unchanged(outside.path(), &outside_before);
     d.finish(root);
 }
 
@@ -187,11 +179,7 @@ fn fifos_sockets_and_devices_under_every_name_the_daemon_reads_never_block_it() 
         ) > 0,
         "{metrics}"
     );
-    assert_eq!(
-        tree(&root.join("reports")),
-        reports_before,
-        "reports/ changed"
-    );
+    assert_reports_unchanged(root, &reports_before);
     d.finish(root);
 }
 
@@ -232,11 +220,7 @@ fn sparse_multi_gigabyte_files_are_refused_without_being_read() {
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
         .unwrap();
     assert!(hwm_kb < 1 << 20, "peak RSS {hwm_kb} kB");
-    assert_eq!(
-        tree(&root.join("reports")),
-        reports_before,
-        "reports/ changed"
-    );
+    assert_reports_unchanged(root, &reports_before);
     d.finish(root);
 }
 
@@ -278,11 +262,7 @@ fn symlinks_planted_at_the_names_the_daemon_writes_never_redirect_a_write() {
     let mut after = tree(&root.join("reports"));
     after.retain(|k, _| !k.starts_with("hostile_base"));
     assert_eq!(after, reports_before, "reports/ changed");
-    assert_eq!(
-        tree(outside.path()),
-        outside_before,
-        "outside files changed"
-    );
+    assert_outside_unchanged(outside.path(), &outside_before);
     assert!(std::fs::symlink_metadata(root.join(".gitignore"))
         .unwrap()
         .file_type()

@@ -10,20 +10,11 @@ use serde_json::Value;
 use std::path::Path;
 use tower::ServiceExt;
 
-const REPO: &str = env!("CARGO_MANIFEST_DIR");
+#[path = "support/workspace_copy.rs"]
+mod workspace_copy;
+use workspace_copy::copy_dir;
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let t = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &t);
-        } else {
-            std::fs::copy(e.path(), &t).unwrap();
-        }
-    }
-}
+const REPO: &str = env!("CARGO_MANIFEST_DIR");
 
 struct Api {
     router: axum::Router,

@@ -4,39 +4,17 @@
 use invarlockd::config::{Config, Workspace};
 use invarlockd::index::{IndexSettings, Indexer};
 use invarlockd::storage::{attempts, mappings, Storage};
-use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
+#[path = "support/workspace_copy.rs"]
+mod workspace_copy;
+use workspace_copy::corpus_copy;
+#[path = "support/manifest.rs"]
+mod manifest;
+use manifest::{attempt_id, expected_status, manifest};
+
 const REPO: &str = env!("CARGO_MANIFEST_DIR");
-
-fn manifest() -> Value {
-    let raw = std::fs::read_to_string(Path::new(REPO).join("tests/fixtures/corpus_manifest.json"))
-        .unwrap();
-    invarlockd::pyjson::parse(&raw).unwrap().to_serde()
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let t = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &t);
-        } else {
-            std::fs::copy(e.path(), &t).unwrap();
-        }
-    }
-}
-
-fn corpus_copy() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    copy_dir(&Path::new(REPO).join("examples/workspace"), dir.path());
-    let _ = std::fs::remove_dir_all(dir.path().join(".invarlockd"));
-    // R08: the empty attempt directory git cannot carry.
-    std::fs::create_dir_all(dir.path().join("runs/ci_quant8/20261128_204243")).unwrap();
-    dir
-}
 
 /// The workspace id every index of these tests writes to.
 const OWN: &str = "corpus";
@@ -61,18 +39,6 @@ async fn indexer(root: &Path) -> Indexer {
             limits: Default::default(),
         },
     )
-}
-
-fn attempt_id(path: &str) -> String {
-    path.trim_start_matches("workspace/runs/").to_string()
-}
-
-fn expected_status(run: &Value) -> &'static str {
-    match (run["success"].as_bool(), run["runner_status"].as_str()) {
-        (Some(true), _) => "pass",
-        (_, Some("rollback")) => "fail",
-        _ => "error",
-    }
 }
 
 async fn assert_manifest_answers(ix: &Indexer) {

@@ -6,18 +6,12 @@
 
 use invarlockd::verify::cli::run_in_with;
 use invarlockd::verify::Release;
-use serde_json::Value as J;
 use std::path::{Path, PathBuf};
 
 #[path = "support/recorded.rs"]
 mod recorded;
 
-fn fixtures() -> &'static Path {
-    Path::new(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/verify"
-    ))
-}
+use recorded::{fixtures, without_ts};
 
 fn recordings(release: Release) -> PathBuf {
     if release == Release::V0_3_6 {
@@ -27,59 +21,15 @@ fn recordings(release: Release) -> PathBuf {
     }
 }
 
-/// Removes the `, "ts": "…"` member (keys are sorted, so it is the last one).
-fn without_ts(s: &str) -> String {
-    let mut out = String::new();
-    for line in s.split_inclusive('\n') {
-        match line.find(", \"ts\": \"") {
-            Some(i) => {
-                let rest = &line[i + 9..];
-                let end = rest.find('"').map(|e| i + 9 + e + 1).unwrap_or(line.len());
-                out.push_str(&line[..i]);
-                out.push_str(&line[end..]);
-            }
-            None => out.push_str(line),
-        }
-    }
-    out
-}
-
 /// Replays one release; returns (invocations, differences).
 fn replay(release: Release) -> (usize, Vec<String>) {
-    let cases: J =
-        serde_json::from_slice(&std::fs::read(fixtures().join("cases.json")).unwrap()).unwrap();
-    let mut total = 0;
-    let mut failures = Vec::new();
-    for case in cases["cases"].as_array().unwrap() {
-        let id = case["id"].as_str().unwrap();
-        let path = recordings(release).join(format!("{id}.json"));
-        let recorded: J = serde_json::from_slice(
-            &std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())),
-        )
-        .unwrap();
-        for inv in recorded["invocations"].as_array().unwrap() {
-            total += 1;
-            let args = recorded::verify_args(&["--invarlock-version", release.as_str()], case, inv);
-            let mut out = Vec::new();
-            let (code, followed) = run_in_with(fixtures(), &args, &mut out).unwrap();
-            assert_eq!(followed, release);
-            let got = String::from_utf8(out).unwrap();
-            let want = inv["stdout"].as_str().unwrap();
-            let want_code = inv["exit_code"].as_i64().unwrap() as i32;
-            let same_stdout = if inv["mode"] == "json" {
-                without_ts(&got) == without_ts(want)
-            } else {
-                got.lines().eq(want.lines())
-            };
-            if code != want_code || !same_stdout {
-                failures.push(format!(
-                    "{release} {id} {} {}: exit {code} (want {want_code})\n got: {got:?}\nwant: {want:?}",
-                    inv["profile"], inv["mode"]
-                ));
-            }
-        }
-    }
-    (total, failures)
+    let prefix = ["--invarlock-version", release.as_str()];
+    let label = format!("{release} ");
+    recorded::replay(&recordings(release), &prefix, &label, |args, out| {
+        let (code, followed) = run_in_with(fixtures(), args, out).unwrap();
+        assert_eq!(followed, release);
+        code
+    })
 }
 
 fn check(release: Release) {

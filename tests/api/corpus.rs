@@ -2,37 +2,10 @@
 
 use crate::helpers::*;
 use reqwest::StatusCode;
-use serde_json::Value;
-use std::path::Path;
 
-fn manifest() -> Value {
-    let raw = std::fs::read_to_string(Path::new(REPO).join("tests/fixtures/corpus_manifest.json"))
-        .unwrap();
-    // The manifest itself is Python output and holds bare NaN.
-    invarlockd::pyjson::parse(&raw).unwrap().to_serde()
-}
-
-fn attempt_id(path: &str) -> String {
-    path.trim_start_matches("workspace/runs/").to_string()
-}
-
-/// success → pass, rollback → fail, runner error or an abandoned empty dir → error.
-fn expected_status(run: &Value) -> &'static str {
-    match (run["success"].as_bool(), run["runner_status"].as_str()) {
-        (Some(true), _) => "pass",
-        (_, Some("rollback")) => "fail",
-        _ => "error",
-    }
-}
-
-/// A copy of the sample workspace plus the empty attempt dir git cannot carry (R08).
-pub fn corpus_copy() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    copy_dir(&sample_workspace(), dir.path());
-    let _ = std::fs::remove_dir_all(dir.path().join(".invarlockd"));
-    std::fs::create_dir_all(dir.path().join("runs/ci_quant8/20261128_204243")).unwrap();
-    dir
-}
+#[path = "../support/manifest.rs"]
+mod manifest;
+use manifest::{attempt_id, expected_status, manifest};
 
 pub async fn assert_manifest_answers(app: &TestApp) {
     let m = manifest();

@@ -3,6 +3,7 @@
 
 use crate::helpers::*;
 use crate::promote::post;
+use crate::retention::{plan_and_apply, restore};
 use reqwest::{header, StatusCode};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -237,35 +238,14 @@ async fn every_kind_of_change_gives_every_answer_it_alters_a_new_etag() {
     )
     .await;
 
-    let (s, p) = post(
-        &app,
-        "/v1/retention/plan",
-        json!({ "keep_last": 1, "keep_within": "0s", "failed_keep_within": "0s" }),
-        Some(&token),
-    )
-    .await;
-    assert_eq!(s, StatusCode::OK, "{p:#}");
-    let id = p["id"].as_str().unwrap().to_string();
-    let (s, b) = post(
-        &app,
-        "/v1/retention/apply",
-        json!({ "plan_id": id }),
-        Some(&token),
-    )
-    .await;
-    assert_eq!(s, StatusCode::OK, "{b:#}");
+    let body = json!({ "keep_last": 1, "keep_within": "0s", "failed_keep_within": "0s" });
+    let (id, _) = plan_and_apply(&app, body).await;
     let mut expect = attempts.to_vec();
     // The updated attempt is no longer archived, so it stays; its older sibling goes.
     expect.extend(["/v1/status", "/v1/audit", "/v1/attempts/q/20261101_100100"]);
     let before = after_change(&app, before, "retention apply", &expect).await;
 
-    let (s, b) = post(
-        &app,
-        "/v1/retention/restore",
-        json!({ "plan_id": id }),
-        Some(&token),
-    )
-    .await;
+    let (s, b) = restore(&app, &id).await;
     assert_eq!(s, StatusCode::OK, "{b:#}");
     after_change(&app, before, "retention restore", &expect).await;
     app.stop().await;

@@ -1,9 +1,9 @@
 //! `[reports] git`: promotions committed to a real git repository (and pushed to a real bare
 //! remote), the user's own work left exactly as it was, the change log read back from git.
 
-use crate::corpus::corpus_copy;
 use crate::helpers::*;
 use crate::promote::post;
+use crate::retention::plan_and_apply;
 use invarlockd::config::{Config, GitMode};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -11,24 +11,11 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-const REL_CERT: &str = "reports/rel_quant8_balanced/evaluation.cert.json";
+#[path = "../support/git.rs"]
+mod git_cli;
+use git_cli::git;
 
-/// Runs git in `dir` with only the repository's own config (never the machine's).
-fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .current_dir(dir)
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
+const REL_CERT: &str = "reports/rel_quant8_balanced/evaluation.cert.json";
 
 /// The corpus workspace as a git work tree on `main` with one commit, plus a user's work in
 /// progress: a staged change, an unstaged change, a staged new file and an untracked file.
@@ -264,14 +251,11 @@ async fn a_held_index_lock_delays_the_commit_but_never_loses_or_repeats_it() {
     );
     assert_eq!(git(p, &["rev-parse", "HEAD~1"]).trim(), start);
     assert_eq!(user_view(p), before);
-    let (_, audit) = app.get("/v1/audit?limit=1000").await;
-    let actions: Vec<&str> = audit["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["action"].as_str().unwrap())
-        .collect();
-    assert!(actions.contains(&"git.commit_failed"), "{actions:?}");
+    let actions = app.audit_actions().await;
+    assert!(
+        actions.iter().any(|a| a == "git.commit_failed"),
+        "{actions:?}"
+    );
     assert_eq!(actions.iter().filter(|a| **a == "git.committed").count(), 1);
     app.stop().await;
 }
@@ -382,12 +366,11 @@ async fn a_rejected_push_keeps_the_archive_shows_the_failure_and_a_later_retry_p
             .any(|l| l.starts_with("invarlockd_git_pushes_failed_total") && !l.ends_with(" 0")),
         "{metrics}"
     );
-    let (_, audit) = app.get("/v1/audit?limit=1000").await;
-    assert!(audit["items"]
-        .as_array()
-        .unwrap()
+    assert!(app
+        .audit_actions()
+        .await
         .iter()
-        .any(|i| i["action"] == "git.push_failed"));
+        .any(|a| a == "git.push_failed"));
 
     std::fs::remove_file(&hook).unwrap();
     let pushed = eventually(Duration::from_secs(30), || async {
@@ -409,11 +392,7 @@ async fn a_rejected_push_keeps_the_archive_shows_the_failure_and_a_later_retry_p
 async fn promote_corpus(app: &TestApp) -> usize {
     let mut promoted = 0;
     let runs = app.root.join("runs");
-    let mut nicknames: Vec<String> = std::fs::read_dir(&runs)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    nicknames.sort();
+    let nicknames = names_in(&runs);
     let token = app.admin_token();
     for pass in ["baseline", "subject"] {
         for nick in &nicknames {
@@ -500,23 +479,8 @@ async fn git_log_of_the_promoted_corpus_shows_every_mapping_and_the_changelog_gi
     assert_eq!(from_api, from_git);
     // Retention never commits.
     let before = head(p);
-    let admin = app.admin_token();
-    let (s, plan) = post(
-        &app,
-        "/v1/retention/plan",
-        json!({ "keep_last": 1, "keep_within": "0s", "failed_keep_within": "0s" }),
-        Some(&admin),
-    )
-    .await;
-    assert_eq!(s, StatusCode::OK, "{plan:#}");
-    let (s, applied) = post(
-        &app,
-        "/v1/retention/apply",
-        json!({ "plan_id": plan["id"] }),
-        Some(&admin),
-    )
-    .await;
-    assert_eq!(s, StatusCode::OK, "{applied:#}");
+    let body = json!({ "keep_last": 1, "keep_within": "0s", "failed_keep_within": "0s" });
+    plan_and_apply(&app, body).await;
     assert_eq!(head(p), before);
     app.stop().await;
 }

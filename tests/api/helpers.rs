@@ -10,22 +10,24 @@ use tokio::task::JoinHandle;
 
 pub const REPO: &str = env!("CARGO_MANIFEST_DIR");
 
+#[path = "../support/workspace_copy.rs"]
+mod workspace_copy;
+#[allow(unused_imports)] // not every suite that includes these helpers copies a workspace
+pub use workspace_copy::{copy_dir, corpus_copy};
+
 /// The sample workspace shipped in the repo (real InvarLock 0.3.6 artifacts).
 pub fn sample_workspace() -> PathBuf {
     Path::new(REPO).join("examples/workspace")
 }
 
-pub fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
+/// The names of the entries of `dir`, sorted.
+pub fn names_in(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
 }
 
 pub struct TestApp {
@@ -120,6 +122,20 @@ impl TestApp {
         (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
     }
 
+    /// POSTs `body` as it is, without a token: the whole response.
+    pub async fn post_bytes(
+        &self,
+        path: &str,
+        body: impl Into<reqwest::Body>,
+    ) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .body(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
     pub async fn wait_ready(&self) {
         eventually(Duration::from_secs(60), || async {
             let r = self.client.get(self.url("/readyz")).send().await.ok()?;
@@ -137,6 +153,17 @@ impl TestApp {
         })
         .await;
         assert!(ok.is_some(), "index never reached {n} attempts");
+    }
+
+    /// The `action` of each audit entry `/v1/audit?limit=1000` lists.
+    pub async fn audit_actions(&self) -> Vec<String> {
+        let (_, audit) = self.get("/v1/audit?limit=1000").await;
+        audit["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["action"].as_str().unwrap().to_string())
+            .collect()
     }
 
     /// The indexed attempt, or None when it is not (yet) in the index.

@@ -2,7 +2,6 @@
 //! concurrency and tree size, body types, names, query parameters and `Last-Event-ID`, each
 //! played against a real daemon on 127.0.0.1:0.
 
-use crate::corpus::corpus_copy;
 use crate::helpers::*;
 use crate::promote::post;
 use reqwest::StatusCode;
@@ -159,13 +158,7 @@ async fn a_certificate_tree_beyond_max_values_is_a_413_but_a_huge_flat_array_get
     cfg.verify.max_values = 1000;
     let app = TestApp::spawn_with(cfg).await;
     let wide = format!("{{\"a\": [{}0]}}", "0,".repeat(5000));
-    let resp = app
-        .client
-        .post(app.url("/v1/verify"))
-        .body(wide)
-        .send()
-        .await
-        .unwrap();
+    let resp = app.post_bytes("/v1/verify", wide).await;
     assert_eq!(resp.status(), StatusCode::PAYLOAD_TOO_LARGE);
     let p: Value = resp.json().await.unwrap();
     assert_eq!(p["code"], "certificate_too_complex");

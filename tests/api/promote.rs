@@ -1,6 +1,5 @@
 //! Promotion against the real corpus: fail-closed, atomic, immutable, idempotent.
 
-use crate::corpus::corpus_copy;
 use crate::helpers::*;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -21,17 +20,12 @@ pub async fn post(
     (status, resp.json().await.unwrap_or(Value::Null))
 }
 
-async fn promote(app: &TestApp, body: Value) -> (StatusCode, Value) {
+pub(crate) async fn promote(app: &TestApp, body: Value) -> (StatusCode, Value) {
     post(app, "/v1/promotions", body, Some(&app.admin_token())).await
 }
 
 fn listing(root: &Path) -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_dir(root.join("reports"))
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    v.sort();
-    v
+    names_in(&root.join("reports"))
 }
 
 const REL_CERT: &str = "reports/rel_quant8_balanced/evaluation.cert.json";
@@ -45,11 +39,7 @@ async fn the_baseline_then_the_passing_subject_are_archived_as_api_md_lays_out()
     let (s, b) = promote(&app, json!({ "attempt": "rel_quant8/20261128_204341", "certificate": REL_CERT, "profile": "release" })).await;
     assert_eq!(s, StatusCode::CREATED, "{b:#}");
     let dir = ws.path().join("reports/rel_quant8");
-    let mut files: Vec<String> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    files.sort();
+    let files = names_in(&dir);
     assert_eq!(
         files,
         ["evaluation.cert.json", "metadata.json", "report.json"]

@@ -2,9 +2,9 @@
 //! answer changes nothing, apply re-checks the archives a plan relied on, stored plans fail
 //! closed, and the records survive the index being deleted.
 
-use crate::corpus::corpus_copy;
 use crate::helpers::*;
-use crate::promote::post;
+use crate::promote::promote;
+use crate::retention::{apply, archived_attempts, assert_stale, plan, plan_and_apply, restore};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use std::path::Path;
@@ -12,31 +12,12 @@ use std::path::Path;
 const REL_CERT: &str = "reports/rel_quant8_balanced/evaluation.cert.json";
 
 fn listing(root: &Path) -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_dir(root.join("reports"))
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    v.sort();
-    v
+    names_in(&root.join("reports"))
 }
 
 async fn audit(app: &TestApp) -> Vec<Value> {
     let (_, a) = app.get("/v1/audit?limit=1000").await;
     a["items"].as_array().unwrap().clone()
-}
-
-/// Three passing attempts of `q`, each archived under reports/q<m>/ with the same bytes.
-fn archived_attempts(root: &Path) {
-    for m in 0..3u32 {
-        let dir = root.join(format!("runs/q/20261101_10{m:02}00"));
-        std::fs::create_dir_all(&dir).unwrap();
-        let (report, events) = small_attempt(m);
-        std::fs::write(dir.join("events.jsonl"), events).unwrap();
-        std::fs::write(dir.join("report.json"), &report).unwrap();
-        let d = root.join(format!("reports/q{m}"));
-        std::fs::create_dir_all(&d).unwrap();
-        std::fs::write(d.join("report.json"), &report).unwrap();
-    }
 }
 
 async fn records_db(root: &Path) -> sqlx::SqlitePool {
@@ -51,24 +32,12 @@ async fn a_promotion_answered_409_for_a_name_its_own_baseline_would_take_changes
     let ws = corpus_copy();
     let app = TestApp::spawn(ws.path()).await;
     let before = listing(ws.path());
-    let (s, b) = post(
-        &app,
-        "/v1/promotions",
-        json!({ "attempt": "rel_quant8/20261128_204341", "certificate": REL_CERT, "profile": "release", "name": "rel_baseline" }),
-        Some(&app.admin_token()),
-    )
-    .await;
+    let (s, b) = promote(&app, json!({ "attempt": "rel_quant8/20261128_204341", "certificate": REL_CERT, "profile": "release", "name": "rel_baseline" })).await;
     assert_eq!(s, StatusCode::CONFLICT, "{b:#}");
     assert_eq!(listing(ws.path()), before, "the 409 left an archive behind");
     assert!(audit(&app).await.is_empty());
     // The same promotion under a free name then archives both, each audited once.
-    let (s, b) = post(
-        &app,
-        "/v1/promotions",
-        json!({ "attempt": "rel_quant8/20261128_204341", "certificate": REL_CERT, "profile": "release" }),
-        Some(&app.admin_token()),
-    )
-    .await;
+    let (s, b) = promote(&app, json!({ "attempt": "rel_quant8/20261128_204341", "certificate": REL_CERT, "profile": "release" })).await;
     assert_eq!(s, StatusCode::CREATED, "{b:#}");
     let subjects: Vec<String> = audit(&app)
         .await
@@ -82,33 +51,17 @@ async fn a_promotion_answered_409_for_a_name_its_own_baseline_would_take_changes
 #[tokio::test]
 async fn apply_refuses_a_plan_whose_condemned_pass_lost_its_archive_and_moves_nothing() {
     let ws = tempfile::tempdir().unwrap();
-    archived_attempts(ws.path());
+    archived_attempts(ws.path(), 3);
     let app = TestApp::spawn(ws.path()).await;
     app.wait_indexed(3).await;
-    let (s, p) = post(
-        &app,
-        "/v1/retention/plan",
-        json!({ "keep_last": 1, "keep_within": "0s" }),
-        Some(&app.admin_token()),
-    )
-    .await;
+    let (s, p) = plan(&app, json!({ "keep_last": 1, "keep_within": "0s" })).await;
     assert_eq!(s, StatusCode::OK, "{p:#}");
     assert_eq!(p["delete"].as_array().unwrap().len(), 2, "{p:#}");
     // The only other copy of the oldest attempt's evidence goes away (no waiting for the
     // watcher: apply must look for itself).
     std::fs::remove_dir_all(ws.path().join("reports/q0")).unwrap();
-    let (s, b) = post(
-        &app,
-        "/v1/retention/apply",
-        json!({ "plan_id": p["id"] }),
-        Some(&app.admin_token()),
-    )
-    .await;
-    assert_eq!(
-        (s, b["code"].as_str()),
-        (StatusCode::CONFLICT, Some("plan_stale")),
-        "{b:#}"
-    );
+    let (s, b) = apply(&app, p["id"].as_str().unwrap()).await;
+    assert_stale(s, &b);
     assert!(
         b["detail"].as_str().unwrap().contains("reports/q0"),
         "{b:#}"
@@ -123,13 +76,7 @@ async fn apply_refuses_a_plan_whose_condemned_pass_lost_its_archive_and_moves_no
         .is_file());
 
     // An archive edited in place (same name, other bytes) is just as stale.
-    let (_, p) = post(
-        &app,
-        "/v1/retention/plan",
-        json!({ "keep_last": 1, "keep_within": "0s" }),
-        Some(&app.admin_token()),
-    )
-    .await;
+    let (_, p) = plan(&app, json!({ "keep_last": 1, "keep_within": "0s" })).await;
     let condemned: Vec<&str> = p["delete"]
         .as_array()
         .unwrap()
@@ -141,18 +88,8 @@ async fn apply_refuses_a_plan_whose_condemned_pass_lost_its_archive_and_moves_no
     let mut bytes = std::fs::read(&archived).unwrap();
     bytes.push(b'\n');
     std::fs::write(&archived, bytes).unwrap();
-    let (s, b) = post(
-        &app,
-        "/v1/retention/apply",
-        json!({ "plan_id": p["id"] }),
-        Some(&app.admin_token()),
-    )
-    .await;
-    assert_eq!(
-        (s, b["code"].as_str()),
-        (StatusCode::CONFLICT, Some("plan_stale")),
-        "{b:#}"
-    );
+    let (s, b) = apply(&app, p["id"].as_str().unwrap()).await;
+    assert_stale(s, &b);
     assert!(ws
         .path()
         .join("runs/q/20261101_100100/report.json")
@@ -166,20 +103,14 @@ async fn a_corrupt_stored_snapshot_or_plan_stops_apply_with_a_clear_error_and_mo
         return;
     }
     let ws = tempfile::tempdir().unwrap();
-    archived_attempts(ws.path());
+    archived_attempts(ws.path(), 3);
     let app = TestApp::spawn(ws.path()).await;
     app.wait_indexed(3).await;
     for (column, garbage) in [
         ("snapshot", "{}"),
         ("plan", r#"{"delete":[{"attempt":1}]}"#),
     ] {
-        let (_, p) = post(
-            &app,
-            "/v1/retention/plan",
-            json!({ "keep_last": 1, "keep_within": "0s" }),
-            Some(&app.admin_token()),
-        )
-        .await;
+        let (_, p) = plan(&app, json!({ "keep_last": 1, "keep_within": "0s" })).await;
         let pool = records_db(ws.path()).await;
         sqlx::query(&format!(
             "update retention_plans set {column} = ? where id = ?"
@@ -190,13 +121,7 @@ async fn a_corrupt_stored_snapshot_or_plan_stops_apply_with_a_clear_error_and_mo
         .await
         .unwrap();
         pool.close().await;
-        let (s, b) = post(
-            &app,
-            "/v1/retention/apply",
-            json!({ "plan_id": p["id"] }),
-            Some(&app.admin_token()),
-        )
-        .await;
+        let (s, b) = apply(&app, p["id"].as_str().unwrap()).await;
         assert_eq!(
             (s, b["code"].as_str()),
             (StatusCode::INTERNAL_SERVER_ERROR, Some("record_corrupt")),
@@ -238,35 +163,14 @@ async fn deleting_the_stopped_daemons_index_keeps_every_answer_and_restores_stil
     }
     let ws = corpus_copy();
     let app = TestApp::spawn(ws.path()).await;
-    let token = app.admin_token();
     let (_, st) = app.get("/v1/status").await;
     let total = st["index"]["attempts"]["total"].as_u64().unwrap();
-    let (s, b) = post(&app, "/v1/promotions", json!({ "attempt": "rel_quant8/20261128_204341", "certificate": REL_CERT, "profile": "release" }), Some(&token)).await;
+    let (s, b) = promote(&app, json!({ "attempt": "rel_quant8/20261128_204341", "certificate": REL_CERT, "profile": "release" })).await;
     assert_eq!(s, StatusCode::CREATED, "{b:#}");
-    let (s, b) = post(
-        &app,
-        "/v1/promotions",
-        json!({ "attempt": "baseline/20261128_204115" }),
-        Some(&token),
-    )
-    .await;
+    let (s, b) = promote(&app, json!({ "attempt": "baseline/20261128_204115" })).await;
     assert!(s.is_success(), "{b:#}");
-    let (_, p) = post(
-        &app,
-        "/v1/retention/plan",
-        json!({ "keep_last": 1, "keep_within": "0s", "failed_keep_within": "0s" }),
-        Some(&token),
-    )
-    .await;
-    let id = p["id"].as_str().unwrap().to_string();
-    let (s, b) = post(
-        &app,
-        "/v1/retention/apply",
-        json!({ "plan_id": id }),
-        Some(&token),
-    )
-    .await;
-    assert_eq!(s, StatusCode::OK, "{b:#}");
+    let body = json!({ "keep_last": 1, "keep_within": "0s", "failed_keep_within": "0s" });
+    let (id, b) = plan_and_apply(&app, body).await;
     let moved = b["moves"].as_array().unwrap().len();
     assert!(moved > 0, "{b:#}");
     // Settle: the watcher has seen the moves before the answers are taken.
@@ -291,13 +195,7 @@ async fn deleting_the_stopped_daemons_index_keeps_every_answer_and_restores_stil
             .len()
             >= 3 + moved
     );
-    let (s, r) = post(
-        &app,
-        "/v1/retention/restore",
-        json!({ "plan_id": id }),
-        Some(&token),
-    )
-    .await;
+    let (s, r) = restore(&app, &id).await;
     assert_eq!(s, StatusCode::OK, "{r:#}");
     assert!(ws
         .path()
@@ -315,26 +213,10 @@ async fn deleting_the_running_daemons_index_rebuilds_it_live_and_never_splits_or
         return;
     }
     let ws = tempfile::tempdir().unwrap();
-    archived_attempts(ws.path());
+    archived_attempts(ws.path(), 3);
     let app = TestApp::spawn(ws.path()).await;
     app.wait_indexed(3).await;
-    let token = app.admin_token();
-    let (_, p) = post(
-        &app,
-        "/v1/retention/plan",
-        json!({ "keep_last": 1, "keep_within": "0s" }),
-        Some(&token),
-    )
-    .await;
-    let id = p["id"].as_str().unwrap().to_string();
-    let (s, b) = post(
-        &app,
-        "/v1/retention/apply",
-        json!({ "plan_id": id }),
-        Some(&token),
-    )
-    .await;
-    assert_eq!(s, StatusCode::OK, "{b:#}");
+    let (id, _) = plan_and_apply(&app, json!({ "keep_last": 1, "keep_within": "0s" })).await;
     app.wait_indexed(1).await;
     let before = answers(&app, &id).await;
 

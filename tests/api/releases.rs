@@ -6,7 +6,7 @@
 //! `invarlock verify --json` in every profile.
 
 use crate::helpers::*;
-use crate::promote::post;
+use crate::promote::{post, promote};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
@@ -21,10 +21,7 @@ fn fixture(release: &str) -> PathBuf {
 /// The one attempt of `nick` in the fixture (each nickname ran once).
 fn attempt_of(release: &str, nick: &str) -> String {
     let dir = fixture(release).join("workspace/runs").join(nick);
-    let mut ts: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
+    let mut ts = names_in(&dir);
     assert_eq!(ts.len(), 1, "{nick}: {ts:?}");
     format!("{nick}/{}", ts.pop().unwrap())
 }
@@ -84,31 +81,15 @@ async fn real_release_workspace(release: &str) {
 
     // The certificate as the real `invarlock report --format report` wrote it.
     let cert = "reports/rel_quant8/evaluation.report.json";
-    let (s, b) = post(
-        &app,
-        "/v1/promotions",
-        json!({ "attempt": rel_base, "name": "rel_baseline" }),
-        Some(&token),
-    )
-    .await;
+    let (s, b) = promote(&app, json!({ "attempt": rel_base, "name": "rel_baseline" })).await;
     assert_eq!(s, StatusCode::CREATED, "{b:#}");
-    let (s, b) = post(
-        &app,
-        "/v1/promotions",
-        json!({ "attempt": subject, "name": "rel_quant8_pass", "certificate": cert, "profile": "release" }),
-        Some(&token),
-    )
-    .await;
+    let (s, b) = promote(&app, json!({ "attempt": subject, "name": "rel_quant8_pass", "certificate": cert, "profile": "release" })).await;
     assert_eq!(s, StatusCode::CREATED, "{b:#}");
     assert_eq!(
         b["metadata"]["verify"]["invarlock_version"], release,
         "{b:#}"
     );
-    let mut files: Vec<String> = std::fs::read_dir(ws.path().join("reports/rel_quant8_pass"))
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    files.sort();
+    let files = names_in(&ws.path().join("reports/rel_quant8_pass"));
     assert_eq!(
         files,
         ["evaluation.report.json", "metadata.json", "report.json"]
@@ -184,7 +165,7 @@ async fn a_real_0_4_0_workspace_is_indexed_mapped_promoted_and_verified_like_0_4
 #[tokio::test]
 async fn a_real_0_5_1_evaluate_output_is_indexed_with_its_release_refused_and_changes_nothing_else()
 {
-    let ws = crate::corpus::corpus_copy();
+    let ws = corpus_copy();
     let real = fixture("0.5.1").join("workspace");
     copy_dir(&real.join("runs"), &ws.path().join("runs"));
     copy_dir(&real.join("reports"), &ws.path().join("reports"));
@@ -196,10 +177,7 @@ async fn a_real_0_5_1_evaluate_output_is_indexed_with_its_release_refused_and_ch
         assert_eq!(a["invarlock_version"], "0.5.1", "{id}: {a:#}");
         assert_eq!(a["status"], "pass", "{id}: {a:#}");
     }
-    let reports_before: Vec<_> = std::fs::read_dir(ws.path().join("reports"))
-        .unwrap()
-        .map(|e| e.unwrap().file_name())
-        .collect();
+    let reports_before = names_in(&ws.path().join("reports"));
     let cert = "reports/eval/evaluation.report.json";
     for body in [
         json!({ "attempt": source }),
@@ -223,10 +201,7 @@ async fn a_real_0_5_1_evaluate_output_is_indexed_with_its_release_refused_and_ch
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let b: Value = r.json().await.unwrap();
     assert_eq!(b["code"], "unsupported_invarlock_version", "{b:#}");
-    let reports_after: Vec<_> = std::fs::read_dir(ws.path().join("reports"))
-        .unwrap()
-        .map(|e| e.unwrap().file_name())
-        .collect();
+    let reports_after = names_in(&ws.path().join("reports"));
     assert_eq!(reports_after, reports_before, "nothing was archived");
     crate::corpus::assert_manifest_answers(&app).await;
     app.stop().await;

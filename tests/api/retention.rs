@@ -1,6 +1,5 @@
 //! Retention over real directories: exact plans, stale plans refused, bad input, auth.
 
-use crate::corpus::corpus_copy;
 use crate::helpers::*;
 use crate::promote::post;
 use reqwest::StatusCode;
@@ -8,18 +7,37 @@ use serde_json::{json, Value};
 
 const ZERO: &str = "0s";
 
-async fn plan(app: &TestApp, body: Value) -> (StatusCode, Value) {
+pub(crate) async fn plan(app: &TestApp, body: Value) -> (StatusCode, Value) {
     post(app, "/v1/retention/plan", body, Some(&app.admin_token())).await
 }
 
-async fn apply(app: &TestApp, id: &str) -> (StatusCode, Value) {
-    post(
-        app,
-        "/v1/retention/apply",
-        json!({ "plan_id": id }),
-        Some(&app.admin_token()),
-    )
-    .await
+pub(crate) async fn apply(app: &TestApp, id: &str) -> (StatusCode, Value) {
+    let body = json!({ "plan_id": id });
+    post(app, "/v1/retention/apply", body, Some(&app.admin_token())).await
+}
+
+pub(crate) async fn restore(app: &TestApp, id: &str) -> (StatusCode, Value) {
+    let body = json!({ "plan_id": id });
+    post(app, "/v1/retention/restore", body, Some(&app.admin_token())).await
+}
+
+/// Plans with `body` and applies that plan, both answered 200: the plan's id and apply's answer.
+pub(crate) async fn plan_and_apply(app: &TestApp, body: Value) -> (String, Value) {
+    let (s, p) = plan(app, body).await;
+    assert_eq!(s, StatusCode::OK, "{p:#}");
+    let id = p["id"].as_str().unwrap().to_string();
+    let (s, applied) = apply(app, &id).await;
+    assert_eq!(s, StatusCode::OK, "{applied:#}");
+    (id, applied)
+}
+
+/// Asserts the answer is the 409 `plan_stale` problem.
+pub(crate) fn assert_stale(s: StatusCode, b: &Value) {
+    assert_eq!(
+        (s, b["code"].as_str()),
+        (StatusCode::CONFLICT, Some("plan_stale")),
+        "{b:#}"
+    );
 }
 
 fn ids(plan: &Value, key: &str) -> Vec<String> {
@@ -41,6 +59,21 @@ fn attempts(root: &std::path::Path, nick: &str, n: u32) {
         let (report, events) = small_attempt(m);
         std::fs::write(dir.join("events.jsonl"), events).unwrap();
         std::fs::write(dir.join("report.json"), report).unwrap();
+    }
+}
+
+/// `n` passing attempts of `q`, each archived under reports/q<m>/ with the same bytes, so that
+/// nothing is protected as un-archived evidence.
+pub(crate) fn archived_attempts(root: &std::path::Path, n: u32) {
+    attempts(root, "q", n);
+    for m in 0..n {
+        let d = root.join(format!("reports/q{m}"));
+        std::fs::create_dir_all(&d).unwrap();
+        std::fs::copy(
+            root.join(format!("runs/q/20261101_10{m:02}00/report.json")),
+            d.join("report.json"),
+        )
+        .unwrap();
     }
 }
 
@@ -97,18 +130,7 @@ async fn on_the_promoted_corpus_keep_last_1_deletes_exactly_the_superseded_archi
 async fn a_plan_goes_stale_when_a_condemned_attempt_changes_a_newer_one_arrives_or_a_kept_one_goes()
 {
     let ws = tempfile::tempdir().unwrap();
-    attempts(ws.path(), "q", 4);
-    // Archive every report so that nothing is protected as un-archived evidence.
-    for m in 0..4 {
-        let d = ws.path().join(format!("reports/q{m}"));
-        std::fs::create_dir_all(&d).unwrap();
-        std::fs::copy(
-            ws.path()
-                .join(format!("runs/q/20261101_10{m:02}00/report.json")),
-            d.join("report.json"),
-        )
-        .unwrap();
-    }
+    archived_attempts(ws.path(), 4);
     let app = TestApp::spawn(ws.path()).await;
     app.wait_indexed(4).await;
     let body = json!({ "keep_last": 1, "keep_within": ZERO });
@@ -122,53 +144,28 @@ async fn a_plan_goes_stale_when_a_condemned_attempt_changes_a_newer_one_arrives_
     .unwrap();
     // No waiting for the watcher: apply itself looks at the directories before moving anything.
     let (s, b) = apply(&app, p["id"].as_str().unwrap()).await;
-    assert_eq!(
-        (s, b["code"].as_str()),
-        (StatusCode::CONFLICT, Some("plan_stale")),
-        "{b:#}"
-    );
+    assert_stale(s, &b);
 
     let (_, p) = plan(&app, body.clone()).await;
     attempts(ws.path(), "q", 5);
     let (s, b) = apply(&app, p["id"].as_str().unwrap()).await;
-    assert_eq!(
-        (s, b["code"].as_str()),
-        (StatusCode::CONFLICT, Some("plan_stale")),
-        "{b:#}"
-    );
+    assert_stale(s, &b);
 
     let (_, p) = plan(&app, body.clone()).await;
     let kept = ids(&p, "keep")[0].clone();
     std::fs::remove_dir_all(ws.path().join("runs").join(&kept)).unwrap();
     let (s, b) = apply(&app, p["id"].as_str().unwrap()).await;
-    assert_eq!(
-        (s, b["code"].as_str()),
-        (StatusCode::CONFLICT, Some("plan_stale")),
-        "{b:#}"
-    );
+    assert_stale(s, &b);
     app.stop().await;
 }
 
 #[tokio::test]
 async fn apply_moves_to_trash_and_restore_puts_everything_back() {
     let ws = tempfile::tempdir().unwrap();
-    attempts(ws.path(), "q", 3);
-    for m in 0..3 {
-        let d = ws.path().join(format!("reports/q{m}"));
-        std::fs::create_dir_all(&d).unwrap();
-        std::fs::copy(
-            ws.path()
-                .join(format!("runs/q/20261101_10{m:02}00/report.json")),
-            d.join("report.json"),
-        )
-        .unwrap();
-    }
+    archived_attempts(ws.path(), 3);
     let app = TestApp::spawn(ws.path()).await;
     app.wait_indexed(3).await;
-    let (_, p) = plan(&app, json!({ "keep_last": 1, "keep_within": ZERO })).await;
-    let id = p["id"].as_str().unwrap();
-    let (s, done) = apply(&app, id).await;
-    assert_eq!(s, StatusCode::OK, "{done:#}");
+    let (id, _) = plan_and_apply(&app, json!({ "keep_last": 1, "keep_within": ZERO })).await;
     assert!(!ws.path().join("runs/q/20261101_100000").exists());
     assert!(ws
         .path()
@@ -182,28 +179,16 @@ async fn apply_moves_to_trash_and_restore_puts_everything_back() {
         status["retention"]["trash_bytes"].as_u64().unwrap() > 0,
         "{status:#}"
     );
-    let (s, _) = apply(&app, id).await;
+    let (s, _) = apply(&app, &id).await;
     assert_eq!(s, StatusCode::CONFLICT, "a plan applies once");
-    let (s, r) = post(
-        &app,
-        "/v1/retention/restore",
-        json!({ "plan_id": id }),
-        Some(&app.admin_token()),
-    )
-    .await;
+    let (s, r) = restore(&app, &id).await;
     assert_eq!(s, StatusCode::OK, "{r:#}");
     assert!(ws
         .path()
         .join("runs/q/20261101_100000/report.json")
         .exists());
     app.wait_indexed(3).await;
-    let (_, audit) = app.get("/v1/audit?limit=1000").await;
-    let actions: Vec<&str> = audit["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["action"].as_str().unwrap())
-        .collect();
+    let actions = app.audit_actions().await;
     assert_eq!(
         actions.iter().filter(|a| **a == "retention.moved").count(),
         2

@@ -9,6 +9,15 @@ fn py(text: &str) -> Value {
     invarlockd::pyjson::parse(text).unwrap().to_serde()
 }
 
+/// The recorded `--json` invocations of a verify corpus case.
+fn json_invocations(case: &Value) -> impl Iterator<Item = &Value> {
+    case["invocations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["mode"] == "json")
+}
+
 #[tokio::test]
 async fn every_single_file_corpus_case_gets_its_recorded_verdict_over_http() {
     let ws = tempfile::tempdir().unwrap();
@@ -25,20 +34,14 @@ async fn every_single_file_corpus_case_gets_its_recorded_verdict_over_http() {
         let Ok(bytes) = std::fs::read(dir.join(file)) else {
             continue;
         };
-        for inv in case["invocations"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|i| i["mode"] == "json")
-        {
+        for inv in json_invocations(&case) {
             let profile = inv["profile"].as_str().unwrap();
             let resp = app
-                .client
-                .post(app.url(&format!("/v1/verify?profile={profile}&id={file}")))
-                .body(bytes.clone())
-                .send()
-                .await
-                .unwrap();
+                .post_bytes(
+                    &format!("/v1/verify?profile={profile}&id={file}"),
+                    bytes.clone(),
+                )
+                .await;
             assert_eq!(resp.status(), StatusCode::OK);
             let mut got: Value = resp.json().await.unwrap();
             let stdout = inv["stdout"].as_str().unwrap();
@@ -70,43 +73,19 @@ async fn any_bytes_get_a_verdict_and_bad_parameters_a_400() {
         b"{\"a\": NaN}",
         b"\xef\xbb\xbf{}",
     ] {
-        let resp = app
-            .client
-            .post(app.url("/v1/verify"))
-            .body(body.to_vec())
-            .send()
-            .await
-            .unwrap();
+        let resp = app.post_bytes("/v1/verify", body.to_vec()).await;
         assert_eq!(resp.status(), StatusCode::OK, "{body:?}");
         let v: Value = resp.json().await.unwrap();
         assert_eq!(v["summary"]["ok"], false, "{body:?}: {v:#}");
     }
     let deep = "[".repeat(100_000);
-    let resp = app
-        .client
-        .post(app.url("/v1/verify?profile=ci"))
-        .body(deep)
-        .send()
-        .await
-        .unwrap();
+    let resp = app.post_bytes("/v1/verify?profile=ci", deep).await;
     assert_eq!(resp.status(), StatusCode::OK);
-    let resp = app
-        .client
-        .post(app.url("/v1/verify?profile=prod"))
-        .body("{}")
-        .send()
-        .await
-        .unwrap();
+    let resp = app.post_bytes("/v1/verify?profile=prod", "{}").await;
     assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
     let p: Value = resp.json().await.unwrap();
     assert_eq!(p["field"], "profile");
-    let resp = app
-        .client
-        .post(app.url("/v1/verify?tolerance=abc"))
-        .body("{}")
-        .send()
-        .await
-        .unwrap();
+    let resp = app.post_bytes("/v1/verify?tolerance=abc", "{}").await;
     assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
     app.stop().await;
 }
@@ -143,22 +122,14 @@ async fn a_named_invarlock_release_gives_that_releases_recorded_verdict_and_says
     .unwrap());
     let file = case["files"][0].as_str().unwrap();
     let bytes = std::fs::read(dir.join(file)).unwrap();
-    for inv in case["invocations"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|i| i["mode"] == "json")
-    {
+    for inv in json_invocations(&case) {
         let profile = inv["profile"].as_str().unwrap();
         let resp = app
-            .client
-            .post(app.url(&format!(
-                "/v1/verify?profile={profile}&id={file}&invarlock_version=0.3.10"
-            )))
-            .body(bytes.clone())
-            .send()
-            .await
-            .unwrap();
+            .post_bytes(
+                &format!("/v1/verify?profile={profile}&id={file}&invarlock_version=0.3.10"),
+                bytes.clone(),
+            )
+            .await;
         assert_eq!(resp.status(), StatusCode::OK);
         let mut got: Value = resp.json().await.unwrap();
         let ours = got.as_object_mut().unwrap().remove("invarlockd").unwrap();
@@ -171,13 +142,7 @@ async fn a_named_invarlock_release_gives_that_releases_recorded_verdict_and_says
         assert_eq!(got, want, "{profile}");
     }
     // Without the parameter and without a linked indexed run: 0.3.6, said as the default.
-    let resp = app
-        .client
-        .post(app.url("/v1/verify"))
-        .body(bytes.clone())
-        .send()
-        .await
-        .unwrap();
+    let resp = app.post_bytes("/v1/verify", bytes.clone()).await;
     let got: Value = resp.json().await.unwrap();
     assert_eq!(got["invarlockd"]["invarlock_version"], "0.3.6");
     assert_eq!(got["invarlockd"]["invarlock_version_source"], "default");
@@ -191,12 +156,8 @@ async fn an_unsupported_invarlock_release_is_a_422_naming_the_supported_range() 
     let app = TestApp::spawn(ws.path()).await;
     for v in ["0.5.1", "0.3.3", "0.13.0", "latest"] {
         let resp = app
-            .client
-            .post(app.url(&format!("/v1/verify?invarlock_version={v}")))
-            .body(b"{}".to_vec())
-            .send()
-            .await
-            .unwrap();
+            .post_bytes(&format!("/v1/verify?invarlock_version={v}"), b"{}".to_vec())
+            .await;
         assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY, "{v}");
         assert_eq!(
             resp.headers()["content-type"],
@@ -212,12 +173,11 @@ async fn an_unsupported_invarlock_release_is_a_422_naming_the_supported_range() 
     }
     // A certificate that records a 0.5+ release is refused the same way, not misread.
     let resp = app
-        .client
-        .post(app.url("/v1/verify"))
-        .body(br#"{"meta": {"invarlock_version": "0.5.1"}}"#.to_vec())
-        .send()
-        .await
-        .unwrap();
+        .post_bytes(
+            "/v1/verify",
+            br#"{"meta": {"invarlock_version": "0.5.1"}}"#.to_vec(),
+        )
+        .await;
     assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
     app.stop().await;
 }

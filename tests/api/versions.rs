@@ -2,9 +2,8 @@
 //! is indexed, promoted under that name and its archive verified; a 0.5.x run is indexed with
 //! its version and refused for promotion; a 0.13+ evidence pack is unrecognized, never read.
 
-use crate::corpus::corpus_copy;
 use crate::helpers::*;
-use crate::promote::post;
+use crate::promote::{post, promote};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use std::path::Path;
@@ -39,28 +38,12 @@ async fn a_certificate_under_its_0_3_8_name_is_promoted_under_that_name_and_its_
     let app = TestApp::spawn(ws.path()).await;
     wait_attempt(&app, "rel_quant8/20261128_204341").await;
     let token = app.admin_token();
-    let (s, b) = post(
-        &app,
-        "/v1/promotions",
-        json!({ "attempt": "rel_baseline/20261128_204321" }),
-        Some(&token),
-    )
-    .await;
+    let (s, b) = promote(&app, json!({ "attempt": "rel_baseline/20261128_204321" })).await;
     assert_eq!(s, StatusCode::CREATED, "{b:#}");
-    let (s, b) = post(
-        &app,
-        "/v1/promotions",
-        json!({ "attempt": "rel_quant8/20261128_204341", "certificate": "reports/rel_quant8_eval/evaluation.report.json", "profile": "release" }),
-        Some(&token),
-    )
-    .await;
+    let (s, b) = promote(&app, json!({ "attempt": "rel_quant8/20261128_204341", "certificate": "reports/rel_quant8_eval/evaluation.report.json", "profile": "release" })).await;
     assert_eq!(s, StatusCode::CREATED, "{b:#}");
     let name = b["name"].as_str().unwrap().to_string();
-    let mut files: Vec<String> = std::fs::read_dir(ws.path().join("reports").join(&name))
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    files.sort();
+    let files = names_in(&ws.path().join("reports").join(&name));
     assert_eq!(
         files,
         ["evaluation.report.json", "metadata.json", "report.json"]
@@ -159,13 +142,7 @@ async fn a_0_5_run_is_indexed_with_its_version_refused_for_promotion_and_an_evid
     let a = wait_attempt(&app, "edited/20261201_101500").await;
     assert_eq!(a["invarlock_version"], "0.5.1", "{a:#}");
     assert_eq!(a["status"], "pass", "{a:#}");
-    let (s, b) = post(
-        &app,
-        "/v1/promotions",
-        json!({ "attempt": "edited/20261201_101500" }),
-        Some(&app.admin_token()),
-    )
-    .await;
+    let (s, b) = promote(&app, json!({ "attempt": "edited/20261201_101500" })).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{b:#}");
     assert_eq!(b["code"], "unsupported_invarlock_version", "{b:#}");
     assert!(b["detail"].as_str().unwrap().contains("0.3.4 to 0.4.0"));
@@ -193,13 +170,7 @@ async fn a_0_5_run_is_indexed_with_its_version_refused_for_promotion_and_an_evid
         .collect();
     assert!(ids.iter().all(|id| !id.starts_with("evidence/")), "{ids:?}");
     assert!(ids.contains(&"rel_quant8/20261128_204341"));
-    let (s, _) = post(
-        &app,
-        "/v1/promotions",
-        json!({ "attempt": "rel_baseline/20261128_204321" }),
-        Some(&app.admin_token()),
-    )
-    .await;
+    let (s, _) = promote(&app, json!({ "attempt": "rel_baseline/20261128_204321" })).await;
     assert_eq!(s, StatusCode::CREATED);
     app.stop().await;
 }

@@ -4,16 +4,21 @@
 mod suite;
 
 use serde_json::{json, Value};
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_invarlockd");
 
-pub(crate) fn sample() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/workspace")
-}
+#[path = "../support/workspace_copy.rs"]
+mod workspace_copy;
+pub(crate) use workspace_copy::{copy_dir, sample};
+#[path = "../support/git.rs"]
+mod git_cli;
+use git_cli::git;
+#[path = "../support/listening.rs"]
+mod listening;
+use listening::spawn_listening;
 
 /// A small pseudo-random generator: the tests need variety, not quality.
 pub(crate) struct Lcg(pub u64);
@@ -44,43 +49,12 @@ impl Daemon {
             "127.0.0.1:0",
         ])
         .env("INVARLOCKD_LOG__FORMAT", "json")
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped());
+        .env("RUST_LOG", "info");
         for (k, v) in env {
             cmd.env(k, v);
         }
-        let mut child = cmd.spawn().expect("daemon starts");
-        let stderr = child.stderr.take().unwrap();
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                // What is not a log record (e.g. why the daemon refused to start) reaches the
-                // test's output.
-                let Ok(v) = serde_json::from_str::<Value>(&line) else {
-                    eprintln!("daemon: {line}");
-                    continue;
-                };
-                {
-                    if v["fields"]["message"] == "listening" {
-                        let _ =
-                            tx.send(v["fields"]["addr"].as_str().unwrap_or_default().to_string());
-                    }
-                }
-            }
-        });
-        let addr = rx
-            .recv_timeout(Duration::from_secs(60))
-            .expect("daemon reports its address");
-        let token = std::fs::read_to_string(root.join(".invarlockd/admin.token"))
-            .unwrap()
-            .trim()
-            .to_string();
-        let d = Daemon {
-            child,
-            url: format!("http://{addr}"),
-            token,
-        };
+        let (child, url, token) = spawn_listening(cmd, root);
+        let d = Daemon { child, url, token };
         d.wait_ready();
         d
     }
@@ -169,18 +143,6 @@ pub(crate) fn external_names(root: &Path) -> Vec<String> {
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect()
-}
-
-pub(crate) fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &to.join(e.file_name()));
-        } else {
-            std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
-        }
-    }
 }
 
 #[test]
@@ -333,23 +295,6 @@ fn sigterm_during_a_promotion_lets_it_complete_and_exits_0() {
     assert!(root.join("reports/drift_baseline/metadata.json").is_file());
 }
 
-/// Git in `dir` with the repository's own config only.
-fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .current_dir(dir)
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
 /// The sample workspace as a git work tree with one commit.
 fn git_workspace() -> tempfile::TempDir {
     let ws = tempfile::tempdir().unwrap();
@@ -399,6 +344,19 @@ fn promote_in_background(d: &Daemon) -> std::thread::JoinHandle<()> {
     })
 }
 
+/// A committing daemon that waits in the test delay `delay` promotes rel_baseline in the
+/// background and is killed once `what` has happened.
+fn kill_a_promotion_once(root: &Path, delay: &str, what: &str, happened: impl FnMut() -> bool) {
+    let d = Daemon::start(
+        root,
+        &[("INVARLOCKD_REPORTS__GIT", "commit"), (delay, "60000")],
+    );
+    let request = promote_in_background(&d);
+    poll(what, happened);
+    d.kill();
+    let _ = request.join();
+}
+
 /// Once the owed commit is worked off: one commit, the user's index knows its files, no lock.
 fn assert_committed_once_and_clean(root: &Path) {
     let d = Daemon::start(root, &[("INVARLOCKD_REPORTS__GIT", "commit")]);
@@ -427,19 +385,12 @@ fn sigkill_between_archive_and_commit_is_committed_exactly_once_at_restart() {
     let ws = git_workspace();
     let root = ws.path();
     let start = git(root, &["rev-parse", "HEAD"]);
-    let d = Daemon::start(
+    kill_a_promotion_once(
         root,
-        &[
-            ("INVARLOCKD_REPORTS__GIT", "commit"),
-            ("INVARLOCKD_TEST_GIT_COMMIT_DELAY_MS", "60000"),
-        ],
+        "INVARLOCKD_TEST_GIT_COMMIT_DELAY_MS",
+        "the archive",
+        || root.join("reports/rel_baseline/metadata.json").is_file(),
     );
-    let request = promote_in_background(&d);
-    poll("the archive", || {
-        root.join("reports/rel_baseline/metadata.json").is_file()
-    });
-    d.kill();
-    let _ = request.join();
     assert_eq!(
         git(root, &["rev-parse", "HEAD"]),
         start,
@@ -454,19 +405,12 @@ fn sigkill_between_the_branch_update_and_the_index_update_commits_nothing_twice_
     let ws = git_workspace();
     let root = ws.path();
     let start = git(root, &["rev-parse", "HEAD"]);
-    let d = Daemon::start(
+    kill_a_promotion_once(
         root,
-        &[
-            ("INVARLOCKD_REPORTS__GIT", "commit"),
-            ("INVARLOCKD_TEST_GIT_INDEX_DELAY_MS", "60000"),
-        ],
+        "INVARLOCKD_TEST_GIT_INDEX_DELAY_MS",
+        "the branch update",
+        || git(root, &["rev-parse", "HEAD"]) != start,
     );
-    let request = promote_in_background(&d);
-    poll("the branch update", || {
-        git(root, &["rev-parse", "HEAD"]) != start
-    });
-    d.kill();
-    let _ = request.join();
     assert!(
         root.join(".git/index.lock").exists(),
         "killed while holding the index lock"

@@ -2,7 +2,7 @@
 
 use crate::exposition::value;
 use crate::helpers::*;
-use crate::workflow::{corpus_copy, post, scrape, write_attempt_and_wait};
+use crate::workflow::{post, promote_baseline, scrape, write_attempt_and_wait};
 use reqwest::StatusCode;
 use serde_json::json;
 use std::time::Duration;
@@ -57,13 +57,7 @@ async fn audit_appends_count_and_a_failing_database_is_counted_as_a_database_err
         [("backend", "sqlite"), ("kind", "database")],
     );
     let before = scrape(&app).await;
-    let (s, b) = post(
-        &app,
-        "/v1/promotions",
-        json!({ "attempt": "rel_baseline/20261128_204321" }),
-    )
-    .await;
-    assert_eq!(s, StatusCode::CREATED, "{b:#}");
+    promote_baseline(&app).await;
     moves_past(
         &app,
         appends.0,

@@ -8,15 +8,6 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 use std::time::Duration;
 
-/// A copy of the sample workspace plus the empty attempt dir git cannot carry.
-pub fn corpus_copy() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    copy_dir(&sample_workspace(), dir.path());
-    let _ = std::fs::remove_dir_all(dir.path().join(".invarlockd"));
-    std::fs::create_dir_all(dir.path().join("runs/ci_quant8/20261128_204243")).unwrap();
-    dir
-}
-
 pub async fn post(app: &TestApp, path: &str, body: Value) -> (StatusCode, Value) {
     let resp = app
         .client
@@ -54,6 +45,13 @@ pub async fn write_attempt_and_wait(app: &TestApp, id: &str) {
 
 const REL_CERT: &str = "reports/rel_quant8_balanced/evaluation.cert.json";
 
+/// Promotes the corpus's release baseline (answered 201).
+pub async fn promote_baseline(app: &TestApp) {
+    let body = json!({ "attempt": "rel_baseline/20261128_204321" });
+    let (s, b) = post(app, "/v1/promotions", body).await;
+    assert_eq!(s, StatusCode::CREATED, "{b:#}");
+}
+
 /// Runs the whole workflow and returns the scrape taken at the end.
 pub async fn busy_daemon_scrape() -> String {
     let ws = corpus_copy();
@@ -61,13 +59,7 @@ pub async fn busy_daemon_scrape() -> String {
     let db_errors = value(&scrape(&app).await, "invarlockd_db_errors_total", &[]);
     write_attempt_and_wait(&app, "fresh/20261201_100000").await;
 
-    let (s, b) = post(
-        &app,
-        "/v1/promotions",
-        json!({ "attempt": "rel_baseline/20261128_204321" }),
-    )
-    .await;
-    assert_eq!(s, StatusCode::CREATED, "{b:#}");
+    promote_baseline(&app).await;
     let (s, b) = post(&app, "/v1/promotions", json!({ "attempt": "rel_quant8/20261128_204341", "certificate": REL_CERT, "profile": "release" })).await;
     assert_eq!(s, StatusCode::CREATED, "{b:#}");
     let (s, b) = post(&app, "/v1/promotions/rel_quant8/verify", json!({})).await;

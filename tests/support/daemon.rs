@@ -4,30 +4,19 @@
 
 use serde_json::Value;
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_invarlockd");
 pub const SECRET: &str = "TOPSECRET-6f1d2a";
 
-pub fn sample() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/workspace")
-}
-
-pub fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let target = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &target);
-        } else {
-            std::fs::copy(e.path(), &target).unwrap();
-        }
-    }
-}
+#[path = "workspace_copy.rs"]
+mod workspace_copy;
+pub use workspace_copy::{copy_dir, sample};
+#[path = "listening.rs"]
+mod listening;
+use listening::spawn_listening;
 
 /// A fresh copy of the sample workspace and a directory outside it holding a secret.
 pub fn setup() -> (tempfile::TempDir, tempfile::TempDir) {
@@ -98,6 +87,16 @@ pub fn tree(dir: &Path) -> BTreeMap<String, String> {
     out
 }
 
+/// Asserts that `reports/` below `root` is still the tree `before` (see [`tree`]).
+pub fn assert_reports_unchanged(root: &Path, before: &BTreeMap<String, String>) {
+    assert_eq!(&tree(&root.join("reports")), before, "reports/ changed");
+}
+
+/// Asserts that the directory outside the workspace is still the tree `before`.
+pub fn assert_outside_unchanged(outside: &Path, before: &BTreeMap<String, String>) {
+    assert_eq!(&tree(outside), before, "outside files changed");
+}
+
 pub struct Daemon {
     pub child: Child,
     pub url: String,
@@ -112,42 +111,21 @@ impl Daemon {
 
     /// Starts the daemon with extra environment variables (e.g. test delays).
     pub fn start_with(root: &Path, env: &[(&str, &str)]) -> Daemon {
-        let mut child = Command::new(BIN)
-            .args(["serve", "--workspace", root.to_str().unwrap()])
+        let mut cmd = Command::new(BIN);
+        cmd.args(["serve", "--workspace", root.to_str().unwrap()])
             .envs(env.iter().copied())
             .args(["--listen", "127.0.0.1:0"])
             .env("INVARLOCKD_LOG__FORMAT", "json")
             .env("INVARLOCKD_INDEX__SETTLE", "200ms")
-            .env("RUST_LOG", "info")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("daemon starts");
-        let stderr = child.stderr.take().unwrap();
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if let Ok(v) = serde_json::from_str::<Value>(&line) {
-                    if v["fields"]["message"] == "listening" {
-                        let _ = tx.send(v["fields"]["addr"].as_str().unwrap_or("").to_string());
-                    }
-                }
-            }
-        });
-        let addr = rx
-            .recv_timeout(Duration::from_secs(60))
-            .expect("daemon reports its address");
-        let token = std::fs::read_to_string(root.join(".invarlockd/admin.token"))
-            .unwrap()
-            .trim()
-            .to_string();
+            .env("RUST_LOG", "info");
+        let (child, url, token) = spawn_listening(cmd, root);
         let client = reqwest::blocking::Client::builder()
             .timeout(Duration::from_secs(20))
             .build()
             .unwrap();
         let d = Daemon {
             child,
-            url: format!("http://{addr}"),
+            url,
             token,
             client,
         };
