@@ -27,7 +27,8 @@
 mod bench_index_pg;
 mod common;
 
-use common::{templates, unique_report};
+use common::daemon::{percentile, poll_until, serve, sorted, visible_after_ms, watch_events, Seen};
+use common::{live_id, templates, write_live_attempt};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -319,13 +320,6 @@ fn phase_index(root: &Path) {
     });
 }
 
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
-}
-
 fn phase_serve(root: &Path) {
     log_to_stderr();
     // Attempts written live by an earlier invocation on a reused workspace.
@@ -333,97 +327,38 @@ fn phase_serve(root: &Path) {
         let _ = std::fs::remove_dir_all(root.join(format!("runs/live{i:02}")));
     }
     rt().block_on(async {
-        let app = invarlockd::app::Application::build(config(root))
-            .await
-            .unwrap();
-        let addr = app.local_addr();
-        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-        let server = tokio::spawn(app.run_until(async {
-            let _ = stop_rx.await;
-        }));
+        let served = serve(config(root)).await;
+        served.ready(Duration::from_secs(1800)).await;
+        let addr = served.addr;
         let client = reqwest::Client::new();
-        let ready = format!("http://{addr}/readyz");
-        while client
-            .get(&ready)
-            .send()
-            .await
-            .map(|r| !r.status().is_success())
-            .unwrap_or(true)
-        {
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
         let templates = templates();
         let (report, events) = templates[0].clone();
         // Visibility is observed on the event stream (published once the index has committed),
         // not by polling, which would load the daemon it measures.
-        let mut sse = client
-            .get(format!("http://{addr}/v1/events"))
-            .send()
-            .await
-            .unwrap()
-            .bytes_stream();
-        let seen: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, Instant>>> =
-            Default::default();
-        let seen_w = seen.clone();
-        let reader = tokio::spawn(async move {
-            use futures::StreamExt;
-            let mut buf = String::new();
-            while let Some(Ok(chunk)) = sse.next().await {
-                let now = Instant::now();
-                buf.push_str(&String::from_utf8_lossy(&chunk));
-                while let Some(end) = buf.find("\n\n") {
-                    let block: String = buf.drain(..end + 2).collect();
-                    if let Some(data) = block.lines().find_map(|l| l.strip_prefix("data:")) {
-                        if let Ok(v) = serde_json::from_str::<serde_json::Value>(data.trim()) {
-                            if let Some(a) = v["data"]["attempt"].as_str() {
-                                seen_w.lock().unwrap().entry(a.to_string()).or_insert(now);
-                            }
-                        }
-                    }
-                }
-            }
-        });
+        let seen = Seen::default();
+        let reader = watch_events(addr, seen.clone()).await;
         // 50 attempts/s for 10 s, each timed from its report.json being closed.
         let mut written = Vec::new();
         let mut tick = tokio::time::interval(Duration::from_millis(20));
         for i in 0..500usize {
             tick.tick().await;
-            let id = format!(
-                "live{:02}/20270101_{:02}{:02}{:02}",
-                i % 10,
-                i / 3600,
-                i / 60 % 60,
-                i % 60
-            );
-            let dir = root.join("runs").join(&id);
-            std::fs::create_dir_all(&dir).unwrap();
-            std::fs::write(dir.join("events.jsonl"), &events).unwrap();
-            std::fs::write(
-                dir.join("report.json"),
-                unique_report(&report, 90_000_000 + i),
-            )
-            .unwrap();
+            let id = live_id("live", "20270101", i);
+            write_live_attempt(root, &id, (&report, &events), 90_000_000 + i);
             written.push((id, Instant::now()));
         }
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while Instant::now() < deadline
-            && written
+        poll_until(Duration::from_secs(60), || {
+            written
                 .iter()
-                .any(|(id, _)| !seen.lock().unwrap().contains_key(id))
-        {
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+                .all(|(id, _)| seen.lock().unwrap().contains_key(id))
+        })
+        .await;
         reader.abort();
-        let seen = seen.lock().unwrap().clone();
-        let mut latencies: Vec<f64> = written
-            .iter()
-            .map(|(id, at)| {
-                seen.get(id).map_or(f64::INFINITY, |t| {
-                    t.saturating_duration_since(*at).as_secs_f64() * 1000.0
-                })
-            })
-            .collect();
-        latencies.sort_by(|a, b| a.partial_cmp(b).unwrap());
+        let latencies = sorted(
+            written
+                .iter()
+                .map(|(id, at)| visible_after_ms(&seen, id, *at))
+                .collect(),
+        );
 
         // /v1/status throughput: 4 concurrent clients for 5 s.
         let status = format!("http://{addr}/v1/status");
@@ -448,8 +383,7 @@ fn phase_serve(root: &Path) {
             total += n.unwrap();
         }
         let list = bench_index_pg::list_latencies(addr).await;
-        let _ = stop_tx.send(());
-        server.await.unwrap().unwrap();
+        served.stop().await;
         println!(
             "{}",
             serde_json::json!({

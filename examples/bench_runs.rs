@@ -19,6 +19,8 @@
 //! builds, so noisy): before p50 58.1 ms / p99 173.9 ms; after p50 11.4 ms / p99 38.1 ms
 //! (p99 4.6x lower); `GET /v1/runs?limit=1000` over HTTP p50 11.4 ms / p99 20.5 ms.
 
+mod common;
+
 use serde_json::{json, Value};
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
 use sqlx::SqlitePool;
@@ -192,25 +194,11 @@ fn report(name: &str, mut d: Vec<Duration>) -> Duration {
 }
 
 async fn measure(root: &Path, n: usize) {
-    let app = invarlockd::app::Application::build(config(root))
-        .await
-        .unwrap();
-    let addr = app.local_addr();
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(app.run_until(async {
-        let _ = stop_rx.await;
-    }));
+    let served = common::daemon::serve(config(root)).await;
+    let addr = served.addr;
     let client = reqwest::Client::new();
     let t = Instant::now();
-    let deadline = t + Duration::from_secs(1800);
-    loop {
-        let ready = client.get(format!("http://{addr}/readyz")).send().await;
-        if ready.is_ok_and(|r| r.status().is_success()) {
-            break;
-        }
-        assert!(Instant::now() < deadline, "daemon not ready");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    served.ready(Duration::from_secs(1800)).await;
     eprintln!("indexed in {:.1?}", t.elapsed());
     let status: Value = client
         .get(format!("http://{addr}/v1/status"))
@@ -280,6 +268,5 @@ async fn measure(root: &Path, n: usize) {
         "p99 before / after (same process, same index): {:.1}x",
         b.as_secs_f64() / a.as_secs_f64()
     );
-    let _ = stop_tx.send(());
-    let _ = server.await;
+    served.stop().await;
 }

@@ -7,7 +7,10 @@
 //! Each run uses workspace ids of its own (`bench-<pid>-a|b`) and removes what it wrote
 //! (schemas, registry rows, records) at the end.
 
-use crate::common::{templates, unique_report};
+use crate::common::daemon::{
+    percentile, poll_until, serve, sorted, visible_after_ms, watch_events, Seen, Served,
+};
+use crate::common::{live_id, templates, write_live_attempt};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -47,72 +50,14 @@ pub fn phase_index(root: &Path, url: &str, tag: &str) {
     });
 }
 
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    super::percentile(sorted, p)
-}
-
-/// Daemon `id` on `root` with the database at `url`; its address and stop handle.
-async fn daemon(
-    root: &Path,
-    url: &str,
-    id: &str,
-) -> (
-    std::net::SocketAddr,
-    tokio::sync::oneshot::Sender<()>,
-    tokio::task::JoinHandle<Result<(), invarlockd::app::AppError>>,
-) {
+/// Daemon `id` on `root` with the database at `url`, ready.
+async fn daemon(root: &Path, url: &str, id: &str) -> Served {
     let mut cfg = super::config(root);
     cfg.database.url = url.to_string();
     cfg.workspace.id = id.to_string();
-    let app = invarlockd::app::Application::build(cfg).await.unwrap();
-    let addr = app.local_addr();
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let task = tokio::spawn(app.run_until(async {
-        let _ = rx.await;
-    }));
-    let client = reqwest::Client::new();
-    while client
-        .get(format!("http://{addr}/readyz"))
-        .send()
-        .await
-        .map(|r| !r.status().is_success())
-        .unwrap_or(true)
-    {
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    (addr, tx, task)
-}
-
-type Seen = std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, Instant>>>;
-
-/// Records when each attempt id first appears on a daemon's event stream (published once its
-/// index has committed).
-async fn watch_events(addr: std::net::SocketAddr, seen: Seen) -> tokio::task::JoinHandle<()> {
-    use futures::StreamExt;
-    let mut sse = reqwest::Client::new()
-        .get(format!("http://{addr}/v1/events"))
-        .send()
-        .await
-        .unwrap()
-        .bytes_stream();
-    tokio::spawn(async move {
-        let mut buf = String::new();
-        while let Some(Ok(chunk)) = sse.next().await {
-            let now = Instant::now();
-            buf.push_str(&String::from_utf8_lossy(&chunk));
-            while let Some(end) = buf.find("\n\n") {
-                let block: String = buf.drain(..end + 2).collect();
-                let Some(data) = block.lines().find_map(|l| l.strip_prefix("data:")) else {
-                    continue;
-                };
-                if let Ok(v) = serde_json::from_str::<serde_json::Value>(data.trim()) {
-                    if let Some(a) = v["data"]["attempt"].as_str() {
-                        seen.lock().unwrap().entry(a.to_string()).or_insert(now);
-                    }
-                }
-            }
-        }
-    })
+    let d = serve(cfg).await;
+    d.ready(Duration::from_secs(1800)).await;
+    d
 }
 
 pub fn phase_serve(root: &Path, url: &str, tag: &str) {
@@ -133,7 +78,7 @@ pub fn phase_serve(root: &Path, url: &str, tag: &str) {
         let seen: [Seen; 2] = Default::default();
         let mut readers = Vec::new();
         for (d, s) in daemons.iter().zip(&seen) {
-            readers.push(watch_events(d.0, s.clone()).await);
+            readers.push(watch_events(d.addr, s.clone()).await);
         }
         let (report, events) = templates()[0].clone();
         // 50 attempts/s into each workspace for 10 s, each timed from its report.json closing.
@@ -142,46 +87,27 @@ pub fn phase_serve(root: &Path, url: &str, tag: &str) {
         for i in 0..500usize {
             tick.tick().await;
             for (w, r) in roots.iter().enumerate() {
-                let id = format!(
-                    "pglive{:02}/20270102_{:02}{:02}{:02}",
-                    i % 10,
-                    i / 3600,
-                    i / 60 % 60,
-                    i % 60
-                );
-                let dir = r.join("runs").join(&id);
-                std::fs::create_dir_all(&dir).unwrap();
-                std::fs::write(dir.join("events.jsonl"), &events).unwrap();
-                std::fs::write(
-                    dir.join("report.json"),
-                    unique_report(&report, 80_000_000 + i),
-                )
-                .unwrap();
+                let id = live_id("pglive", "20270102", i);
+                write_live_attempt(r, &id, (&report, &events), 80_000_000 + i);
                 written.push((w, id, Instant::now()));
             }
         }
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while Instant::now() < deadline
-            && written
+        poll_until(Duration::from_secs(60), || {
+            written
                 .iter()
-                .any(|(w, id, _)| !seen[*w].lock().unwrap().contains_key(id))
-        {
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+                .all(|(w, id, _)| seen[*w].lock().unwrap().contains_key(id))
+        })
+        .await;
         readers.iter().for_each(|r| r.abort());
-        let mut latencies: Vec<f64> = written
-            .iter()
-            .map(|(w, id, at)| {
-                seen[*w].lock().unwrap().get(id).map_or(f64::INFINITY, |t| {
-                    t.saturating_duration_since(*at).as_secs_f64() * 1000.0
-                })
-            })
-            .collect();
-        latencies.sort_by(|x, y| x.partial_cmp(y).unwrap());
-        let list = list_latencies(daemons[0].0).await;
-        for (_, stop, task) in daemons {
-            let _ = stop.send(());
-            task.await.unwrap().unwrap();
+        let latencies = sorted(
+            written
+                .iter()
+                .map(|(w, id, at)| visible_after_ms(&seen[*w], id, *at))
+                .collect(),
+        );
+        let list = list_latencies(daemons[0].addr).await;
+        for d in daemons {
+            d.stop().await;
         }
         clean(url, &[&a, &b]).await;
         println!(
@@ -210,8 +136,7 @@ pub async fn list_latencies(addr: std::net::SocketAddr) -> Vec<f64> {
         let _ = r.bytes().await.unwrap();
         out.push(t.elapsed().as_secs_f64() * 1000.0);
     }
-    out.sort_by(|x, y| x.partial_cmp(y).unwrap());
-    out
+    sorted(out)
 }
 
 /// Removes what the benchmark's workspaces wrote to the database.

@@ -9,6 +9,8 @@
 
 use std::path::{Path, PathBuf};
 
+pub mod daemon;
+
 /// Reuses the workspace at `root` when it holds `n` generated attempts (the marker is written
 /// last, so a half-generated tree is redone); generates it otherwise. Returns the logical bytes
 /// of all report.json files.
@@ -105,4 +107,24 @@ pub fn unique_report(template: &[u8], i: usize) -> Vec<u8> {
     let stamp = format!("{i:08}");
     out[at + 11..at + 19].copy_from_slice(stamp.as_bytes());
     out
+}
+
+/// Writes attempt `id` below `root/runs` as a live run does: events.jsonl, then report.json
+/// (the template made unique by `seq`), whose closing is when the attempt is complete.
+pub fn write_live_attempt(root: &Path, id: &str, (report, events): (&[u8], &[u8]), seq: usize) {
+    let dir = root.join("runs").join(id);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("events.jsonl"), events).unwrap();
+    std::fs::write(dir.join("report.json"), unique_report(report, seq)).unwrap();
+}
+
+/// `<nick><i % 10>/<day>_HHMMSS`, the id of the i-th live attempt (one a second).
+pub fn live_id(nick: &str, day: &str, i: usize) -> String {
+    format!(
+        "{nick}{:02}/{day}_{:02}{:02}{:02}",
+        i % 10,
+        i / 3600,
+        i / 60 % 60,
+        i % 60
+    )
 }
