@@ -298,14 +298,7 @@ fn phase_index(root: &Path) {
         let store = invarlockd::storage::Storage::open(&ws.index_db(), &own, None)
             .await
             .unwrap();
-        let indexer = invarlockd::index::Indexer::new(
-            store,
-            invarlockd::index::IndexSettings {
-                workspace: ws.clone(),
-                index: cfg.index.clone(),
-                limits: cfg.limits,
-            },
-        );
+        let indexer = indexer(&cfg, store);
         let t = Instant::now();
         let summary = indexer.full_scan().await.unwrap();
         let secs = t.elapsed().as_secs_f64();
@@ -318,6 +311,21 @@ fn phase_index(root: &Path) {
             serde_json::json!({ "secs": secs, "db_mb": db, "summary": summary })
         );
     });
+}
+
+/// The daemon's indexer on `store`, with the settings of `cfg`.
+fn indexer(
+    cfg: &invarlockd::config::Config,
+    store: invarlockd::storage::Storage,
+) -> invarlockd::index::Indexer {
+    invarlockd::index::Indexer::new(
+        store,
+        invarlockd::index::IndexSettings {
+            workspace: cfg.workspace(),
+            index: cfg.index.clone(),
+            limits: cfg.limits,
+        },
+    )
 }
 
 fn phase_serve(root: &Path) {

@@ -31,14 +31,7 @@ pub fn phase_index(root: &Path, url: &str, tag: &str) {
                 .await
                 .unwrap();
         store.register_workspace().await.unwrap();
-        let indexer = invarlockd::index::Indexer::new(
-            store,
-            invarlockd::index::IndexSettings {
-                workspace: cfg.workspace(),
-                index: cfg.index.clone(),
-                limits: cfg.limits,
-            },
-        );
+        let indexer = super::indexer(&cfg, store);
         let t = Instant::now();
         let summary = indexer.full_scan().await.unwrap();
         let secs = t.elapsed().as_secs_f64();

@@ -34,9 +34,14 @@ async fn sabotage(app: &TestApp, table: &str, sql: &str) {
 }
 
 /// Polls the scrape until `name{labels}` exceeds `floor`.
+/// The value of the series in a fresh scrape.
+async fn current(app: &TestApp, name: &str, labels: &[(&str, &str)]) -> f64 {
+    value(&scrape(app).await, name, labels)
+}
+
 async fn moves_past(app: &TestApp, name: &str, labels: &[(&str, &str)], floor: f64) -> f64 {
     eventually(Duration::from_secs(30), || async {
-        let v = value(&scrape(app).await, name, labels);
+        let v = current(app, name, labels).await;
         (v > floor).then_some(v)
     })
     .await
@@ -126,11 +131,7 @@ async fn a_certificate_that_fails_verification_is_counted_as_not_ok() {
     let ws = corpus_copy();
     let app = TestApp::spawn(ws.path()).await;
     let labels = [("source", "api"), ("ok", "false")];
-    let before = value(
-        &scrape(&app).await,
-        "invarlockd_verifications_total",
-        &labels,
-    );
+    let before = current(&app, "invarlockd_verifications_total", &labels).await;
     let resp = app
         .client
         .post(app.url("/v1/verify"))
@@ -153,11 +154,7 @@ async fn a_verification_refused_because_every_slot_is_busy_is_counted_as_concurr
     cfg.verify.max_concurrent = 1;
     let app = TestApp::spawn_with(cfg).await;
     let labels = [("reason", "concurrency")];
-    let before = value(
-        &scrape(&app).await,
-        "invarlockd_verify_rejected_total",
-        &labels,
-    );
+    let before = current(&app, "invarlockd_verify_rejected_total", &labels).await;
     // A verification whose body is still arriving holds the only slot.
     let mut uploading = tokio::net::TcpStream::connect(app.addr).await.unwrap();
     let head = format!(
@@ -192,11 +189,7 @@ async fn a_certificate_too_large_to_verify_within_the_memory_bound_is_counted_as
     cfg.verify.max_values = 10;
     let app = TestApp::spawn_with(cfg).await;
     let labels = [("reason", "memory")];
-    let before = value(
-        &scrape(&app).await,
-        "invarlockd_verify_rejected_total",
-        &labels,
-    );
+    let before = current(&app, "invarlockd_verify_rejected_total", &labels).await;
     let cert =
         std::fs::read(sample_workspace().join("reports/rel_quant8_balanced/evaluation.cert.json"))
             .unwrap();
