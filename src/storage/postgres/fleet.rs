@@ -153,10 +153,7 @@ impl Index {
                 .map(|w| reads::unrecognized(self.pool(), w, limit)),
         )
         .await?;
-        let mut rows: Vec<UnrecognizedRow> = pages.into_iter().flatten().collect();
-        rows.sort_by(|a, b| (&a.path, &a.workspace).cmp(&(&b.path, &b.workspace)));
-        rows.truncate(limit as usize);
-        Ok(rows)
+        Ok(merge(pages, limit, |r| (&r.path, &r.workspace)))
     }
 
     pub async fn mapping(
@@ -182,13 +179,7 @@ impl Index {
                 .map(|w| reads::mappings(self.pool(), w, continue_after(after, w), limit + 1)),
         )
         .await?;
-        let mut rows: Vec<MappingRow> = pages.into_iter().flatten().collect();
-        rows.sort_by(|a, b| (&a.subject, &a.workspace).cmp(&(&b.subject, &b.workspace)));
-        rows.truncate(limit as usize + 1);
-        Ok(split_page(rows, limit, |r| ListKey {
-            key: r.subject.clone(),
-            workspace: r.workspace.clone(),
-        }))
+        Ok(list_page(pages, limit, |r| (&r.subject, &r.workspace)))
     }
 
     pub async fn evidence_dir(
@@ -214,10 +205,7 @@ impl Index {
             reads::evidence_dirs(self.pool(), w, origin, continue_after(after, w), limit)
         }))
         .await?;
-        let mut rows: Vec<EvidenceDirRow> = pages.into_iter().flatten().collect();
-        rows.sort_by(|a, b| (&a.path, &a.workspace).cmp(&(&b.path, &b.workspace)));
-        rows.truncate(limit as usize);
-        Ok(rows)
+        Ok(merge(pages, limit, |r| (&r.path, &r.workspace)))
     }
 
     pub async fn runs_page(
@@ -232,13 +220,7 @@ impl Index {
                 .map(|w| reads::runs(self.pool(), w, continue_after(after, w), limit + 1)),
         )
         .await?;
-        let mut rows: Vec<RunRow> = pages.into_iter().flatten().collect();
-        rows.sort_by(|a, b| (&a.nickname, &a.workspace).cmp(&(&b.nickname, &b.workspace)));
-        rows.truncate(limit as usize + 1);
-        Ok(split_page(rows, limit, |r| ListKey {
-            key: r.nickname.clone(),
-            workspace: r.workspace.clone(),
-        }))
+        Ok(list_page(pages, limit, |r| (&r.nickname, &r.workspace)))
     }
 
     pub async fn run(&self, ws: &str, nickname: &str) -> Result<Option<RunRow>, StorageError> {
@@ -308,4 +290,29 @@ fn summary_object(r: &AttemptSummaryRow) -> serde_json::Value {
 /// key itself only if `w` is not ordered after the key's workspace.
 fn continue_after<'a>(after: Option<&'a ListKey>, w: &Ws) -> Option<(&'a str, bool)> {
     after.map(|k| (k.key.as_str(), w.id <= k.workspace))
+}
+
+/// The workspaces' pages of an ascending (key, workspace) listing merged in that order, the
+/// first `keep` rows.
+fn merge<T>(pages: Vec<Vec<T>>, keep: u32, key: impl Fn(&T) -> (&String, &String)) -> Vec<T> {
+    let mut rows: Vec<T> = pages.into_iter().flatten().collect();
+    rows.sort_by(|a, b| key(a).cmp(&key(b)));
+    rows.truncate(keep as usize);
+    rows
+}
+
+/// One page of such a listing, from pages asked for `limit + 1` rows each: `limit` merged rows
+/// and, when more follow, the key to continue after.
+fn list_page<T>(
+    pages: Vec<Vec<T>>,
+    limit: u32,
+    key: impl Fn(&T) -> (&String, &String),
+) -> (Vec<T>, Option<ListKey>) {
+    split_page(merge(pages, limit + 1, &key), limit, |r| {
+        let (key, workspace) = key(r);
+        ListKey {
+            key: key.clone(),
+            workspace: workspace.clone(),
+        }
+    })
 }
