@@ -417,12 +417,7 @@ impl Storage {
         if matches!(self.live().backend, Backend::Postgres(_)) {
             return 0;
         }
-        let wal = PathBuf::from(format!("{}-wal", self.path.display()));
-        [self.path.clone(), wal]
-            .iter()
-            .filter_map(|p| std::fs::metadata(p).ok())
-            .map(|m| m.len())
-            .sum()
+        sqlite_file_size(&self.path)
     }
 
     /// A SQLite index at `path` whose own workspace is `test`, for this module's tests.
@@ -462,6 +457,17 @@ pub fn split_page<T, K>(
     rows.truncate(limit as usize);
     let next = rows.last().map(key);
     (rows, next)
+}
+
+/// Bytes of a SQLite database file plus its WAL (the index and the records files alike); a
+/// file that cannot be read counts 0.
+pub(crate) fn sqlite_file_size(path: &Path) -> u64 {
+    let wal = PathBuf::from(format!("{}-wal", path.display()));
+    [path.to_path_buf(), wal]
+        .iter()
+        .filter_map(|p| std::fs::metadata(p).ok())
+        .map(|m| m.len())
+        .sum()
 }
 
 /// Opaque keyset page tokens: base64url(JSON of the last row's sort key).

@@ -269,12 +269,7 @@ impl Records {
 
     /// Size of the database file plus its WAL (0 on a server database).
     pub fn db_size(&self) -> u64 {
-        let wal = PathBuf::from(format!("{}-wal", self.path.display()));
-        [self.path.clone(), wal]
-            .iter()
-            .filter_map(|p| std::fs::metadata(p).ok())
-            .map(|m| m.len())
-            .sum()
+        super::sqlite_file_size(&self.path)
     }
 }
 
