@@ -6,6 +6,9 @@
 //! the two-argument `min`, and named subqueries. `{scope}`/`{scope_s}` restrict the subjects to
 //! the array bound as $1.
 
+use crate::storage::mappings::sql::COMPATIBLE;
+pub(super) use crate::storage::mappings::sql::{fit_fp, fit_hash};
+
 pub(super) const CERTIFICATE_MAPPINGS: &str = "
 insert into {s}.mappings (subject, baseline_attempt, baseline_archived, how, confidence, certificate, candidates, note)
 select distinct on (subject) subject, battempt, barchived, 'certificate', 'high', path, 1,
@@ -87,12 +90,6 @@ fn compatible_counts() -> String {
         .join(" + ")
 }
 
-const COMPATIBLE: [&str; 3] = [
-    "b.dataset_hash = s.dh",
-    "s.dh is not null and b.dataset_hash is null",
-    "s.dh is null",
-];
-
 fn compatible_seeks(columns: &str, range: &str, order: &str) -> String {
     COMPATIBLE
         .map(|case| {
@@ -125,16 +122,6 @@ from (
 ) x
 where battempt is not null
 on conflict (subject) do nothing";
-
-pub(super) fn fit_fp(column: &str) -> String {
-    format!("'fp:' || {column}")
-}
-
-pub(super) fn fit_hash(t: &str) -> String {
-    format!(
-        "'hash:' || {t}.dataset_hash || ':' || coalesce({t}.ids_sha256, '') || ':' || coalesce({t}.tokenizer_hash, '')"
-    )
-}
 
 pub(super) fn open_subjects(scope: &str) -> String {
     let unsettled =

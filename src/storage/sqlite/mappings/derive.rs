@@ -5,6 +5,9 @@
 //! Every lookup is a bounded index seek (migration 013): the cost of a full rebuild grows with
 //! the number of subjects, not with the number of reports that share a fingerprint.
 
+use crate::storage::mappings::sql::COMPATIBLE;
+pub(super) use crate::storage::mappings::sql::{fit_fp, fit_hash};
+
 pub(super) const CERTIFICATE_MAPPINGS: &str = "
 insert or ignore into mappings (subject, baseline_attempt, baseline_archived, how, confidence, certificate, candidates, note)
 select subject, battempt, barchived, 'certificate', 'high', path, 1,
@@ -93,14 +96,7 @@ fn compatible_counts() -> String {
         .join(" + ")
 }
 
-const COMPATIBLE: [&str; 3] = [
-    "b.dataset_hash = s.dh",
-    "s.dh is not null and b.dataset_hash is null",
-    "s.dh is null",
-];
-
-/// One bounded seek per compatibility case: equal dataset hashes, a report without one, a
-/// subject without one.
+/// One bounded seek per compatibility case (`COMPATIBLE`).
 fn compatible_seeks(columns: &str, range: &str, order: &str) -> String {
     COMPATIBLE
         .map(|case| {
@@ -135,20 +131,6 @@ from (
           where paired = 1 and report_valid = 1 and dataset_hash is not null and +baseline_fp is null {scope}) s
 )
 where battempt is not null";
-
-/// The evidence key of the fingerprint kind, as stored in `pairing_open.fit`, from a column
-/// holding a logloss fingerprint: a subject's `baseline_fp`, or a candidate's
-/// `final_logloss_fp` to name the subjects it could serve.
-pub(super) fn fit_fp(column: &str) -> String {
-    format!("'fp:' || {column}")
-}
-
-/// The key of the paired-hashes kind (same dataset, window ids and tokenizer).
-pub(super) fn fit_hash(t: &str) -> String {
-    format!(
-        "'hash:' || {t}.dataset_hash || ':' || coalesce({t}.ids_sha256, '') || ':' || coalesce({t}.tokenizer_hash, '')"
-    )
-}
 
 /// Re-fills `pairing_open` for the subjects in scope, after their mappings were derived: a
 /// subject is settled once it has a baseline at or before its own timestamp and two or more
