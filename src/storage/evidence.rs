@@ -32,6 +32,47 @@ pub struct CertificateRow {
     pub policy_digest: Option<String>,
 }
 
+/// Binds an [`EvidenceFileRow`]'s columns in the order both backends' inserts list them
+/// (`path, dir, size, mtime_ns, sha256, run_id, report_hash, final_logloss_fp`): one list for
+/// SQLite and PostgreSQL, whose statements differ only in dialect.
+macro_rules! bind_evidence_file {
+    ($query:expr, $f:expr) => {
+        $query
+            .bind(&$f.path)
+            .bind(&$f.dir)
+            .bind($f.size)
+            .bind($f.mtime_ns)
+            .bind(&$f.sha256)
+            .bind(&$f.run_id)
+            .bind(&$f.report_hash)
+            .bind(&$f.final_logloss_fp)
+    };
+}
+pub(crate) use bind_evidence_file;
+
+/// Binds a [`CertificateRow`]'s columns in the order both backends' inserts list them
+/// (`path, dir, size, mtime_ns, sha256, parse_error, run_id, edited_run_id, edited_report_hash,
+/// baseline_run_id, baseline_report_hash, validation, policy_digest`).
+macro_rules! bind_certificate {
+    ($query:expr, $c:expr) => {
+        $query
+            .bind(&$c.path)
+            .bind(&$c.dir)
+            .bind($c.size)
+            .bind($c.mtime_ns)
+            .bind(&$c.sha256)
+            .bind(&$c.parse_error)
+            .bind(&$c.run_id)
+            .bind(&$c.edited_run_id)
+            .bind(&$c.edited_report_hash)
+            .bind(&$c.baseline_run_id)
+            .bind(&$c.baseline_report_hash)
+            .bind(&$c.validation)
+            .bind(&$c.policy_digest)
+    };
+}
+pub(crate) use bind_certificate;
+
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct EvidenceDirRow {
     #[sqlx(default)]

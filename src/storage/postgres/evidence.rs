@@ -3,7 +3,10 @@
 //! what SQLite's `json_valid`/`json_extract` read in the mapping SQL.
 
 use super::{retry, Index, Tx};
-use crate::storage::evidence::{CertificateRow, EvidenceDirRow, EvidenceFileRow, ScannedDir};
+use crate::storage::evidence::{
+    bind_certificate, bind_evidence_file, CertificateRow, EvidenceDirRow, EvidenceFileRow,
+    ScannedDir,
+};
 use crate::storage::StorageError;
 use std::collections::{HashMap, HashSet};
 
@@ -27,21 +30,13 @@ async fn upsert_dir(tx: &mut Tx<'_>, s: &str, d: &EvidenceDirRow) -> Result<(), 
 }
 
 async fn upsert_file(tx: &mut Tx<'_>, s: &str, f: &EvidenceFileRow) -> Result<(), StorageError> {
-    sqlx::query(&format!(
+    bind_evidence_file!(sqlx::query(&format!(
         "insert into {s}.evidence_files (path, dir, size, mtime_ns, sha256, run_id, report_hash, final_logloss_fp)
          values ($1, $2, $3, $4, $5, $6, $7, $8)
          on conflict (path) do update set dir = excluded.dir, size = excluded.size,
             mtime_ns = excluded.mtime_ns, sha256 = excluded.sha256, run_id = excluded.run_id,
             report_hash = excluded.report_hash, final_logloss_fp = excluded.final_logloss_fp"
-    ))
-    .bind(&f.path)
-    .bind(&f.dir)
-    .bind(f.size)
-    .bind(f.mtime_ns)
-    .bind(&f.sha256)
-    .bind(&f.run_id)
-    .bind(&f.report_hash)
-    .bind(&f.final_logloss_fp)
+    )), f)
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -52,7 +47,7 @@ async fn upsert_certificate(
     s: &str,
     c: &CertificateRow,
 ) -> Result<(), StorageError> {
-    sqlx::query(&format!(
+    bind_certificate!(sqlx::query(&format!(
         "insert into {s}.certificates (path, dir, size, mtime_ns, sha256, parse_error, run_id, edited_run_id,
             edited_report_hash, baseline_run_id, baseline_report_hash, validation, policy_digest)
          values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
@@ -62,20 +57,7 @@ async fn upsert_certificate(
             baseline_run_id = excluded.baseline_run_id, baseline_report_hash = excluded.baseline_report_hash,
             validation = excluded.validation, policy_digest = excluded.policy_digest,
             updated_at = {s}.now_text()"
-    ))
-    .bind(&c.path)
-    .bind(&c.dir)
-    .bind(c.size)
-    .bind(c.mtime_ns)
-    .bind(&c.sha256)
-    .bind(&c.parse_error)
-    .bind(&c.run_id)
-    .bind(&c.edited_run_id)
-    .bind(&c.edited_report_hash)
-    .bind(&c.baseline_run_id)
-    .bind(&c.baseline_report_hash)
-    .bind(&c.validation)
-    .bind(&c.policy_digest)
+    )), c)
     .execute(&mut **tx)
     .await?;
     Ok(())

@@ -1,7 +1,10 @@
 //! SQLite: evidence under reports/ and reports_*/: directories, their files, certificates.
 
 use super::Tx;
-use crate::storage::evidence::{CertificateRow, EvidenceDirRow, EvidenceFileRow, ScannedDir};
+use crate::storage::evidence::{
+    bind_certificate, bind_evidence_file, CertificateRow, EvidenceDirRow, EvidenceFileRow,
+    ScannedDir,
+};
 use crate::storage::StorageError;
 use sqlx::SqlitePool;
 use std::collections::{HashMap, HashSet};
@@ -50,18 +53,10 @@ async fn remove_dir(tx: &mut Tx<'_>, path: &str) -> Result<(), StorageError> {
 }
 
 async fn upsert_file(tx: &mut Tx<'_>, f: &EvidenceFileRow) -> Result<(), StorageError> {
-    sqlx::query(
+    bind_evidence_file!(sqlx::query(
         "insert or replace into evidence_files (path, dir, size, mtime_ns, sha256, run_id, report_hash, final_logloss_fp)
          values (?, ?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(&f.path)
-    .bind(&f.dir)
-    .bind(f.size)
-    .bind(f.mtime_ns)
-    .bind(&f.sha256)
-    .bind(&f.run_id)
-    .bind(&f.report_hash)
-    .bind(&f.final_logloss_fp)
+    ), f)
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -89,7 +84,7 @@ async fn prune_files(tx: &mut Tx<'_>, dir: &str, keep: &[String]) -> Result<(), 
 }
 
 async fn upsert_certificate(tx: &mut Tx<'_>, c: &CertificateRow) -> Result<(), StorageError> {
-    sqlx::query(
+    bind_certificate!(sqlx::query(
         "insert into certificates (path, dir, size, mtime_ns, sha256, parse_error, run_id, edited_run_id,
             edited_report_hash, baseline_run_id, baseline_report_hash, validation, policy_digest)
          values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -99,20 +94,7 @@ async fn upsert_certificate(tx: &mut Tx<'_>, c: &CertificateRow) -> Result<(), S
             baseline_run_id = excluded.baseline_run_id, baseline_report_hash = excluded.baseline_report_hash,
             validation = excluded.validation, policy_digest = excluded.policy_digest,
             updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
-    )
-    .bind(&c.path)
-    .bind(&c.dir)
-    .bind(c.size)
-    .bind(c.mtime_ns)
-    .bind(&c.sha256)
-    .bind(&c.parse_error)
-    .bind(&c.run_id)
-    .bind(&c.edited_run_id)
-    .bind(&c.edited_report_hash)
-    .bind(&c.baseline_run_id)
-    .bind(&c.baseline_report_hash)
-    .bind(&c.validation)
-    .bind(&c.policy_digest)
+    ), c)
     .execute(&mut **tx)
     .await?;
     Ok(())
