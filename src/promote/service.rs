@@ -101,14 +101,7 @@ impl super::Promoter {
                 ),
             ));
         }
-        let (runs, rid, limits) = (self.workspace.runs.clone(), row.id.clone(), self.limits);
-        let report_bytes = Self::blocking(move || {
-            Dir::open_root(&runs, "runs")
-                .and_then(|d| d.open_dir(&rid))
-                .and_then(|d| d.read("report.json", FileKind::Report, &limits))
-                .map_err(|e| refused_or_internal("not_pass", e))
-        })
-        .await?;
+        let report_bytes = self.read_report(&row.id).await?;
         let sha = Sha256::of(&report_bytes);
         if row.report_sha256.as_deref() != Some(sha.hex().as_str()) {
             return Err(PromoteError::Conflict(format!(
@@ -218,18 +211,7 @@ impl super::Promoter {
                 ));
             }
             kind = "baseline";
-            // A baseline is archived to be paired against: its windows must be usable.
-            let full = crate::pyjson::parse(
-                crate::pyjson::decode_utf8(&report_bytes)
-                    .map_err(|e| PromoteError::Internal(e.to_string()))?,
-            )
-            .map_err(|e| PromoteError::Internal(e.to_string()))?;
-            crate::report::validate_baseline_windows(&full).map_err(|e| {
-                PromoteError::refused(
-                    "pairing_evidence_missing",
-                    format!("{id} cannot serve as a baseline: evaluation_windows invalid: {e}"),
-                )
-            })?;
+            check_baseline_windows(&id, &report_bytes)?;
         }
 
         let name = match explicit_name {
@@ -300,19 +282,7 @@ impl super::Promoter {
                 id.to_string(),
             ));
         }
-        let intent = PromotionIntent {
-            archives: plan
-                .iter()
-                .map(|(n, _, meta, k, src)| PlannedArchive {
-                    name: n.to_string(),
-                    kind: k.clone(),
-                    attempt: src.clone(),
-                    metadata_sha256: Sha256::of(meta).hex(),
-                })
-                .collect(),
-            actor: token.map(str::to_string),
-            profile: profile.clone(),
-        };
+        let intent = intent_of(&plan, token, &profile);
         // The commit this promotion will owe is recorded before anything is written; what
         // landed is committed also when the request fails later (the archive is kept).
         let git_ticket = self.owe_commit(&intent.archives)?;
@@ -348,20 +318,7 @@ impl super::Promoter {
         let stored = if subject_created {
             serde_json::from_slice(&subject_meta).unwrap_or(serde_json::Value::Null)
         } else {
-            let (reports, n, limits) = (
-                self.workspace.reports.clone(),
-                name.to_string(),
-                self.limits,
-            );
-            Self::blocking(move || {
-                Ok(Dir::open_root(&reports, "reports")
-                    .and_then(|d| d.open_dir(&n))
-                    .and_then(|d| d.read("metadata.json", FileKind::Metadata, &limits))
-                    .ok()
-                    .and_then(|b| serde_json::from_slice(&b).ok())
-                    .unwrap_or(serde_json::Value::Null))
-            })
-            .await?
+            self.stored_metadata(&name).await?
         };
         Ok(PromoteOutcome {
             created: subject_created,
@@ -369,6 +326,39 @@ impl super::Promoter {
             metadata: stored,
             baseline_archived,
         })
+    }
+
+    /// The attempt's report.json, read by handle below runs/; a refused file is `not_pass`.
+    async fn read_report(&self, rid: &str) -> Result<Vec<u8>, PromoteError> {
+        let (runs, rid, limits) = (self.workspace.runs.clone(), rid.to_string(), self.limits);
+        Self::blocking(move || {
+            Dir::open_root(&runs, "runs")
+                .and_then(|d| d.open_dir(&rid))
+                .and_then(|d| d.read("report.json", FileKind::Report, &limits))
+                .map_err(|e| refused_or_internal("not_pass", e))
+        })
+        .await
+    }
+
+    /// The metadata.json of an archive that already existed (null if it cannot be read).
+    async fn stored_metadata(
+        &self,
+        name: &PromotionName,
+    ) -> Result<serde_json::Value, PromoteError> {
+        let (reports, n, limits) = (
+            self.workspace.reports.clone(),
+            name.to_string(),
+            self.limits,
+        );
+        Self::blocking(move || {
+            Ok(Dir::open_root(&reports, "reports")
+                .and_then(|d| d.open_dir(&n))
+                .and_then(|d| d.read("metadata.json", FileKind::Metadata, &limits))
+                .ok()
+                .and_then(|b| serde_json::from_slice(&b).ok())
+                .unwrap_or(serde_json::Value::Null))
+        })
+        .await
     }
 
     /// Records the intent, creates each archive, then appends their audit entries and closes
@@ -568,6 +558,39 @@ impl super::Promoter {
         Ok(describe(
             &report, name, "baseline", id, &files, profile, token,
         ))
+    }
+}
+
+/// A baseline is archived to be paired against: its windows must be usable.
+fn check_baseline_windows(id: &AttemptId, report_bytes: &[u8]) -> Result<(), PromoteError> {
+    let full = crate::pyjson::parse(
+        crate::pyjson::decode_utf8(report_bytes)
+            .map_err(|e| PromoteError::Internal(e.to_string()))?,
+    )
+    .map_err(|e| PromoteError::Internal(e.to_string()))?;
+    crate::report::validate_baseline_windows(&full).map_err(|e| {
+        PromoteError::refused(
+            "pairing_evidence_missing",
+            format!("{id} cannot serve as a baseline: evaluation_windows invalid: {e}"),
+        )
+    })?;
+    Ok(())
+}
+
+/// The intent recorded before the archives of `plan` are written.
+fn intent_of(plan: &[ToCreate], token: Option<&str>, profile: &str) -> PromotionIntent {
+    PromotionIntent {
+        archives: plan
+            .iter()
+            .map(|(n, _, meta, k, src)| PlannedArchive {
+                name: n.to_string(),
+                kind: k.clone(),
+                attempt: src.clone(),
+                metadata_sha256: Sha256::of(meta).hex(),
+            })
+            .collect(),
+        actor: token.map(str::to_string),
+        profile: profile.to_string(),
     }
 }
 
