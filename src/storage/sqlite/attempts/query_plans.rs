@@ -3,7 +3,7 @@
 //! listing order, checked on the statement `list` runs, with the migrations applied; without an
 //! equality filter the index also covers every column the page shows.
 
-use super::list_query;
+use super::listing::list_query;
 use crate::storage::attempts::{AttemptFilter, AttemptKey};
 use crate::storage::Storage;
 
