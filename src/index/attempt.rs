@@ -1,14 +1,19 @@
 //! Reading one attempt directory (blocking): list, read report.json once, stream events.jsonl,
 //! hash everything, derive the status.
 
+mod failures;
+mod listing;
+
 use super::walk::AttemptDir;
 use crate::fsx::{Dir, EntryKind, FileKind, FsError, Limits};
 use crate::report::{
-    analyze_report, derive_status, EventsScanner, EventsSummary, ReportAnalysis, ReportState,
-    StatusInputs, StatusVerdict,
+    analyze_report, derive_status, EventsScanner, EventsSummary, ReportState, StatusInputs,
+    StatusVerdict,
 };
 use crate::storage::attempts::{AttemptRow, FileRow};
 use crate::timezone::TimeZone;
+use failures::{is_permission, refused_report, tolerate};
+use listing::list;
 use sha2::{Digest, Sha256};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -37,96 +42,9 @@ pub enum ReadResult {
     Unreadable(String),
 }
 
-struct Listed {
-    name: String,
-    size: u64,
-    mtime_ns: i64,
-    kind: EntryKind,
-}
-
-/// Lists every file below `dir` (recursively, by handle). Errors propagate: a listing that
-/// failed is never taken for an empty one.
-fn list(dir: &Dir, prefix: &str, out: &mut Vec<Listed>, depth: usize) -> Result<(), FsError> {
-    for e in dir.entries()? {
-        let name = format!("{prefix}{}", e.name.to_string_lossy());
-        if e.stat.kind == EntryKind::Dir && depth < 16 {
-            match dir.open_dir(&e.name.to_string_lossy()) {
-                Ok(sub) => list(&sub, &format!("{name}/"), out, depth + 1)?,
-                Err(err) if err.is_not_found() => {}
-                // Swapped for a symlink or a file since it was listed: listed as it is now.
-                Err(err) if err.is_refusal() => out.push(Listed {
-                    name,
-                    size: 0,
-                    mtime_ns: e.stat.mtime_ns,
-                    kind: EntryKind::Symlink,
-                }),
-                Err(err) => return Err(err),
-            }
-        } else if e.stat.kind != EntryKind::Dir {
-            out.push(Listed {
-                name,
-                size: e.stat.size,
-                mtime_ns: e.stat.mtime_ns,
-                kind: e.stat.kind,
-            });
-        }
-    }
-    Ok(())
-}
-
 fn since(now: SystemTime, ns: i64) -> Duration {
     let t = UNIX_EPOCH + Duration::from_nanos(ns.max(0) as u64);
     now.duration_since(t).unwrap_or(Duration::ZERO)
-}
-
-fn is_permission(e: &FsError) -> bool {
-    matches!(e, FsError::Io { source, .. } if source.kind() == std::io::ErrorKind::PermissionDenied)
-}
-
-/// Why reading one file of an attempt stopped the whole attempt.
-enum Stop {
-    /// Permission: keep the attempt's row as it was.
-    Unreadable(String),
-    /// Anything else: abort the scan.
-    Abort(FsError),
-}
-
-impl Stop {
-    fn into_result(self) -> Result<ReadResult, FsError> {
-        match self {
-            Stop::Unreadable(why) => Ok(ReadResult::Unreadable(why)),
-            Stop::Abort(e) => Err(e),
-        }
-    }
-}
-
-/// A file that vanished or is refused is simply not hashed; other errors stop the attempt.
-fn tolerate(e: FsError) -> Result<(), Stop> {
-    if e.is_not_found() || e.is_refusal() {
-        Ok(())
-    } else if is_permission(&e) {
-        Err(Stop::Unreadable(e.to_string()))
-    } else {
-        Err(Stop::Abort(e))
-    }
-}
-
-/// A report.json that is refused (symlink, FIFO, over the cap): the attempt is judged on a
-/// report that cannot be read, with a reason that says why.
-fn refused_report(e: &FsError) -> ReportAnalysis {
-    let reason = match e {
-        FsError::TooLarge { size, cap, key, .. } => {
-            format!("report.json is {size} bytes, over the {key} cap of {cap} bytes (not read)")
-        }
-        FsError::Symlink(_) => "report.json is a symlink (never followed)".to_string(),
-        FsError::WrongType { what, .. } => format!("report.json is a {what}, not a regular file"),
-        other => other.to_string(),
-    };
-    ReportAnalysis {
-        size: 0,
-        sha256: String::new(),
-        outcome: Err(reason),
-    }
 }
 
 /// Reads `a` unless its listing digest equals `known` (and its status cannot change by time).
